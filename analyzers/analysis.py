@@ -1,0 +1,161 @@
+"""Running rules over a document, fully or incrementally.
+
+The unit of re-analysis is a top-level syntax node (a function, a class, a statement). Rules
+match inside one unit, so a unit's findings depend only on its own text: they are cached by
+(node type, text), and after an edit only units whose text changed are matched again; the rest
+are reused and moved to their new position. Units that contain syntax errors are never cached,
+because error recovery can depend on context. Suppression, severity overrides and fingerprints
+depend on the whole file and are applied after the units are combined, on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import tree_sitter
+
+from analyzers import predicates
+from analyzers.config import AnalysisOptions, is_enabled, severity_for
+from analyzers.document import Document, Snapshot
+from analyzers.finding import Finding
+from analyzers.fixes import build_fix, node_text, render, span_of
+from analyzers.languages import LanguageSpec
+from analyzers.ruleset import CompiledRules, RuleSet, default_rules
+from analyzers.suppression import is_suppressed
+
+Origin = tuple[int, int, int]
+UnitKey = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitResult:
+    origin: Origin
+    findings: tuple[tuple[Finding, str], ...]  # (finding placed at origin, fingerprint key)
+
+
+@dataclass(slots=True)
+class UnitCache:
+    """Findings of the units of one document at its last analysis, keyed by unit text."""
+
+    entries: dict[UnitKey, _UnitResult] = field(default_factory=dict)
+    reused: int = 0  # units reused in the last run (for tests and benchmarks)
+    matched: int = 0  # units matched again in the last run
+
+
+def _origin(node: tree_sitter.Node) -> Origin:
+    return node.start_byte, node.start_point.row, node.start_point.column
+
+
+def _unit_name(unit: tree_sitter.Node) -> str:
+    node: tree_sitter.Node | None = unit
+    for _ in range(3):
+        if node is None:
+            break
+        name = node.child_by_field_name("name")
+        if name is not None:
+            return node_text(name)
+        node = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
+    return ""
+
+
+class Analyzer:
+    """Applies a rule set with options to documents. Thread-safe; holds no per-document state."""
+
+    def __init__(self, rules: RuleSet | None = None, options: AnalysisOptions | None = None) -> None:
+        self.rules = rules if rules is not None else default_rules()
+        self.options = options or AnalysisOptions()
+        self._enabled = frozenset(r.id for r in self.rules if is_enabled(r, self.options))
+        self._severity = {r.id: severity_for(r, self.options) for r in self.rules}
+
+    def compiled(self, language: LanguageSpec) -> CompiledRules:
+        return self.rules.compiled(language.id, self._enabled)
+
+    def analyze(self, snapshot: Snapshot | Document, cache: UnitCache | None = None) -> list[Finding]:
+        """Findings of a document, sorted by position. With ``cache``, unchanged units are reused
+        and the cache is updated to this version."""
+        if isinstance(snapshot, Document):
+            snapshot = snapshot.snapshot()
+        if snapshot.tree is None or snapshot.language is None:
+            return []
+        compiled = self.compiled(snapshot.language)
+        source = snapshot.source
+        old = cache.entries if cache is not None else {}
+        fresh: dict[UnitKey, _UnitResult] = {}
+        reused = matched = 0
+        collected: list[tuple[Finding, str]] = []
+        for unit in snapshot.tree.root_node.children:
+            if unit.type == "comment":
+                continue
+            origin = _origin(unit)
+            key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]))
+            result = old.get(key) if not unit.has_error else None
+            if result is None:
+                result = _UnitResult(origin, tuple(self._match_unit(compiled, unit, snapshot.language)))
+                matched += 1
+            else:
+                reused += 1
+            if not unit.has_error:
+                fresh[key] = result
+            if result.origin == origin:
+                collected.extend(result.findings)
+            else:
+                collected.extend((f.moved(result.origin, origin), k) for f, k in result.findings)
+        if cache is not None:
+            cache.entries, cache.reused, cache.matched = fresh, reused, matched
+        return self._finish(snapshot, collected)
+
+    def _match_unit(
+        self, compiled: CompiledRules, unit: tree_sitter.Node, language: LanguageSpec
+    ) -> list[tuple[Finding, str]]:
+        if compiled.query is None:
+            return []
+        cursor = tree_sitter.QueryCursor(compiled.query)
+        seen: set[tuple[str, int, int]] = set()
+        out: list[tuple[Finding, str]] = []
+        unit_name = _unit_name(unit)
+        for pattern, captures in cursor.matches(unit, predicate=predicates.evaluate):
+            rule = compiled.rule_at(pattern)
+            reported = captures.get(rule.report)
+            if not reported:
+                continue
+            node = reported[0]
+            mark = (rule.id, node.start_byte, node.end_byte)
+            if mark in seen:
+                continue
+            seen.add(mark)
+            fix = None
+            if rule.fix is not None:
+                fix = build_fix(rule.fix.description, rule.fix.safe, rule.fix.edits, captures)
+            snippet = " ".join(node_text(node).split())[:200]
+            finding = Finding(
+                rule_id=rule.id,
+                language=language.id,
+                severity=rule.severity,
+                message=render(rule.message, captures) or rule.message,
+                span=span_of(node),
+                cwe=rule.cwe,
+                category=rule.category,
+                confidence=rule.confidence,
+                fix=fix,
+            )
+            out.append((finding, f"{rule.id}\0{unit_name}\0{snippet}"))
+        return out
+
+    def _finish(self, snapshot: Snapshot, collected: list[tuple[Finding, str]]) -> list[Finding]:
+        assert snapshot.language is not None
+        honor = self.options.honor_foreign_suppressions
+        occurrences: Counter[str] = Counter()
+        out: list[Finding] = []
+        collected.sort(key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id))
+        for finding, key in collected:
+            occurrence = occurrences[key]
+            occurrences[key] += 1
+            if is_suppressed(snapshot.lines, finding.span.start_row, finding.rule_id, snapshot.language, honor):
+                continue
+            digest = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8", "surrogatepass")).hexdigest()
+            out.append(
+                replace(finding, severity=self._severity.get(finding.rule_id, finding.severity), fingerprint=digest[:20])
+            )
+        return out

@@ -1,0 +1,96 @@
+"""The grammar registry: which tree-sitter grammar parses which file.
+
+Grammars come from the official per-language wheels (tree-sitter-python, ...), which ship the
+compiled parsers, so nothing is downloaded at run time. Languages and parsers are created once
+and reused; a parser is not thread-safe, so each thread gets its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import PurePath
+
+import tree_sitter
+import tree_sitter_go
+import tree_sitter_java
+import tree_sitter_javascript
+import tree_sitter_python
+import tree_sitter_typescript
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """A language coderev analyzes: its id, file extensions and comment syntax."""
+
+    id: str
+    name: str
+    extensions: tuple[str, ...]
+    line_comment: str
+    _loader: Callable[[], object] = field(repr=False, compare=False)
+
+    @property
+    def grammar(self) -> tree_sitter.Language:
+        return _grammar(self.id)
+
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec("python", "Python", (".py", ".pyi", ".pyw"), "#", tree_sitter_python.language),
+    LanguageSpec(
+        "javascript",
+        "JavaScript",
+        (".js", ".jsx", ".mjs", ".cjs"),
+        "//",
+        tree_sitter_javascript.language,
+    ),
+    LanguageSpec(
+        "typescript",
+        "TypeScript",
+        (".ts", ".mts", ".cts"),
+        "//",
+        tree_sitter_typescript.language_typescript,
+    ),
+    LanguageSpec("tsx", "TSX", (".tsx",), "//", tree_sitter_typescript.language_tsx),
+    LanguageSpec("go", "Go", (".go",), "//", tree_sitter_go.language),
+    LanguageSpec("java", "Java", (".java",), "//", tree_sitter_java.language),
+)
+
+_BY_ID = {spec.id: spec for spec in LANGUAGES}
+_BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+
+# Editors' language identifiers (LSP ``languageId``) that differ from ours.
+_EDITOR_IDS = {
+    "javascriptreact": "javascript",
+    "typescriptreact": "tsx",
+}
+
+
+@cache
+def _grammar(language_id: str) -> tree_sitter.Language:
+    return tree_sitter.Language(_BY_ID[language_id]._loader())
+
+
+def get_language(language_id: str) -> LanguageSpec | None:
+    """The language for an id (ours or an editor's ``languageId``), or ``None``."""
+    return _BY_ID.get(_EDITOR_IDS.get(language_id, language_id))
+
+
+def language_for_path(path: str | PurePath) -> LanguageSpec | None:
+    """The language of a file by its extension, or ``None`` when coderev does not parse it."""
+    return _BY_EXTENSION.get(PurePath(path).suffix.lower())
+
+
+_local = threading.local()
+
+
+def parser_for(language: LanguageSpec) -> tree_sitter.Parser:
+    """This thread's parser for ``language``."""
+    parsers: dict[str, tree_sitter.Parser] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = _local.parsers = {}
+    parser = parsers.get(language.id)
+    if parser is None:
+        parser = parsers[language.id] = tree_sitter.Parser(language.grammar)
+    return parser

@@ -1,0 +1,247 @@
+"""Rules as data: loading, validating and compiling rule files.
+
+Each YAML file under ``analyzers/rules/<language>/`` (or a user rule directory) holds one rule,
+validated against ``rule.schema.json``. A malformed file yields a catalogued error naming the file
+and field, and every other rule still loads. For each language, the queries of all enabled rules
+are compiled into one tree-sitter query, so analysis walks each tree once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tree_sitter
+import yaml
+
+from analyzers.errors import CoderevError
+from analyzers.finding import Confidence, Severity
+from analyzers.fixes import FILTERS, template_holes
+from analyzers.languages import get_language
+from analyzers.predicates import unknown_predicates
+
+BUILTIN_RULES = Path(str(resources.files("analyzers") / "rules"))
+SCHEMA_PATH = Path(str(resources.files("analyzers") / "rule.schema.json"))
+
+try:  # the C loader is several times faster; fall back to pure Python where absent
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class FixSpec:
+    description: str
+    safe: bool
+    edits: tuple[tuple[str, str], ...]  # (capture, replacement template)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    kind: str  # "bad" or "good"
+    code: str
+    fixed: str | None
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    languages: tuple[str, ...]
+    message: str
+    severity: Severity
+    confidence: Confidence
+    category: str
+    cwe: tuple[int, ...]
+    owasp: tuple[str, ...]
+    note: str
+    query: str
+    report: str
+    fix: FixSpec | None
+    examples: tuple[Example, ...]
+    path: Path
+
+    @property
+    def title(self) -> str:
+        """The rule's short name: the last segment of its id."""
+        return self.id.rsplit(".", 1)[-1]
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema  # imported on first load only: it is slow to import
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _field(path: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def parse_rule(path: Path, text: str) -> Rule:
+    """Parse and validate one rule file; raise ``CoderevError`` (ANA001/ANA002) if it is bad."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise CoderevError("ANA001", f"{path}: not valid YAML ({exc})") from exc
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        raise CoderevError("ANA001", f"{path}: field '{_field(first.absolute_path)}': {first.message}")
+    report = data.get("report", "finding")
+    fix = None
+    if "fix" in data:
+        f = data["fix"]
+        fix = FixSpec(f["description"], f["safe"], tuple((e["capture"], e["replace"]) for e in f["edits"]))
+    examples = tuple(
+        Example(
+            "bad" if "bad" in e else "good",
+            e.get("bad", e.get("good", "")),
+            e.get("fixed"),
+            e.get("language", data["languages"][0]),
+        )
+        for e in data["examples"]
+    )
+    rule = Rule(
+        id=data["id"],
+        languages=tuple(data["languages"]),
+        message=data["message"].strip(),
+        severity=Severity(data["severity"]),
+        confidence=Confidence(data["confidence"]),
+        category=data["category"],
+        cwe=tuple(data["cwe"]),
+        owasp=tuple(data.get("owasp", ())),
+        note=data["note"],
+        query=data["query"],
+        report=report,
+        fix=fix,
+        examples=examples,
+        path=path,
+    )
+    _check_compiles(rule)
+    return rule
+
+
+def _check_compiles(rule: Rule) -> None:
+    unknown = unknown_predicates(rule.query)
+    if unknown:
+        raise CoderevError("ANA002", f"{rule.path}: field 'query': unknown predicate(s) {unknown}")
+    for language_id in rule.languages:
+        language = get_language(language_id)
+        assert language is not None  # the schema restricts languages
+        try:
+            query = tree_sitter.Query(language.grammar, rule.query)
+        except tree_sitter.QueryError as exc:
+            raise CoderevError(
+                "ANA002", f"{rule.path}: field 'query' ({language_id}): {exc}"
+            ) from exc
+        names = {query.capture_name(i) for i in range(query.capture_count)}
+        needed = {rule.report}
+        if rule.fix is not None:
+            for capture, template in rule.fix.edits:
+                needed.add(capture)
+                for hole, filter_name in template_holes(template):
+                    needed.add(hole)
+                    if filter_name is not None and filter_name not in FILTERS:
+                        raise CoderevError(
+                            "ANA001", f"{rule.path}: field 'fix.edits': unknown filter '{filter_name}'"
+                        )
+        needed |= {hole for hole, _ in template_holes(rule.message)}
+        missing = sorted(needed - names)
+        if missing:
+            raise CoderevError(
+                "ANA001", f"{rule.path}: captures {missing} are used but not defined by 'query'"
+            )
+
+
+class CompiledRules:
+    """All enabled rules of one language, compiled into a single query."""
+
+    def __init__(self, language_id: str, rules: Iterable[Rule]) -> None:
+        language = get_language(language_id)
+        assert language is not None
+        self.language_id = language_id
+        self.rules = tuple(r for r in rules if language_id in r.languages)
+        self._by_pattern: list[Rule] = []
+        for rule in self.rules:
+            count = tree_sitter.Query(language.grammar, rule.query).pattern_count
+            self._by_pattern += [rule] * count
+        source = "\n".join(rule.query for rule in self.rules)
+        self.query = tree_sitter.Query(language.grammar, source) if self.rules else None
+
+    def rule_at(self, pattern_index: int) -> Rule:
+        return self._by_pattern[pattern_index]
+
+
+class RuleSet:
+    """A loaded set of rules plus the errors of the files that failed to load."""
+
+    def __init__(self, rules: Iterable[Rule], errors: Iterable[CoderevError] = ()) -> None:
+        self.rules = tuple(sorted(rules, key=lambda r: r.id))
+        self.errors = tuple(errors)
+        self._by_id = {r.id: r for r in self.rules}
+        self._compiled: dict[tuple[str, frozenset[str]], CompiledRules] = {}
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self._by_id.get(rule_id)
+
+    def compiled(self, language_id: str, enabled: frozenset[str]) -> CompiledRules:
+        """The combined query of the ``enabled`` rules for a language (cached)."""
+        key = (language_id, enabled)
+        with self._lock:
+            found = self._compiled.get(key)
+            if found is None:
+                found = CompiledRules(language_id, (r for r in self.rules if r.id in enabled))
+                self._compiled[key] = found
+            return found
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def load_rules(directories: Iterable[Path] = (), *, builtin: bool = True) -> RuleSet:
+    """Load the built-in rules and any user rule directories. Never raises for a bad file."""
+    dirs = ([BUILTIN_RULES] if builtin else []) + list(directories)
+    rules: dict[str, Rule] = {}
+    errors: list[CoderevError] = []
+    for directory in dirs:
+        if not directory.is_dir():
+            errors.append(CoderevError("DAT002", f"rule directory {directory} does not exist"))
+            continue
+        for path in rule_files(directory):
+            try:
+                rule = parse_rule(path, path.read_text(encoding="utf-8"))
+            except CoderevError as exc:
+                errors.append(exc)
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                errors.append(CoderevError("DAT002", f"{path}: {exc}"))
+                continue
+            if rule.id in rules:
+                errors.append(
+                    CoderevError("ANA001", f"{path}: field 'id': '{rule.id}' is already defined in {rules[rule.id].path}")
+                )
+                continue
+            rules[rule.id] = rule
+    return RuleSet(rules.values(), errors)
+
+
+@cache
+def default_rules() -> RuleSet:
+    """The built-in rules, loaded once per process."""
+    return load_rules()

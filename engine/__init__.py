@@ -1,0 +1,1 @@
+"""coderev background engine: models, feedback, health, logs."""

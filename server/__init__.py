@@ -1,0 +1,1 @@
+"""coderev protocol layer and CLI."""

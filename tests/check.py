@@ -1,0 +1,32 @@
+"""The one place tests touch the analysis API (rust-analyzer style): text in, findings out."""
+
+from __future__ import annotations
+
+from analyzers import AnalysisOptions, Analyzer, Document, Finding, get_language
+from analyzers.finding import apply_edits
+
+_DEFAULT: Analyzer | None = None
+
+
+def analyzer(options: AnalysisOptions | None = None) -> Analyzer:
+    global _DEFAULT
+    if options is not None:
+        return Analyzer(options=options)
+    if _DEFAULT is None:
+        _DEFAULT = Analyzer()
+    return _DEFAULT
+
+
+def findings(code: str, language: str = "python", options: AnalysisOptions | None = None) -> list[Finding]:
+    spec = get_language(language)
+    assert spec is not None, language
+    return analyzer(options).analyze(Document(code, spec))
+
+
+def rule_ids(code: str, language: str = "python", options: AnalysisOptions | None = None) -> list[str]:
+    return [f.rule_id for f in findings(code, language, options)]
+
+
+def fixed(code: str, finding: Finding) -> str:
+    assert finding.fix is not None, f"{finding.rule_id} offers no fix"
+    return apply_edits(code.encode(), finding.fix.edits).decode()
