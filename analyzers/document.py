@@ -141,7 +141,7 @@ class Document:
         start_point = self._lines.point_of(start)
         old_end_point = self._lines.point_of(end)
         self._source = self._source[:start] + new + self._source[end:]
-        self._lines = LineIndex(self._source)
+        self._lines = self._lines.replaced(self._source, start, end, new)
         new_end = start + len(new)
         if tree is not None:
             tree.edit(start, end, new_end, start_point, old_end_point, self._lines.point_of(new_end))

@@ -81,9 +81,19 @@ class LineIndex:
 
     __slots__ = ("_starts", "_source")
 
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, starts: list[int] | None = None) -> None:
         self._source = source
-        self._starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]
+        self._starts = starts if starts is not None else [0, *(m.end() for m in _NEWLINE.finditer(source))]
+
+    def replaced(self, source: bytes, start: int, old_end: int, inserted: bytes) -> LineIndex:
+        """The index of ``source``, which is this text with bytes [start, old_end) replaced by
+        ``inserted``: only line starts after the edit move, so nothing is rescanned."""
+        delta = len(inserted) - (old_end - start)
+        starts = self._starts
+        keep = bisect_right(starts, start)
+        resume = bisect_right(starts, old_end, lo=keep)
+        new = [start + m.end() for m in _NEWLINE.finditer(inserted)]
+        return LineIndex(source, starts[:keep] + new + [s + delta for s in starts[resume:]])
 
     @property
     def line_count(self) -> int:

@@ -1,0 +1,68 @@
+"""Benchmark inputs: a large realistic Python file and a corpus of real files on this machine."""
+
+from __future__ import annotations
+
+import random
+import sysconfig
+from pathlib import Path
+
+_TEMPLATES = [
+    '''def load_{n}(request, cursor):
+    """Fetch record {n} for the current user."""
+    user_id = request.args.get("id")
+    cursor.execute("SELECT * FROM items_{n} WHERE owner = %s" % user_id)
+    rows = cursor.fetchall()
+    return [dict(row) for row in rows if row["visible"]]
+''',
+    '''class Service{n}:
+    def __init__(self, client, retries=3):
+        self.client = client
+        self.retries = retries
+
+    def fetch(self, path):
+        for attempt in range(self.retries):
+            response = self.client.get("https://api.example.com/" + path, timeout=5)
+            if response.ok:
+                return response.json()
+        raise RuntimeError(f"gave up after {{self.retries}} attempts")
+''',
+    '''def render_{n}(items, title="Report"):
+    lines = [f"# {{title}}", ""]
+    for index, item in enumerate(sorted(items, key=lambda i: i.name)):
+        lines.append(f"{{index + 1}}. {{item.name}}: {{item.value:.2f}}")
+    total = sum(item.value for item in items)
+    lines.append(f"total: {{total}}")
+    return "\\n".join(lines)
+''',
+    '''def run_job_{n}(config):
+    import subprocess
+    command = config.get("command", "echo ok")
+    result = subprocess.run(command, shell=True, capture_output=True)
+    if result.returncode != 0:
+        log.warning("job %s failed: %s", {n}, result.stderr)
+    return result.stdout
+''',
+]
+
+
+def large_python_file(lines: int = 5000, seed: int = 7) -> str:
+    """A Python module of about ``lines`` lines: services, queries, rendering, some findings."""
+    rng = random.Random(seed)
+    parts = ['"""Generated benchmark module."""\n\nimport logging\n\nlog = logging.getLogger(__name__)\n']
+    count, n = 5, 0
+    while count < lines:
+        block = rng.choice(_TEMPLATES).format(n=n) + "\n\n"
+        parts.append(block)
+        count += block.count("\n")
+        n += 1
+    return "".join(parts)
+
+
+def stdlib_corpus(limit: int = 400) -> list[Path]:
+    """Real Python files from the running interpreter's standard library (tests excluded)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(
+        p for p in root.rglob("*.py")
+        if not any(part in {"test", "tests", "idlelib", "site-packages", "lib2to3"} for part in p.parts)
+    )
+    return files[:limit]

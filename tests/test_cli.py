@@ -1,0 +1,151 @@
+"""`coderev scan` end to end, through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "examples" / "vulnerable-app"
+CODEREV = str(Path(sys.executable).with_name("coderev"))
+VULNERABLE = "import yaml\n\ndef load(data):\n    return yaml.load(data)\n"
+
+
+def scan(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CODEREV, "scan", "--no-progress", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=120, check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "bad.py").write_text(VULNERABLE)
+    (tmp_path / "pkg" / "good.py").write_text("import yaml\n\ndef load(data):\n    return yaml.safe_load(data)\n")
+    return tmp_path
+
+
+def test_findings_exit_1_with_context_and_fix(project: Path) -> None:
+    result = scan("pkg", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "pkg/bad.py:4:12: error python." in result.stdout
+    assert ">4 |     return yaml.load(data)" in result.stdout
+    assert "+     return yaml.safe_load(data)" in result.stdout
+    assert "good.py" not in result.stdout
+
+
+def test_clean_tree_exits_0(project: Path) -> None:
+    result = scan("pkg/good.py", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 finding(s)" in result.stdout
+
+
+def test_usage_and_config_errors_exit_2(project: Path) -> None:
+    assert scan("--format", "xml", "pkg", cwd=project).returncode == 2
+    missing = scan("nowhere", cwd=project)
+    assert missing.returncode == 2 and "DAT002" in missing.stderr
+    (project / ".coderev.toml").write_text('select = 5\n')
+    bad = scan("pkg", cwd=project)
+    assert bad.returncode == 2 and "SYS001" in bad.stderr and "select" in bad.stderr
+
+
+def test_severity_threshold_select_and_ignore(project: Path) -> None:
+    assert scan("pkg", "--severity", "error", cwd=project).returncode == 1
+    assert scan("pkg", "--ignore", "insecure-deserialization", cwd=project).returncode == 0
+    assert scan("pkg", "--select", "CWE-89", cwd=project).returncode == 0
+    assert scan("pkg", "--select", "CWE-502", cwd=project).returncode == 1
+
+
+def test_project_config_is_read(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.coderev]\nignore = ["CWE-502"]\n')
+    assert scan("pkg", cwd=project).returncode == 0
+
+
+def test_excludes_gitignore_and_dependency_folders(project: Path) -> None:
+    for folder in ("node_modules/x", ".venv/lib", "build"):
+        (project / folder).mkdir(parents=True)
+        (project / folder / "bad.py").write_text(VULNERABLE)
+    (project / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (project / ".gitignore").write_text("build/\n")
+    result = scan(".", "--format", "json", "--exclude", "pkg/bad.py", cwd=project)
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout)["summary"]["files"] == 1
+
+
+def test_bad_files_are_skipped_with_a_note(project: Path) -> None:
+    (project / "pkg" / "blob.py").write_bytes(b"\x00\x01\x02binary")
+    (project / "pkg" / "latin1.py").write_bytes(b"name = '\xe9t\xe9'\n")
+    (project / ".coderev.toml").write_text("max-file-size = 100\n")
+    (project / "pkg" / "huge.py").write_text("x = 1\n" * 100)
+    result = scan("pkg", "--format", "json", cwd=project)
+    report = json.loads(result.stdout)
+    codes = {s["path"]: s["code"] for s in report["skipped"]}
+    assert codes == {"pkg/blob.py": "ANA003", "pkg/latin1.py": "ANA004", "pkg/huge.py": "ANA005"}
+    assert report["summary"]["findings"] == 1
+
+
+def test_json_report_shape(project: Path) -> None:
+    report = json.loads(scan("pkg", "--format", "json", cwd=project).stdout)
+    (finding,) = report["findings"]
+    assert finding["path"] == "pkg/bad.py"
+    assert finding["start"] == {"line": 4, "column": 12}
+    assert finding["cwe"] == ["CWE-502"]
+    assert finding["fix"]["safe"] is True
+    assert finding["fix"]["edits"][0]["text"] == "safe_load"
+    assert len(finding["fingerprint"]) == 20
+
+
+def test_sarif_is_valid_against_the_2_1_0_schema(tmp_path: Path) -> None:
+    out = tmp_path / "report.sarif"
+    result = scan(APP, "--format", "sarif", "--output", out)
+    assert result.returncode == 1, result.stderr
+    sarif = json.loads(out.read_text())
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    run = sarif["runs"][0]
+    assert run["results"], "the example app must produce findings"
+    rule = run["tool"]["driver"]["rules"][run["results"][0]["ruleIndex"]]
+    assert rule["id"] == run["results"][0]["ruleId"]
+    assert any(tag.startswith("external/cwe/cwe-") for tag in rule["properties"]["tags"])
+    assert rule["help"]["markdown"].startswith("## What it does")
+    assert all(r["partialFingerprints"] for r in run["results"])
+
+
+def test_fix_applies_safe_fixes_in_place(project: Path) -> None:
+    result = scan("pkg", "--fix", cwd=project)
+    assert result.returncode == 0, result.stdout
+    assert "yaml.safe_load(data)" in (project / "pkg" / "bad.py").read_text()
+
+
+def test_the_example_app_safe_views_are_clean() -> None:
+    result = scan(APP / "app" / "safe_views.py")
+    assert result.returncode == 0, result.stdout
+
+
+def test_output_to_an_unwritable_place_is_dat001(project: Path) -> None:
+    result = scan("pkg", "--format", "json", "--output", project / "missing" / "r.json", cwd=project)
+    assert result.returncode == 2 and "DAT001" in result.stderr
+
+
+def test_rules_and_errors_commands() -> None:
+    listing = subprocess.run([CODEREV, "rules"], capture_output=True, text=True, check=True)
+    assert "python." in listing.stdout
+    rule_id = listing.stdout.split()[0]
+    doc = subprocess.run([CODEREV, "rules", rule_id], capture_output=True, text=True, check=True)
+    assert "## Why is this bad" in doc.stdout
+    errors = subprocess.run([CODEREV, "errors", "--markdown"], capture_output=True, text=True, check=True)
+    assert errors.stdout == (ROOT / "docs" / "errors.md").read_text(), "run `make docs`"
+
+
+def test_demo_runs_from_a_copy_of_the_example(tmp_path: Path) -> None:
+    copy = tmp_path / "app"
+    shutil.copytree(APP, copy)
+    result = scan(copy, "--format", "json")
+    assert json.loads(result.stdout)["summary"]["findings"] >= 1

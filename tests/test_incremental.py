@@ -1,0 +1,94 @@
+"""The invariant: after any sequence of edits, incremental findings == a fresh full analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, language_for_path
+from tests.check import analyzer
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted(
+    [*(ROOT / "examples").rglob("*.py"), *(ROOT / "tests" / "fixtures").rglob("*.py")]
+)
+# Insertions that build findings, break syntax, move code, or add multi-byte text.
+SNIPPETS = [
+    "", "x", "\n", "    ", "(", ")", ":", "'", '"""', "#", "# coderev: ignore\n", "😀", "中文",
+    "def g(a):\n    return a\n",
+    "yaml.load(data)\n",
+    'cursor.execute("SELECT * FROM t WHERE id = %s" % uid)\n',
+    'cursor.execute(f"DELETE FROM t WHERE id = {uid}")\n',
+    "subprocess.call(cmd, shell=True)\n",
+    "requests.get(url, verify=False)\n",
+    "eval(request.args['x'])\n",
+    "class C:\n    pass\n",
+    "@app.route('/x')\n",
+    "if True:\n",
+]
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@st.composite
+def edit_sequences(draw: st.DrawFn) -> tuple[Path, list[tuple[float, float, int, str]]]:
+    path = draw(st.sampled_from(SOURCES))
+    steps = draw(
+        st.lists(
+            st.tuples(
+                st.floats(0, 1), st.floats(0, 1), st.integers(0, 3),
+                st.one_of(st.sampled_from(SNIPPETS), st.text(max_size=6)),
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    return path, steps
+
+
+def position(lines: list[str], line_frac: float, char_frac: float) -> Position:
+    line = min(int(line_frac * len(lines)), len(lines) - 1)
+    return Position(line, int(char_frac * (utf16_len(lines[line]) + 1)))
+
+
+def test_there_are_real_sources_to_edit() -> None:
+    assert len(SOURCES) >= 2
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edit_sequences())
+def test_incremental_findings_equal_full_analysis(case: tuple[Path, list[tuple[float, float, int, str]]]) -> None:
+    path, steps = case
+    language = language_for_path(path)
+    engine: Analyzer = analyzer()
+    doc = Document(path.read_text(encoding="utf-8"), language)
+    cache = UnitCache()
+    engine.analyze(doc, cache)
+    for version, (line_frac, char_frac, span_lines, text) in enumerate(steps, start=1):
+        lines = doc.text.split("\n")
+        start = position(lines, line_frac, char_frac)
+        end_line = min(start.line + span_lines, len(lines) - 1)
+        end = max(start, Position(end_line, min(start.character, utf16_len(lines[end_line]))))
+        doc.apply_changes([TextChange(TextRange(start, end), text)], version=version)
+        incremental = engine.analyze(doc, cache)
+        full = engine.analyze(Document(doc.text, language))
+        assert incremental == full
+
+
+def test_edit_inside_one_function_rematches_only_that_unit() -> None:
+    path = ROOT / "examples" / "vulnerable-app" / "app" / "views.py"
+    doc = Document(path.read_text(encoding="utf-8"), language_for_path(path))
+    cache = UnitCache()
+    before = analyzer().analyze(doc, cache)
+    assert cache.matched > 10 and cache.reused == 0
+    line = doc.text.split("\n").index("def ping():")
+    doc.apply_changes([TextChange(TextRange(Position(line + 1, 4), Position(line + 1, 4)), "x = 1\n    ")])
+    after = analyzer().analyze(doc, cache)
+    assert cache.matched == 1
+    assert len(after) == len(before)
+    moved = [f for f in after if f.span.start_row > line + 1]
+    assert moved and all(f.fingerprint in {b.fingerprint for b in before} for f in after)
