@@ -115,7 +115,8 @@ class Analyzer:
         seen: set[tuple[str, int, int]] = set()
         out: list[tuple[Finding, str]] = []
         unit_name = _unit_name(unit)
-        for pattern, captures in cursor.matches(unit, predicate=predicates.evaluate):
+        # The bundled type stubs predate the `predicate` callback (tree-sitter >= 0.25 has it).
+        for pattern, captures in cursor.matches(unit, predicate=predicates.evaluate):  # type: ignore[call-arg]
             rule = compiled.rule_at(pattern)
             reported = captures.get(rule.report)
             if not reported:
@@ -156,6 +157,10 @@ class Analyzer:
                 continue
             digest = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8", "surrogatepass")).hexdigest()
             out.append(
-                replace(finding, severity=self._severity.get(finding.rule_id, finding.severity), fingerprint=digest[:20])
+                replace(
+                    finding,
+                    severity=self._severity.get(finding.rule_id, finding.severity),
+                    fingerprint=digest[:20],
+                )
             )
         return out

@@ -88,7 +88,7 @@ def _field(path: Iterable[Any]) -> str:
 def parse_rule(path: Path, text: str) -> Rule:
     """Parse and validate one rule file; raise ``CoderevError`` (ANA001/ANA002) if it is bad."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         raise CoderevError("ANA001", f"{path}: not valid YAML ({exc})") from exc
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -234,7 +234,9 @@ def load_rules(directories: Iterable[Path] = (), *, builtin: bool = True) -> Rul
                 continue
             if rule.id in rules:
                 errors.append(
-                    CoderevError("ANA001", f"{path}: field 'id': '{rule.id}' is already defined in {rules[rule.id].path}")
+                    CoderevError(
+                        "ANA001", f"{path}: field 'id': '{rule.id}' is already defined in {rules[rule.id].path}"
+                    )
                 )
                 continue
             rules[rule.id] = rule

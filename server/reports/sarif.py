@@ -16,6 +16,10 @@ _SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.5", Severity.I
 _PRECISION = {"high": "high", "medium": "medium", "low": "low"}
 
 
+def _artifact(report: Report, path: Any) -> dict[str, str]:
+    return {"uri": report.display_path(path), "uriBaseId": "%SRCROOT%"}
+
+
 def _rule(rule: Rule) -> dict[str, Any]:
     tags = ["security", rule.category, *(f"external/cwe/cwe-{c}" for c in rule.cwe)]
     tags += [f"external/owasp/{o}" for o in rule.owasp]
@@ -52,7 +56,6 @@ def _region(report: Report, path: Any, span: Any, with_snippet: bool = True) -> 
 
 
 def _result(report: Report, path: Any, finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
-    uri = report.display_path(path)
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index[finding.rule_id],
@@ -61,7 +64,7 @@ def _result(report: Report, path: Any, finding: Finding, rule_index: dict[str, i
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact(report, path),
                     "region": _region(report, path, finding.span),
                 }
             }
@@ -75,7 +78,7 @@ def _result(report: Report, path: Any, finding: Finding, rule_index: dict[str, i
                 "description": {"text": finding.fix.description + ("" if finding.fix.safe else " (review)")},
                 "artifactChanges": [
                     {
-                        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": _artifact(report, path),
                         "replacements": [
                             {
                                 "deletedRegion": _region(report, path, edit.span, with_snippet=False),
@@ -99,9 +102,7 @@ def render(report: Report, version: str) -> dict[str, Any]:
             "level": "note",
             "message": {"text": str(r.skip.error)},
             "descriptor": {"id": r.skip.error.code},
-            "locations": [
-                {"physicalLocation": {"artifactLocation": {"uri": report.display_path(r.path), "uriBaseId": "%SRCROOT%"}}}
-            ],
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact(report, r.path)}}],
         }
         for r in report.skipped
         if r.skip is not None
