@@ -10,8 +10,8 @@ Document.apply_changes + Analyzer.analyze (the work the language server does per
 from __future__ import annotations
 
 import argparse
-import logging
 import keyword
+import logging
 import random
 import re
 import statistics
@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, get_language  # noqa: E402
-from analyzers.batch import analyze_files  # noqa: E402
-from analyzers.config import AnalysisOptions  # noqa: E402
-from bench.corpus import large_python_file, stdlib_corpus  # noqa: E402
+from analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, get_language
+from analyzers.batch import analyze_files
+from analyzers.config import AnalysisOptions
+from bench.corpus import large_python_file, stdlib_corpus
 
 
 def percentile(values: list[float], q: float) -> float:
