@@ -79,7 +79,7 @@ def character_to_byte_column(line: bytes, character: int, encoding: PositionEnco
 class LineIndex:
     """Byte offsets of line starts in a UTF-8 buffer. Lines end at ``\\n`` (``\\r\\n`` included)."""
 
-    __slots__ = ("_starts", "_source")
+    __slots__ = ("_source", "_starts")
 
     def __init__(self, source: bytes, starts: list[int] | None = None) -> None:
         self._source = source
