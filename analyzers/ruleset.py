@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -23,7 +24,7 @@ import yaml
 from analyzers.errors import CoderevError
 from analyzers.finding import Confidence, Severity
 from analyzers.fixes import FILTERS, template_holes
-from analyzers.languages import get_language
+from analyzers.languages import LanguageSpec, get_language
 from analyzers.predicates import unknown_predicates
 
 BUILTIN_RULES = Path(str(resources.files("analyzers") / "rules"))
@@ -85,8 +86,12 @@ def _field(path: Iterable[Any]) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
-def parse_rule(path: Path, text: str) -> Rule:
-    """Parse and validate one rule file; raise ``CoderevError`` (ANA001/ANA002) if it is bad."""
+def parse_rule(path: Path, text: str, *, check_query: bool = True) -> Rule:
+    """Parse and validate one rule file; raise ``CoderevError`` (ANA001/ANA002) if it is bad.
+
+    ``check_query=False`` skips compiling the query (the schema is still checked): for rule files
+    that CI already checks, when start-up time matters (see :func:`builtin_rules_for_startup`).
+    """
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
@@ -125,7 +130,8 @@ def parse_rule(path: Path, text: str) -> Rule:
         examples=examples,
         path=path,
     )
-    _check_compiles(rule)
+    if check_query:
+        _check_compiles(rule)
     return rule
 
 
@@ -170,14 +176,43 @@ class CompiledRules:
         self.language_id = language_id
         self.rules = tuple(r for r in rules if language_id in r.languages)
         self._by_pattern: list[Rule] = []
-        for rule in self.rules:
-            count = tree_sitter.Query(language.grammar, rule.query).pattern_count
-            self._by_pattern += [rule] * count
+        self.errors: tuple[CoderevError, ...] = ()
         source = "\n".join(rule.query for rule in self.rules)
-        self.query = tree_sitter.Query(language.grammar, source) if self.rules else None
+        try:
+            self.query = tree_sitter.Query(language.grammar, source) if self.rules else None
+        except tree_sitter.QueryError:  # only for rules loaded unchecked: drop the ones that fail
+            self.rules, self.errors = _compilable(language, self.rules)
+            source = "\n".join(rule.query for rule in self.rules)
+            self.query = tree_sitter.Query(language.grammar, source) if self.rules else None
+        if self.query is not None:
+            # Map each pattern to its rule by where it starts in the combined source: one compile
+            # instead of one per rule plus the combined one (compiling dominates start-up).
+            starts: list[int] = []
+            offset = 0
+            for rule in self.rules:
+                starts.append(offset)
+                offset += len(rule.query.encode("utf-8")) + 1
+            for pattern in range(self.query.pattern_count):
+                index = bisect_right(starts, self.query.start_byte_for_pattern(pattern)) - 1
+                self._by_pattern.append(self.rules[index])
 
     def rule_at(self, pattern_index: int) -> Rule:
         return self._by_pattern[pattern_index]
+
+
+def _compilable(
+    language: LanguageSpec, rules: tuple[Rule, ...]
+) -> tuple[tuple[Rule, ...], tuple[CoderevError, ...]]:
+    good: list[Rule] = []
+    errors: list[CoderevError] = []
+    for rule in rules:
+        try:
+            tree_sitter.Query(language.grammar, rule.query)
+        except tree_sitter.QueryError as exc:
+            errors.append(CoderevError("ANA002", f"{rule.path}: field 'query' ({language.id}): {exc}"))
+        else:
+            good.append(rule)
+    return tuple(good), tuple(errors)
 
 
 class RuleSet:
@@ -214,8 +249,13 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
-def load_rules(directories: Iterable[Path] = (), *, builtin: bool = True) -> RuleSet:
-    """Load the built-in rules and any user rule directories. Never raises for a bad file."""
+def load_rules(
+    directories: Iterable[Path] = (), *, builtin: bool = True, check_queries: bool = True
+) -> RuleSet:
+    """Load the built-in rules and any user rule directories. Never raises for a bad file.
+
+    ``check_queries=False``: see :func:`parse_rule`; a query that does not compile is then
+    dropped when the language's rules are compiled (``CompiledRules.errors``)."""
     dirs = ([BUILTIN_RULES] if builtin else []) + list(directories)
     rules: dict[str, Rule] = {}
     errors: list[CoderevError] = []
@@ -225,7 +265,7 @@ def load_rules(directories: Iterable[Path] = (), *, builtin: bool = True) -> Rul
             continue
         for path in rule_files(directory):
             try:
-                rule = parse_rule(path, path.read_text(encoding="utf-8"))
+                rule = parse_rule(path, path.read_text(encoding="utf-8"), check_query=check_queries)
             except CoderevError as exc:
                 errors.append(exc)
                 continue
@@ -247,3 +287,11 @@ def load_rules(directories: Iterable[Path] = (), *, builtin: bool = True) -> Rul
 def default_rules() -> RuleSet:
     """The built-in rules, loaded once per process."""
     return load_rules()
+
+
+@cache
+def builtin_rules_for_startup() -> RuleSet:
+    """The built-in rules without compiling each query at load (the language server's start-up
+    path: every built-in query is compiled and checked by the test suite, and compiling each one
+    again here would double the start-up cost). Loaded once per process."""
+    return load_rules(check_queries=False)

@@ -4,7 +4,10 @@ Measures (1) the time from sending a didChange (a one-character edit in a 5,000-
 to receiving the diagnostics published for that version, with debounce 0, over N edits; and
 (2) the time from process start to the first diagnostics of the opened file.
 
-    .venv/bin/python bench/lsp_latency.py [--edits 300] [--lines 5000]
+    .venv/bin/python bench/lsp_latency.py [--edits 300] [--lines 5000] [--dense]
+
+The file has about 50 findings (``--dense``: about 550, one in every function). The client is a
+minimal JSON-RPC reader, so the numbers are the server's round trip, not a client's object mapping.
 
 Targets: p95 <= 15 ms per edit; first diagnostics <= 1 s.
 """
@@ -13,28 +16,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import json
+import os
 import statistics
 import sys
 import tempfile
 import time
+from asyncio.subprocess import DEVNULL, PIPE
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
+from lsprotocol.converters import get_converter
 
 SERVER = [sys.executable, "-m", "server.lsp"]
 ROOT = Path(__file__).resolve().parents[1]
+_converter = get_converter()
 
 
-def make_source(lines: int) -> str:
-    """A realistic module: functions of ~10 lines, one unsafe yaml.load every 10th function."""
+def make_source(lines: int, dense: bool = False) -> str:
+    """A module of 10-line functions with one unsafe ``yaml.load`` every 10th function (about 50
+    findings in 5,000 lines); ``dense`` also builds every file path from request data (a path
+    traversal finding in every function: about 550 findings)."""
     out = ["import os", "import yaml", ""]
     i = 0
     while len(out) < lines - 12:
         out += [
             f"def handler_{i}(request, stream):",
             f'    """Handle request {i}."""',
-            "    name = request.args.get('name', '')",
+            "    name = request.args.get('name', '')" if dense else f"    name = 'item-{i}.txt'",
             "    path = os.path.join('/srv/data', name)",
             "    with open(path) as fh:",
             "        text = fh.read()",
@@ -54,49 +64,93 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def run(edits: int, lines: int) -> dict[str, float]:
-    source = make_source(lines)
+class RawClient:
+    """A minimal JSON-RPC client over the server's stdio. Messages are built from lsprotocol types;
+    incoming ones are only ``json.loads``-ed, so the timings are the server's, not a client's
+    object mapping."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.diagnostics: dict[int, tuple[float, int]] = {}  # version -> (time received, count)
+        self.waiting: dict[int, asyncio.Future[float]] = {}
+        self._responses: dict[int, asyncio.Future[object]] = {}
+        self._ids = itertools.count(1)
+        self._reader = asyncio.ensure_future(self._read())
+
+    def _send(self, message: dict[str, object]) -> None:
+        body = json.dumps(message).encode()
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def notify(self, method: str, params: object) -> None:
+        self._send({"jsonrpc": "2.0", "method": method, "params": _converter.unstructure(params)})
+
+    async def request(self, method: str, params: object) -> object:
+        msg_id = next(self._ids)
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._responses[msg_id] = future
+        self._send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": _converter.unstructure(params)})
+        return await asyncio.wait_for(future, 30)
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        while True:
+            length = 0
+            while (line := await stdout.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            message = json.loads(await stdout.readexactly(length))
+            received = time.perf_counter()
+            method = message.get("method")
+            if method == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
+                version = message["params"].get("version")
+                self.diagnostics[version] = (received, len(message["params"]["diagnostics"]))
+                future = self.waiting.get(version)
+                if future is not None and not future.done():
+                    future.set_result(received)
+            elif method is not None and "id" in message:  # a request from the server
+                params = message.get("params") or {}
+                result = [None] * len(params.get("items", [])) if method == types.WORKSPACE_CONFIGURATION else None
+                self._send({"jsonrpc": "2.0", "id": message["id"], "result": result})
+            elif "id" in message and message["id"] in self._responses:
+                self._responses.pop(message["id"]).set_result(message.get("result"))
+
+
+async def run(edits: int, lines: int, dense: bool = False) -> dict[str, float]:
+    source = make_source(lines, dense)
     workdir = Path(tempfile.mkdtemp(prefix="coderev-bench-"))
     path = workdir / "big.py"
     path.write_text(source)
     uri = path.as_uri()
-    waiting: dict[int, asyncio.Future[float]] = {}
     loop = asyncio.get_running_loop()
-
-    client = LanguageClient("coderev-bench", "0")
-
-    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
-        future = waiting.get(params.version or -1)
-        if future is not None and not future.done():
-            future.set_result(time.perf_counter())
-
-    @client.feature(types.WORKSPACE_CONFIGURATION)
-    def on_configuration(params: types.ConfigurationParams) -> list[object]:
-        return [None for _ in params.items]
-
-    env_cache = workdir / "cache"
+    env = {**os.environ, "CODEREV_CACHE_DIR": str(workdir / "cache")}
     started = time.perf_counter()
-    await client.start_io(*SERVER, cwd=str(ROOT), env={"CODEREV_CACHE_DIR": str(env_cache), "PATH": ""})
+    process = await asyncio.create_subprocess_exec(
+        *SERVER, cwd=str(ROOT), env=env, stdin=PIPE, stdout=PIPE, stderr=DEVNULL, limit=2**26
+    )
+    client = RawClient(process)
     caps = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
             publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True)
         ),
         general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
     )
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=caps,
-            root_uri=workdir.as_uri(),
-            initialization_options={"debounceMs": 0},
-        )
+    await client.request(
+        types.INITIALIZE,
+        types.InitializeParams(capabilities=caps, root_uri=workdir.as_uri(), initialization_options={"debounceMs": 0}),
     )
-    client.initialized(types.InitializedParams())
-    waiting[1] = loop.create_future()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=source))
+    initialized = time.perf_counter() - started
+    client.notify(types.INITIALIZED, types.InitializedParams())
+    client.waiting[1] = loop.create_future()
+    client.notify(
+        types.TEXT_DOCUMENT_DID_OPEN,
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=source)),
     )
-    first = await asyncio.wait_for(waiting[1], 30) - started
+    first = await asyncio.wait_for(client.waiting[1], 30) - started
+    findings = client.diagnostics[1][1]
 
     latencies: list[float] = []
     handlers = (lines - 20) // 10
@@ -107,23 +161,26 @@ async def run(edits: int, lines: int) -> dict[str, float]:
         start = types.Position(line, 8)
         end = types.Position(line, 8 if i % 2 == 0 else 9)
         change = types.TextDocumentContentChangePartial(range=types.Range(start, end), text="x" if i % 2 == 0 else "")
-        waiting[version] = loop.create_future()
+        client.waiting[version] = loop.create_future()
         sent = time.perf_counter()
-        client.text_document_did_change(
+        client.notify(
+            types.TEXT_DOCUMENT_DID_CHANGE,
             types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
                 content_changes=[change],
-            )
+            ),
         )
-        received = await asyncio.wait_for(waiting[version], 30)
+        received = await asyncio.wait_for(client.waiting[version], 30)
         latencies.append((received - sent) * 1000)
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await client.request(types.SHUTDOWN, None)
+    client.notify(types.EXIT, None)
+    await asyncio.wait_for(process.wait(), 10)
     return {
         "edits": edits,
+        "findings": findings,
         "lines": lines,
         "first_diagnostics_s": first,
+        "initialized_s": initialized,
         "p50_ms": statistics.median(latencies),
         "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99),
@@ -135,15 +192,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--edits", type=int, default=300)
     parser.add_argument("--lines", type=int, default=5000)
+    parser.add_argument("--dense", action="store_true", help="a finding in every function (~550)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.edits, args.lines))
-    print(f"file: {result['lines']} lines; edits: {result['edits']} one-character edits, debounce 0")
+    result = asyncio.run(run(args.edits, args.lines, args.dense))
+    print(
+        f"file: {result['lines']} lines, {result['findings']:.0f} findings; "
+        f"edits: {result['edits']} one-character edits, debounce 0"
+    )
     print(
         f"didChange -> publishDiagnostics(version): p50 {result['p50_ms']:.2f} ms, "
         f"p95 {result['p95_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.2f} ms "
         f"(target p95 <= 15 ms)"
     )
-    print(f"process start -> first diagnostics: {result['first_diagnostics_s'] * 1000:.0f} ms (target <= 1000 ms)")
+    print(
+        f"process start -> first diagnostics: {result['first_diagnostics_s'] * 1000:.0f} ms (target <= 1000 ms; "
+        f"initialize answered at {result['initialized_s'] * 1000:.0f} ms)"
+    )
     ok = result["p95_ms"] <= 15 and result["first_diagnostics_s"] <= 1
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1

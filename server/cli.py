@@ -12,8 +12,12 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzers.errors import CATALOGUE, CoderevError, catalogue_markdown
+
+if TYPE_CHECKING:
+    from analyzers.ruleset import RuleSet
 
 
 def package_version() -> str:
@@ -49,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list the rules, or show one rule's documentation")
     rules.add_argument("rule_id", nargs="?", help="show this rule's documentation")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                       help="markdown: every rule's documentation (docs/rules.md is generated this way)")
     rules.add_argument("--rules", action="append", default=[], type=Path, metavar="DIR",
                        help="also load rule files from DIR (and report their errors)")
 
@@ -72,7 +77,9 @@ def _rules(args: argparse.Namespace) -> int:
         print(f"{rule.id} ({rule.severity}, {', '.join(f'CWE-{c}' for c in rule.cwe)})\n")
         print(rule.note)
         return 0
-    if args.format == "json":
+    if args.format == "markdown":
+        print(rules_markdown(rules), end="")
+    elif args.format == "json":
         rows = [
             {"id": r.id, "languages": list(r.languages), "severity": r.severity.value,
              "category": r.category, "cwe": list(r.cwe), "message": r.message,
@@ -85,6 +92,32 @@ def _rules(args: argparse.Namespace) -> int:
             fix = "" if r.fix is None else (" [fix]" if r.fix.safe else " [fix: unsafe]")
             print(f"{r.id:<58} {r.severity.value:<8} {','.join(f'CWE-{c}' for c in r.cwe)}{fix}")
     return 2 if rules.errors else 0
+
+
+def rules_markdown(rules: RuleSet) -> str:
+    """Every rule's documentation as one Markdown page, grouped by language."""
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule files by `coderev rules --format markdown`; do not edit by hand.",
+        "",
+    ]
+    for rule in rules:
+        cwe = ", ".join(f"CWE-{c}" for c in rule.cwe)
+        fix = "none" if rule.fix is None else ("safe" if rule.fix.safe else "unsafe (offered for review)")
+        note = rule.note.strip().replace("\n## ", "\n#### ").replace("## ", "#### ", 1)
+        out += [
+            f"## {rule.id}",
+            "",
+            f"*{rule.message}*",
+            "",
+            f"Languages: {', '.join(rule.languages)} · severity: {rule.severity.value} · "
+            f"confidence: {rule.confidence.value} · {cwe} · fix: {fix}",
+            "",
+            note,
+            "",
+        ]
+    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,125 @@
+"""Open documents: the analyzers' :class:`Document` per URI, plus what the server knows of it.
+
+The store is touched only from the event loop (handlers run there in message order), so edits
+are applied in order. Analysis reads immutable snapshots on worker threads; ``analysis_lock``
+keeps two runs of one document from sharing its :class:`UnitCache` at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analyzers import Document, Finding, LanguageSpec, PositionEncoding, Snapshot, UnitCache
+from analyzers.errors import CoderevError
+from analyzers.languages import get_language, language_for_path
+from server.lsp.diagnostic_cache import DiagnosticCache
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    """Findings of one document version under one configuration generation."""
+
+    version: int
+    generation: int
+    snapshot: Snapshot
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[Any, ...]  # lsprotocol Diagnostics, converted on the worker thread
+
+    @property
+    def result_id(self) -> str:
+        return f"{self.version}.{self.generation}"
+
+
+@dataclass(eq=False)
+class OpenDocument:
+    uri: str
+    path: Path | None
+    root: Path | None
+    document: Document
+    skip: CoderevError | None = None  # why it is not analyzed (too large, binary, ...)
+    desync: CoderevError | None = None  # an edit failed: our text no longer matches the editor's
+    cache: UnitCache = field(default_factory=UnitCache)
+    cache_owner: Any = None  # the Analyzer that filled ``cache``
+    converted: DiagnosticCache = field(default_factory=DiagnosticCache)
+    analysis_lock: threading.Lock = field(default_factory=threading.Lock)
+    result: AnalysisResult | None = None
+    task: asyncio.Task[AnalysisResult | None] | None = None
+    running: bool = False  # an analysis of this document is on a worker thread
+    closed: bool = False
+
+    @property
+    def version(self) -> int:
+        return self.document.version
+
+    @property
+    def language(self) -> LanguageSpec | None:
+        return self.document.language
+
+    def line_text(self, line: int) -> str:
+        snapshot = self.document.snapshot()
+        if not 0 <= line < snapshot.lines.line_count:
+            return ""
+        return snapshot.lines.line_bytes(line).decode("utf-8", "replace")
+
+    def context(self, line: int, radius: int = 3) -> str:
+        """The code around ``line`` (for feedback events)."""
+        count = self.document.lines.line_count
+        lo, hi = max(0, line - radius), min(count, line + radius + 1)
+        return "\n".join(self.line_text(i) for i in range(lo, hi))
+
+
+def open_document(  # noqa: PLR0917 - one value per field of the editor's TextDocumentItem
+    uri: str,
+    path: Path | None,
+    root: Path | None,
+    text: str,
+    language_id: str,
+    version: int,
+    encoding: PositionEncoding,
+    max_size: int,
+) -> OpenDocument:
+    """An open document; oversized or binary text is kept (for edits) but never parsed."""
+    language = get_language(language_id) or (language_for_path(path) if path else None)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    skip = None
+    if size > max_size:
+        skip = CoderevError("ANA005", f"{uri} is {size} bytes (limit {max_size})")
+    elif "\0" in text[:8192]:
+        skip = CoderevError("ANA003", f"{uri} looks binary (contains NUL characters)")
+    document = Document(text, None if skip else language, version=version, encoding=encoding)
+    return OpenDocument(uri, path, root, document, skip=skip)
+
+
+class DocumentStore:
+    def __init__(self) -> None:
+        self._docs: dict[str, OpenDocument] = {}
+
+    def add(self, doc: OpenDocument) -> None:
+        self._docs[doc.uri] = doc
+
+    def get(self, uri: str) -> OpenDocument | None:
+        return self._docs.get(uri)
+
+    def require(self, uri: str) -> OpenDocument:
+        doc = self._docs.get(uri)
+        if doc is None:
+            raise CoderevError("ANA008", f"{uri} is not open")
+        return doc
+
+    def remove(self, uri: str) -> OpenDocument | None:
+        doc = self._docs.pop(uri, None)
+        if doc is not None:
+            doc.closed = True
+            doc.converted.clear()
+        return doc
+
+    def __iter__(self) -> Iterator[OpenDocument]:
+        return iter(list(self._docs.values()))  # a copy: handlers may open or close meanwhile
+
+    def __len__(self) -> int:
+        return len(self._docs)

@@ -1,0 +1,147 @@
+"""The coderev language server object: shared state that every feature module works with."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from analyzers import PositionEncoding, Snapshot, UnitCache
+from analyzers.errors import CoderevError
+from server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
+from server.lsp.log import ClientLog
+from server.lsp.project import Project
+from server.lsp.protocol import CoderevProtocol
+from server.lsp.scheduler import Scheduler
+from server.lsp.settings import RunMode
+
+VERSION = "0.1.0"
+
+
+@dataclass(slots=True)
+class ClientSupport:
+    """What the client can do, read once from its capabilities."""
+
+    pull_diagnostics: bool = False
+    diagnostic_refresh: bool = False
+    code_action_resolve: bool = False
+    work_done_progress: bool = False
+    configuration: bool = False
+    watched_files_registration: bool = False
+    configuration_registration: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    """Diagnostics of a file the workspace scan analyzed (not open in the editor)."""
+
+    uri: str
+    result_id: str
+    diagnostics: tuple[types.Diagnostic, ...]
+
+
+class CoderevServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("coderev", VERSION, protocol_cls=CoderevProtocol, max_workers=4)
+        self.documents = DocumentStore()
+        self.project = Project()
+        self.client = ClientSupport()
+        self.log = ClientLog(self)
+        self.encoding = PositionEncoding.UTF16
+        self.analysis_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coderev-analysis")
+        self.scheduler = Scheduler(
+            self.analysis_pool, self.analyze, self.publish, lambda: self.project.generation, self.log.trace
+        )
+        self.scanned: dict[str, ScannedFile] = {}
+        self.initialization_options: Any = None
+        self._reported: set[str] = set()
+        self.scan_task: asyncio.Future[dict[str, int]] | None = None
+
+    # -- analysis (worker thread) -------------------------------------------------------------
+    def analyze(self, doc: OpenDocument, snapshot: Snapshot, generation: int) -> AnalysisResult:
+        if doc.skip is not None or doc.desync is not None or snapshot.language is None:
+            return AnalysisResult(snapshot.version, generation, snapshot, (), ())
+        config = self.project.config_for(doc.root)
+        dismissed = self.project.dismissed(doc.root)
+        try:
+            with doc.analysis_lock:
+                if doc.cache_owner is not config.analyzer:  # a unit cache is only valid for one analyzer
+                    doc.cache, doc.cache_owner = UnitCache(), config.analyzer
+                findings = config.analyzer.analyze(snapshot, doc.cache)
+        except Exception as exc:  # an analyzer bug must cost this document's findings, not the server
+            doc.cache = UnitCache()
+            error = CoderevError("SYS003", f"analysis of {doc.uri} v{snapshot.version} failed: {exc!r}")
+            self.log.error(error.render(), code=error.code, uri=doc.uri)
+            return AnalysisResult(snapshot.version, generation, snapshot, (), ())
+        self._report_rule_errors(config.analyzer.compiled(snapshot.language).errors)
+        kept = tuple(f for f in findings if f.fingerprint not in dismissed)
+        return AnalysisResult(snapshot.version, generation, snapshot, kept, doc.converted.diagnostics(kept, snapshot))
+
+    def _report_rule_errors(self, errors: tuple[CoderevError, ...]) -> None:
+        """Rules dropped when their language was compiled (built-in rules load unchecked)."""
+        for error in errors:
+            if error.render() not in self._reported:
+                self._reported.add(error.render())
+                self.log.show(error)
+
+    # -- publishing (event loop) --------------------------------------------------------------
+    def publish(self, doc: OpenDocument, result: AnalysisResult) -> None:
+        """Push diagnostics for a current result (pull clients ask for them instead)."""
+        if self.client.pull_diagnostics or doc.closed or result.version != doc.version:
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=list(result.diagnostics), version=result.version)
+        )
+
+    def clear(self, uri: str) -> None:
+        if not self.client.pull_diagnostics:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def reanalyze_all(self) -> None:
+        """After a configuration, rule or dismissal change: new diagnostics everywhere."""
+        if self.client.pull_diagnostics:
+            if self.client.diagnostic_refresh:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for doc in self.documents:
+            if self.project.settings.run_mode is RunMode.ON_TYPE or doc.result is not None:
+                self.scheduler.schedule(doc, delay=0)
+
+    def forget_scanned(self, fingerprint: str) -> None:
+        """Drop a dismissed finding from the workspace-scan results (and re-push those files)."""
+        for uri, scanned in list(self.scanned.items()):
+            kept = tuple(
+                d
+                for d in scanned.diagnostics
+                if not (isinstance(d.data, dict) and d.data.get("fingerprint") == fingerprint)
+            )
+            if len(kept) == len(scanned.diagnostics):
+                continue
+            self.scanned[uri] = ScannedFile(uri, f"{scanned.result_id}-{len(kept)}", kept)
+            if not self.client.pull_diagnostics:
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=list(kept)))
+
+    # -- paths --------------------------------------------------------------------------------
+    @staticmethod
+    def path_of(uri: str) -> Path | None:
+        if not uri.startswith("file:"):
+            return None
+        try:
+            path = to_fs_path(uri)
+        except Exception:
+            return None
+        return Path(path) if path else None
+
+    def shutdown_state(self) -> None:
+        for doc in self.documents:
+            self.scheduler.cancel(doc)
+        if self.scan_task is not None:
+            self.scan_task.cancel()
+        self.analysis_pool.shutdown(wait=False, cancel_futures=True)
+        self.project.close()
