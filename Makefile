@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-test
 
 docs: $(VENV)/.installed
 	$(BIN)/coderev errors --markdown > docs/errors.md
+	$(BIN)/coderev rules --format markdown > docs/rules.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -62,12 +62,26 @@ def string_value(node: Node) -> str | None:
     return body
 
 
+# Commands the shell runs itself (POSIX sh/bash and cmd.exe): there is no program of that name to
+# start without a shell, so such a command cannot become an argument list.
+_SHELL_BUILTINS = frozenset(
+    {".", ":", "alias", "bg", "bind", "break", "builtin", "cd", "command", "continue", "declare",
+     "dirs", "eval", "exec", "exit", "export", "fg", "hash", "history", "jobs", "let", "local",
+     "logout", "popd", "pushd", "read", "readonly", "return", "set", "shift", "shopt", "source",
+     "times", "trap", "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait", "cls",
+     "copy", "del", "dir", "md", "mklink", "rd", "ren", "start", "ver", "vol"}
+)
+
+
 def shell_to_list(node: Node) -> str | None:
     """A literal shell command as a Python argument list, when the shell adds nothing to it."""
     value = string_value(node)
     if value is None or not value.strip() or _SHELL_META.search(value):
         return None
-    return "[" + ", ".join(repr(arg) for arg in shlex.split(value)) + "]"
+    words = shlex.split(value)
+    if words[0] in _SHELL_BUILTINS:
+        return None
+    return "[" + ", ".join(repr(arg) for arg in words) + "]"
 
 
 def as_tuple(node: Node) -> str | None:
@@ -81,15 +95,33 @@ def as_tuple(node: Node) -> str | None:
 
 
 _PERCENT = re.compile(r"%(\([^)]*\))?([a-zA-Z%])")
+# A placeholder stands for a value only after an operator, a parenthesis, a comma or one of these
+# keywords; elsewhere (quoted, a table or column name, part of a LIKE pattern) a driver parameter
+# would change the query, so no fix is offered.
+_VALUE_BEFORE = re.compile(
+    r"(?:[=<>(,]|\b(?:LIKE|ILIKE|IN|IS|LIMIT|OFFSET|BETWEEN|AND|VALUES|THEN|ELSE|WHEN))\s*$", re.I
+)
+_VALUE_AFTER = re.compile(r"^(?:\s|[),;]|$)")
+
+
+def _value_position(before: str, after: str) -> bool:
+    return bool(_VALUE_BEFORE.search(before)) and bool(_VALUE_AFTER.match(after))
 
 
 def sql_percent_query(node: Node) -> str | None:
-    """A %-format SQL string whose placeholders are all ``%s`` / ``%(name)s`` (DB-API pyformat)."""
+    """A %-format SQL string whose placeholders are all ``%s`` / ``%(name)s`` (DB-API pyformat),
+    each standing where a value goes (not quoted, not a name)."""
     value = string_value(node)
     if value is None:
         return None
-    kinds = {m.group(2) for m in _PERCENT.finditer(value)}
-    return node_text(node) if kinds and kinds <= {"s", "%"} else None
+    matches = list(_PERCENT.finditer(value))
+    kinds = {m.group(2) for m in matches}
+    if not kinds or not kinds <= {"s", "%"} or "s" not in kinds:
+        return None
+    for m in matches:
+        if m.group(2) == "s" and not _value_position(value[: m.start()], value[m.end() :]):
+            return None
+    return node_text(node)
 
 
 def fstring_to_params(node: Node) -> str | None:
@@ -103,6 +135,7 @@ def fstring_to_params(node: Node) -> str | None:
     quote = match.group(2)
     pieces: list[str] = []
     params: list[str] = []
+    holes: list[int] = []  # index in ``pieces`` of each placeholder
     for child in node.children:
         if child.type == "string_content":
             text = node_text(child)
@@ -115,12 +148,16 @@ def fstring_to_params(node: Node) -> str | None:
                 c.type in {"format_specifier", "type_conversion"} for c in child.children
             ):
                 return None
+            holes.append(len(pieces))
             pieces.append("%s")
             params.append(node_text(expr))
         elif child.type == "escape_sequence":
             pieces.append(node_text(child))
     if not params:
         return None
+    for hole in holes:
+        if not _value_position("".join(pieces[:hole]), "".join(pieces[hole + 1 :])):
+            return None
     prefix = match.group(1).replace("f", "").replace("F", "")
     literal = f"{prefix}{quote}{''.join(pieces)}{quote}"
     return f"{literal}, ({', '.join(params)},)"

@@ -1,7 +1,16 @@
 """Custom query predicates, evaluated by tree-sitter's predicate callback.
 
 Built-in text predicates (#eq?, #match?, #any-of? and their not- forms) are handled by
-tree-sitter itself; the ones here look at structure, which text alone cannot decide.
+tree-sitter itself; the ones here look at structure, which text alone cannot decide:
+
+- ``#dynamic? @x`` / ``#not-dynamic? @x``: the value may come from outside the program text.
+- ``#tainted? @x`` / ``#not-tainted? @x``: the value is read from the HTTP request in the same
+  Python function; ``(#tainted? @x "cli")`` also counts ``input()`` and ``sys.argv``.
+- ``#lacks-argument? @args "name" ...``: no keyword argument of those names (nor ``**kwargs``).
+- ``#int-below? @n "2048"``: an integer literal below the limit.
+
+Note: tree-sitter's own ``#not-any-of?`` with several values does not negate correctly in
+py-tree-sitter 0.26; use ``#not-match? @x "^(a|b)$"`` instead.
 """
 
 from __future__ import annotations
@@ -29,6 +38,16 @@ _NUMERIC = frozenset(
      "Atoi", "ParseInt", "ParseFloat", "Itoa", "FormatInt", "valueOf", "parseLong", "parseDouble",
      "uuid4", "count"}
 )
+# Calls that quote or escape their argument for the language it is embedded in (SQL identifiers,
+# shell words, URL components), so the result cannot change the surrounding statement.
+_QUOTING = re.compile(r"^(?:quote(?:_\w+)?|\w*_quote|escape_(?:string|identifier|literal)|Identifier)$")
+# Calls whose result is built only from their receiver and arguments (string methods, str(),
+# translation of a literal): dynamic exactly when one of those is.
+_TRANSPARENT = frozenset(
+    {"join", "format", "replace", "strip", "lstrip", "rstrip", "lower", "upper", "title", "encode",
+     "decode", "str", "repr", "_", "gettext", "gettext_lazy", "ngettext", "pgettext", "toString",
+     "concat", "trim", "toLowerCase", "toUpperCase", "String", "Sprintf", "Join"}
+)
 # Child fields that name a member rather than hold a value (obj.<attribute>, f(<name>=...)).
 _NAME_FIELDS = frozenset({"attribute", "property", "field", "name", "key", "type"})
 
@@ -47,20 +66,31 @@ def _call_name(node: tree_sitter.Node) -> str:
     return (target.text or b"").decode("utf-8", "replace")
 
 
-def is_dynamic(node: tree_sitter.Node) -> bool:
+def is_dynamic(node: tree_sitter.Node, constants: frozenset[str] = frozenset()) -> bool:
     """True when the value of ``node`` may come from outside the program text.
 
-    Literals, constant-style names and numeric conversions are static; any other name, call
-    result, attribute of a dynamic object, or string interpolation of one of these is dynamic.
+    Literals, constant-style names, names in ``constants`` and numeric conversions are static;
+    any other name, call result, attribute of a dynamic object, or string interpolation of one of
+    these is dynamic.
     """
     kind = node.type
     if kind in _IDENTIFIERS:
         text = (node.text or b"").decode("utf-8", "replace")
-        return not (_CONSTANT_NAME.match(text) or text in _CONSTANT_WORDS)
+        return not (_CONSTANT_NAME.match(text) or text in _CONSTANT_WORDS or text in constants)
     if kind in _REFERENCES:
         return True
     if kind in _CALLS:
-        return _call_name(node) not in _NUMERIC
+        name = _call_name(node)
+        if name not in _TRANSPARENT:
+            return name not in _NUMERIC and not _QUOTING.match(name)
+        function = node.child_by_field_name("function")
+        owner = function if function is not None else node  # Java puts `object` on the call
+        receiver = owner.child_by_field_name("object") or owner.child_by_field_name("operand")
+        arguments = node.child_by_field_name("arguments")
+        return any(is_dynamic(part, constants) for part in (receiver, arguments) if part is not None)
+    if kind == "conditional_expression":  # `a if test else b` holds a or b, never the test
+        values = node.named_children
+        return any(is_dynamic(v, constants) for v in values[:1] + values[2:3])
     cursor = node.walk()
     if not cursor.goto_first_child():
         return False
@@ -70,12 +100,49 @@ def is_dynamic(node: tree_sitter.Node) -> bool:
             child is not None
             and child.is_named
             and cursor.field_name not in _NAME_FIELDS
+            and cursor.field_name != "condition"
             and child.type != "comment"
-            and is_dynamic(child)
+            and is_dynamic(child, constants)
         ):
             return True
         if not cursor.goto_next_sibling():
             return False
+
+
+def local_constants(node: tree_sitter.Node) -> frozenset[str]:
+    """Python names that, in the function around ``node``, are bound only to static values
+    before it (``cmd = "ls -l"``). Parameters and names bound any other way are not included."""
+    scope = _function_of(node)
+    if scope is None:
+        return frozenset()
+    static: dict[str, bool] = dict.fromkeys(_parameter_names(scope), False)
+    body = scope.child_by_field_name("body")
+    stack = [body] if body is not None else []
+    while stack:
+        current = stack.pop()
+        if current.start_byte >= node.start_byte or current.type in _SCOPE_BREAKS:
+            continue
+        kind = current.type
+        if kind in {"assignment", "augmented_assignment", "named_expression"}:
+            left = current.child_by_field_name("left") or current.child_by_field_name("name")
+            right = current.child_by_field_name("right") or current.child_by_field_name("value")
+            if left is not None:
+                known = frozenset(n for n, ok in static.items() if ok)
+                value = (
+                    left.type == "identifier"
+                    and right is not None
+                    and right.end_byte <= node.start_byte
+                    and not is_dynamic(right, known)
+                )
+                for name in _targets(left):
+                    static[name] = static.get(name, True) and value
+        elif kind in {"for_statement", "for_in_clause", "as_pattern_target", "import_from_statement",
+                      "import_statement", "global_statement", "nonlocal_statement"}:
+            target = current.child_by_field_name("left") or current
+            for name in _targets_in(target):
+                static[name] = False
+        stack.extend(reversed(current.named_children))
+    return frozenset(n for n, ok in static.items() if ok)
 
 
 def _keyword_names(args: tree_sitter.Node) -> set[str]:
@@ -98,6 +165,232 @@ def _int_value(node: tree_sitter.Node) -> int | None:
         return None
 
 
+# --- Request data ("tainted" values) -----------------------------------------------------------
+# A light, intra-function approximation of taint tracking: an expression is tainted when it reads
+# HTTP request data directly, or uses a variable assigned from request data earlier in the same
+# function (or a parameter of a Flask / FastAPI / DRF route handler). It never looks outside the
+# enclosing function, so a unit's findings still depend on the unit's text alone. Branches and
+# loops are ignored: statements count in source order.
+
+# Request fields a client chooses freely (not the current URL or host, which are routing data).
+_SOURCE = re.compile(
+    r"^(?:flask\.)?(?:self\.)?request\.(?:args|form|values|files|json|data|get_json|get_data|cookies|referrer"
+    r"|headers|GET|POST|FILES|COOKIES|META|body|query_params|path_params|query|match_info|post"
+    r"|stream|view_args|params|query_string|rel_url|content)\b"
+    r"|^self\.get_(?:query_|body_)?arguments?\b"
+)
+# With the "cli" option, text typed by the user or passed on the command line counts as well.
+_CLI_SOURCE = re.compile(_SOURCE.pattern + r"|^(?:raw_)?input\(|^sys\.argv\b")
+# Calls whose result no longer carries the request's text (a number, a hash, an escaped or checked
+# value, a rendered or serialized response, a database object, a file's or a command's output).
+_SANITIZERS = _NUMERIC | frozenset(
+    {"secure_filename", "basename", "safe_join", "escape", "quote", "quote_plus", "urlencode",
+     "clean", "hexdigest", "digest", "compare_digest", "jsonify", "render_template", "render",
+     "render_to_string", "url_for", "reverse", "is_safe_url", "url_has_allowed_host_and_scheme",
+     "get_object_or_404", "get_list_or_404", "get_object_for_this_type", "uuid4", "open",
+     "read", "readlines", "read_text", "read_bytes", "exists", "isfile", "isdir", "check_output",
+     "getoutput", "getstatusoutput", "communicate"}
+)
+_ORM_CALL = re.compile(r"\.objects\.|\.query\.(?:get|filter)")
+# A call that validates its argument: once a name has been passed to one, it counts as checked.
+_VALIDATOR = re.compile(
+    r"(?i)^(?:is_|check_|validate|verify_|ensure_|assert_)|valid|allowed|permitted|allowlist"
+    r"|whitelist|sanitiz"
+)
+# An `if` condition that checks a value against an allow-list, a prefix or a pattern.
+_GUARD = re.compile(
+    r"startswith|endswith|is_safe_url|url_has_allowed_host_and_scheme|is_relative_to|commonpath"
+    r"|commonprefix|fullmatch|\bmatch\(|\bin\b|\.\.|isalnum|isdigit|isnumeric|isdecimal|isidentifier"
+    r"|netloc|hostname"
+)
+_NEGATION = re.compile(r"\bnot\b")
+_EXITS = re.compile(r"\b(?:return|raise|abort|continue|break)\b|\bexit\(|HttpResponse(?:BadRequest|Forbidden)")
+_ROUTE = re.compile(
+    r"\.(?:route|get|post|put|patch|delete|api_route|websocket)\s*\(|^@(?:route|get|post|put|patch"
+    r"|delete|api_view)\b"
+)
+_PARAMETERS = frozenset(
+    {"identifier", "typed_parameter", "default_parameter", "typed_default_parameter"}
+)
+_TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid):(\w+)>")
+_INJECTED = frozenset({"Depends", "Security"})  # FastAPI dependencies, not request fields
+_SAFE_TYPES = re.compile(r"^(?:int|float|bool|UUID|uuid\.UUID|date|datetime)$")
+_SCOPE_BREAKS = frozenset({"function_definition", "class_definition"})
+# Statements that bind or check names, and the part of each that must precede the node.
+_BINDINGS: dict[str, str | None] = {
+    "assignment": None,
+    "augmented_assignment": None,
+    "named_expression": None,
+    "for_statement": "right",
+    "if_statement": "condition",
+    "elif_clause": "condition",
+    "call": None,
+}
+
+
+def _text(node: tree_sitter.Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _targets(node: tree_sitter.Node) -> list[str]:
+    """Names bound by an assignment target: ``x``, ``a, b``, ``self.path``."""
+    if node.type in {"identifier", "attribute"}:
+        return [_text(node)]
+    return [name for child in node.named_children for name in _targets(child)]
+
+
+def _targets_in(node: tree_sitter.Node) -> set[str]:
+    """Every name and attribute path mentioned in ``node``."""
+    found = {_text(node)} if node.type in {"identifier", "attribute"} else set()
+    for child in node.named_children:
+        found |= _targets_in(child)
+    return found
+
+
+def _function_of(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The innermost Python function definition containing ``node`` (None at module level)."""
+    scope = node.parent
+    while scope is not None and scope.type != "function_definition":
+        scope = scope.parent
+    return scope
+
+
+def _parameter_name(param: tree_sitter.Node) -> tree_sitter.Node | None:
+    if param.type == "identifier":
+        return param
+    name = param.child_by_field_name("name")
+    return name or next((c for c in param.named_children if c.type == "identifier"), None)
+
+
+def _parameter_names(function: tree_sitter.Node) -> list[str]:
+    params = function.child_by_field_name("parameters")
+    names = (_parameter_name(p) for p in (params.named_children if params is not None else []))
+    return [_text(n) for n in names if n is not None]
+
+
+def _request_parameters(function: tree_sitter.Node) -> set[str]:
+    """The parameters of a route handler (Flask / FastAPI / DRF decorator), which the URL or the
+    query fill; dependencies, splats and numeric or date annotations are left out."""
+    parent = function.parent
+    if parent is None or parent.type != "decorated_definition" or not any(
+        _ROUTE.search(_text(d)) for d in parent.children if d.type == "decorator"
+    ):
+        return set()
+    params = function.child_by_field_name("parameters")
+    names: set[str] = set()
+    for param in params.named_children if params is not None else []:
+        name = _parameter_name(param)
+        kind = param.child_by_field_name("type")
+        value = param.child_by_field_name("value")
+        if (
+            param.type not in _PARAMETERS
+            or name is None
+            or (kind is not None and _SAFE_TYPES.match(_text(kind)))
+            or (value is not None and value.type == "call" and _call_name(value) in _INJECTED)
+        ):
+            continue
+        names.add(_text(name))
+    # Flask converters that only match numbers or UUIDs: <int:pk>, <uuid:token>
+    typed = {m.group(1) for d in parent.children for m in _TYPED_SEGMENT.finditer(_text(d))}
+    return names - typed - {"self", "cls", "request"}
+
+
+def _reads(node: tree_sitter.Node, names: set[str], sources: re.Pattern[str] = _SOURCE) -> bool:
+    """True when ``node`` reads request data or one of ``names``, and no sanitizer stands between."""
+    kind = node.type
+    if kind in {"identifier", "attribute"} and _text(node) in names:
+        return True
+    if kind in {"attribute", "subscript", "call"} and sources.match(_text(node)):
+        return True
+    if kind == "call":
+        function = node.child_by_field_name("function")
+        if _call_name(node) in _SANITIZERS or (
+            function is not None and _ORM_CALL.search(_text(function))
+        ):
+            return False
+    if kind in _SCOPE_BREAKS:
+        return False
+    cursor = node.walk()
+    if not cursor.goto_first_child():
+        return False
+    while True:
+        child = cursor.node
+        if (
+            child is not None
+            and child.is_named
+            and cursor.field_name not in _NAME_FIELDS
+            and child.type != "comment"
+            and _reads(child, names, sources)
+        ):
+            return True
+        if not cursor.goto_next_sibling():
+            return False
+
+
+def _guards(statement: tree_sitter.Node, node: tree_sitter.Node) -> bool:
+    """Whether an ``if``/``elif`` whose condition checks values protects the code at ``node``:
+    inside its body when the check is positive, after it when the body leaves early."""
+    condition = statement.child_by_field_name("condition")
+    body = statement.child_by_field_name("consequence")
+    if condition is None or body is None or not _GUARD.search(_text(condition)):
+        return False
+    if body.start_byte <= node.start_byte < body.end_byte:
+        return not _NEGATION.search(_text(condition))
+    return node.start_byte >= statement.end_byte and bool(_EXITS.search(_text(body)))
+
+
+def _update(
+    statement: tree_sitter.Node, names: set[str], at: tree_sitter.Node, sources: re.Pattern[str]
+) -> None:
+    """Update the tainted ``names`` for one statement that precedes ``at``."""
+    kind = statement.type
+    if kind in {"assignment", "augmented_assignment", "for_statement"}:
+        left, right = statement.child_by_field_name("left"), statement.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        tainted = _reads(right, names, sources)
+        for target in _targets(left):
+            if tainted:
+                names.add(target)
+            elif kind != "augmented_assignment":
+                names.discard(target)
+    elif kind == "named_expression":
+        name, value = statement.child_by_field_name("name"), statement.child_by_field_name("value")
+        if name is not None and value is not None and _reads(value, names, sources):
+            names.add(_text(name))
+    elif kind == "call":  # validate_url(target), is_safe_path(path): the arguments count as checked
+        arguments = statement.child_by_field_name("arguments")
+        if arguments is not None and _VALIDATOR.search(_call_name(statement)):
+            names.difference_update(_targets_in(arguments))
+    elif _guards(statement, at):  # a checking condition clears the names it mentions
+        condition = statement.child_by_field_name("condition")
+        if condition is not None:
+            names.difference_update(_targets_in(condition))
+
+
+def is_tainted(node: tree_sitter.Node, cli: bool = False) -> bool:
+    """True when ``node`` may hold HTTP request data (see the section comment above); with
+    ``cli``, also `input()` and command-line arguments."""
+    sources = _CLI_SOURCE if cli else _SOURCE
+    scope = _function_of(node)
+    names: set[str] = set()
+    if scope is not None:
+        names = _request_parameters(scope)
+        body = scope.child_by_field_name("body")
+        stack = [body] if body is not None else []
+        while stack:  # pre-order walk of the function body up to the node
+            current = stack.pop()
+            if current.start_byte >= node.start_byte or current.type in _SCOPE_BREAKS:
+                continue
+            if current.type in _BINDINGS:
+                field = _BINDINGS[current.type]
+                limit = current.child_by_field_name(field) if field else current
+                if limit is not None and limit.end_byte <= node.start_byte:
+                    _update(current, names, node, sources)
+            stack.extend(reversed(current.named_children))
+    return _reads(node, names, sources)
+
+
 Captures = dict[str, list[tree_sitter.Node]]
 Args = Sequence[tuple[str, str]]
 
@@ -111,7 +404,7 @@ def _strings(args: Args) -> list[str]:
 
 
 def _dynamic(args: Args, captures: Captures) -> bool:
-    return any(is_dynamic(n) for n in _nodes(args, captures))
+    return any(is_dynamic(n) and is_dynamic(n, local_constants(n)) for n in _nodes(args, captures))
 
 
 def _lacks_argument(args: Args, captures: Captures) -> bool:
@@ -121,6 +414,11 @@ def _lacks_argument(args: Args, captures: Captures) -> bool:
         if "**" in present or wanted & present:
             return False
     return True
+
+
+def _tainted(args: Args, captures: Captures) -> bool:
+    cli = "cli" in _strings(args)
+    return any(is_tainted(n, cli) for n in _nodes(args, captures))
 
 
 def _int_below(args: Args, captures: Captures) -> bool:
@@ -134,6 +432,8 @@ CUSTOM: dict[str, Callable[[Args, Captures], bool]] = {
     "not-dynamic?": lambda a, c: not _dynamic(a, c),
     "lacks-argument?": _lacks_argument,
     "int-below?": _int_below,
+    "tainted?": _tainted,
+    "not-tainted?": lambda a, c: not _tainted(a, c),
 }
 
 KNOWN = BUILTIN | frozenset(CUSTOM)

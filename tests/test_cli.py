@@ -142,6 +142,8 @@ def test_rules_and_errors_commands() -> None:
     assert "## Why is this bad" in doc.stdout
     errors = subprocess.run([CODEREV, "errors", "--markdown"], capture_output=True, text=True, check=True)
     assert errors.stdout == (ROOT / "docs" / "errors.md").read_text(), "run `make docs`"
+    markdown = subprocess.run([CODEREV, "rules", "--format", "markdown"], capture_output=True, text=True, check=True)
+    assert markdown.stdout == (ROOT / "docs" / "rules.md").read_text(), "run `make docs`"
 
 
 def test_demo_runs_from_a_copy_of_the_example(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from analyzers import AnalysisOptions, Severity, default_rules
 from analyzers.config import find_project_config, is_enabled, options_from_mapping, severity_for
 from tests.check import findings
 
-RULE = default_rules().get("python.deserialization.yaml-load")
+RULE = default_rules().get("python.insecure-deserialization.yaml-load")
 assert RULE is not None
 
 

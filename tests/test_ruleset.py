@@ -8,7 +8,7 @@ import yaml
 
 from analyzers.ruleset import BUILTIN_RULES, load_rules
 
-GOOD = (BUILTIN_RULES / "python" / "deserialization-yaml-load.yaml").read_text()
+GOOD = (BUILTIN_RULES / "python" / "insecure-deserialization-yaml-load.yaml").read_text()
 
 
 def write(directory: Path, name: str, data: dict[str, object] | str) -> Path:

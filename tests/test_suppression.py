@@ -8,7 +8,7 @@ from analyzers import AnalysisOptions, get_language
 from analyzers.suppression import suppression_comment
 from tests.check import rule_ids
 
-RULE = "python.deserialization.yaml-load"
+RULE = "python.insecure-deserialization.yaml-load"
 CALL = "data = yaml.load(s)"
 
 

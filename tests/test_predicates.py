@@ -1,0 +1,152 @@
+"""Custom query predicates and fix filters on small Python snippets."""
+
+from __future__ import annotations
+
+import pytest
+import tree_sitter
+import tree_sitter_python
+
+from analyzers.fixes import fstring_to_params, shell_to_list, sql_percent_query
+from analyzers.predicates import is_dynamic, is_tainted, local_constants
+
+PYTHON = tree_sitter.Language(tree_sitter_python.language())
+
+
+def argument_of(code: str, callee: str = "sink") -> tree_sitter.Node:
+    """The first argument of the last call to ``callee`` in ``code``."""
+    tree = tree_sitter.Parser(PYTHON).parse(code.encode())
+    found: list[tree_sitter.Node] = []
+
+    def walk(node: tree_sitter.Node) -> None:
+        function = node.child_by_field_name("function")
+        if node.type == "call" and function is not None and function.text == callee.encode():
+            arguments = node.child_by_field_name("arguments")
+            assert arguments is not None
+            found.append(arguments.named_children[0])
+        for child in node.children:
+            walk(child)
+
+    walk(tree.root_node)
+    assert found, code
+    return found[-1]
+
+
+def dynamic(code: str) -> bool:
+    node = argument_of(code)
+    return is_dynamic(node, local_constants(node))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "def v():\n    sink(request.args['f'])",
+        "def v():\n    name = request.form.get('n')\n    path = os.path.join(BASE, name)\n    sink(path)",
+        "def v():\n    for item in request.json['items']:\n        sink(item)",
+        "def v():\n    if (q := request.GET.get('q')):\n        sink(q)",
+        "@app.route('/f/<name>')\ndef v(name):\n    sink(name)",
+        "@app.get('/items')\ndef v(q: str):\n    sink(f'/data/{q}')",
+        "def v():\n    f = request.files['doc']\n    sink(f.filename)",
+        "def v():\n    n = request.args['n']\n    if n in ALLOWED:\n        pass\n    sink(n)",
+    ],
+)
+def test_request_data_is_tainted(code: str) -> None:
+    assert is_tainted(argument_of(code))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "def v(path):\n    sink(path)",
+        "def v(request, slug):\n    sink(slug)",
+        "def v():\n    sink(request.path)",
+        "@app.route('/p/<int:pk>')\ndef v(pk: int):\n    sink(pk)",
+        "@app.get('/x')\ndef v(db=Depends(get_db)):\n    sink(db)",
+        "def v():\n    n = secure_filename(request.args['n'])\n    sink(n)",
+        "def v():\n    n = int(request.args['n'])\n    sink(n)",
+        "def v():\n    n = request.args['n']\n    n = 'fixed'\n    sink(n)",
+        "def v():\n    n = request.args['n']\n    if n not in ALLOWED:\n        abort(400)\n    sink(n)",
+        "def v():\n    n = request.args['n']\n    if n.startswith('/safe/'):\n        sink(n)",
+        "def v():\n    n = request.args['n']\n    validate_path(n)\n    sink(n)",
+        "def v():\n    sink(User.objects.get(pk=request.GET['id']))",
+        "x = request.args['x']\nsink(x)",
+    ],
+)
+def test_other_values_are_not_tainted(code: str) -> None:
+    assert not is_tainted(argument_of(code))
+
+
+def test_console_input_counts_only_with_the_cli_option() -> None:
+    node = argument_of("def f():\n    cmd = input('> ')\n    sink(cmd)")
+    assert is_tainted(node, cli=True)
+    assert not is_tainted(node)
+
+
+def test_a_failed_check_does_not_clear_taint() -> None:
+    code = "def v():\n    n = request.args['n']\n    if n not in CATALOG:\n        sink(n)"
+    assert is_tainted(argument_of(code))
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("def f():\n    cmd = 'ls -l'\n    sink(cmd)", False),
+        ("def f():\n    cmd = 'ls ' + OPTIONS\n    sink(cmd)", False),
+        ("def f(x):\n    cmd = 'ls'\n    cmd = x\n    sink(cmd)", True),
+        ("def f(cmd):\n    cmd = 'ls'\n    sink(cmd)", True),
+        ("def f(xs):\n    for cmd in xs:\n        sink(cmd)", True),
+        ("def f(flag):\n    sink('a' if flag else 'b')", False),
+        ("def f(flag, x):\n    sink('a' if flag else x)", True),
+        ("def f(name):\n    sink('DROP TABLE %s' % quote_name(name))", False),
+        ("def f(keys):\n    sink(', '.join(['%s'] * len(keys)))", False),
+        ("def f(x):\n    sink(str(x).strip())", True),
+        ("def f():\n    sink(_('Select all'))", False),
+    ],
+)
+def test_dynamic_values(code: str, expected: bool) -> None:
+    assert dynamic(code) is expected
+
+
+@pytest.mark.parametrize(
+    ("literal", "offered"),
+    [
+        ('"SELECT * FROM t WHERE id = %s"', True),
+        ('"SELECT * FROM t WHERE a = %s AND b IN (%s, %s) LIMIT %s"', True),
+        ('"INSERT INTO t (a, b) VALUES (%(a)s, %(b)s)"', True),
+        ("\"SELECT * FROM t WHERE name = '%s'\"", False),
+        ("\"SELECT * FROM t WHERE name LIKE '%%%s%%'\"", False),
+        ('"SELECT * FROM %s WHERE id = %s"', False),
+        ('"SELECT * FROM t WHERE id = %d"', False),
+    ],
+)
+def test_sql_percent_query_only_accepts_value_placeholders(literal: str, offered: bool) -> None:
+    node = argument_of(f"sink({literal})")
+    assert (sql_percent_query(node) is not None) is offered
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ('f"SELECT * FROM t WHERE id = {uid}"', '"SELECT * FROM t WHERE id = %s", (uid,)'),
+        ('f"UPDATE t SET a = {a}, b = {b}"', '"UPDATE t SET a = %s, b = %s", (a, b,)'),
+        ("f\"SELECT * FROM t WHERE name = '{name}'\"", None),
+        ('f"SELECT * FROM {table} WHERE id = {uid}"', None),
+        ('f"SELECT * FROM t WHERE id = {uid!r}"', None),
+    ],
+)
+def test_fstring_to_params_only_converts_value_holes(literal: str, expected: str | None) -> None:
+    assert fstring_to_params(argument_of(f"sink({literal})")) == expected
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ('"df -h"', "['df', '-h']"),
+        ("'systemctl restart nginx'", "['systemctl', 'restart', 'nginx']"),
+        ('"ls *.txt"', None),
+        ('"grep x log | tail"', None),
+        ('"cd /srv/app"', None),
+        ('"echo $HOME"', None),
+    ],
+)
+def test_shell_to_list_only_splits_plain_commands(literal: str, expected: str | None) -> None:
+    assert shell_to_list(argument_of(f"sink({literal})")) == expected
