@@ -79,6 +79,18 @@ _SPECS: Final = (
         "Rule findings still work; run `coderev doctor` to see why the model did not load.",
     ),
     ErrorSpec(
+        "PRV002",
+        "Model slot is corrupt",
+        "A file of the slot is missing or its sha256 differs from the manifest; the slot was "
+        "quarantined, not loaded. Reinstall coderev or rebuild the slot with `coderev model train`.",
+    ),
+    ErrorSpec(
+        "PRV003",
+        "Model compute type not supported on this device",
+        "Remove the compute-type setting (auto picks a supported one) or choose one that "
+        "`coderev model info` lists as supported.",
+    ),
+    ErrorSpec(
         "DAT001",
         "Cannot write output",
         "Check that the output directory exists and has free space.",
@@ -87,6 +99,11 @@ _SPECS: Final = (
         "DAT002",
         "Cannot read input",
         "Check that the path exists and is readable.",
+    ),
+    ErrorSpec(
+        "DAT003",
+        "Model slot manifest is malformed",
+        "The slot's manifest.json is missing or unreadable; rebuild the slot with `coderev model train`.",
     ),
     ErrorSpec(
         "SYS001",
@@ -102,6 +119,12 @@ _SPECS: Final = (
         "SYS003",
         "Internal error",
         "This is a bug in coderev: please report it with the log file attached.",
+    ),
+    ErrorSpec(
+        "SYS004",
+        "Malformed protocol message",
+        "The editor sent a message the language server cannot read; it was rejected and the "
+        "server keeps running. Update the editor extension, or report it with the log file.",
     ),
 )
 
