@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import tree_sitter
 
@@ -23,9 +24,11 @@ from analyzers.finding import Finding
 from analyzers.fixes import build_fix, node_text, render, span_of
 from analyzers.languages import LanguageSpec
 from analyzers.ruleset import CompiledRules, RuleSet, default_rules
-from analyzers.suppression import is_suppressed
+from analyzers.suppression import directive_rows, is_suppressed
 
 Origin = tuple[int, int, int]
+# A finding as cached for its unit, its fingerprint key, and the unit's move since (if any).
+_Collected = tuple[Finding, str, tuple[Origin, Origin] | None]
 UnitKey = tuple[str, int, int]
 
 
@@ -84,7 +87,7 @@ class Analyzer:
         old = cache.entries if cache is not None else {}
         fresh: dict[UnitKey, _UnitResult] = {}
         reused = matched = 0
-        collected: list[tuple[Finding, str]] = []
+        collected: list[_Collected] = []
         for unit in snapshot.tree.root_node.children:
             if unit.type == "comment":
                 continue
@@ -98,10 +101,8 @@ class Analyzer:
                 reused += 1
             if not unit.has_error:
                 fresh[key] = result
-            if result.origin == origin:
-                collected.extend(result.findings)
-            else:
-                collected.extend((f.moved(result.origin, origin), k) for f, k in result.findings)
+            move = None if result.origin == origin else (result.origin, origin)
+            collected.extend((f, k, move) for f, k in result.findings)
         if cache is not None:
             cache.entries, cache.reused, cache.matched = fresh, reused, matched
         return self._finish(snapshot, collected)
@@ -142,25 +143,34 @@ class Analyzer:
                 fix=fix,
             )
             out.append((finding, f"{rule.id}\0{unit_name}\0{snippet}"))
+        # Units are disjoint and visited in order, so sorting within each makes the whole sorted.
+        out.sort(key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id))
         return out
 
-    def _finish(self, snapshot: Snapshot, collected: list[tuple[Finding, str]]) -> list[Finding]:
+    def _finish(self, snapshot: Snapshot, collected: list[_Collected]) -> list[Finding]:
         assert snapshot.language is not None
         honor = self.options.honor_foreign_suppressions
+        marked = directive_rows(snapshot.source, snapshot.lines)
         occurrences: Counter[str] = Counter()
         out: list[Finding] = []
-        collected.sort(key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id))
-        for finding, key in collected:
+        for finding, key, move in collected:
             occurrence = occurrences[key]
             occurrences[key] += 1
-            if is_suppressed(snapshot.lines, finding.span.start_row, finding.rule_id, snapshot.language, honor):
-                continue
-            digest = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8", "surrogatepass")).hexdigest()
-            out.append(
-                replace(
-                    finding,
-                    severity=self._severity.get(finding.rule_id, finding.severity),
-                    fingerprint=digest[:20],
-                )
+            final = finding.finalized(
+                self._severity.get(finding.rule_id, finding.severity), _fingerprint(key, occurrence), move
             )
+            row = final.span.start_row
+            if (row in marked or row - 1 in marked) and is_suppressed(
+                snapshot.lines, row, final.rule_id, snapshot.language, honor
+            ):
+                continue
+            out.append(final)
         return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _fingerprint(key: str, occurrence: int) -> str:
+    """A stable id for a finding: its rule, enclosing definition and code, and which occurrence of
+    that same code it is. Positions are left out so the id survives edits elsewhere."""
+    digest = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:20]

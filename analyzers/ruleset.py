@@ -86,21 +86,35 @@ def _field(path: Iterable[Any]) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
-def parse_rule(path: Path, text: str, *, check_query: bool = True) -> Rule:
+def parse_rule(path: Path, text: str, *, check_query: bool = True, trusted: bool = False) -> Rule:
     """Parse and validate one rule file; raise ``CoderevError`` (ANA001/ANA002) if it is bad.
 
-    ``check_query=False`` skips compiling the query (the schema is still checked): for rule files
-    that CI already checks, when start-up time matters (see :func:`builtin_rules_for_startup`).
+    ``check_query=False`` skips compiling the query, and ``trusted=True`` also skips the schema
+    check unless the file turns out malformed: for the built-in rule files, which CI checks,
+    when start-up time matters (see :func:`builtin_rules_for_startup`).
     """
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         raise CoderevError("ANA001", f"{path}: not valid YAML ({exc})") from exc
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        raise CoderevError("ANA001", f"{path}: field '{_field(first.absolute_path)}': {first.message}")
-    report = data.get("report", "finding")
+    rule = None
+    if trusted:
+        try:
+            rule = _build(path, data)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            rule = None  # not what the schema promises: validate to say exactly what is wrong
+    if rule is None:
+        errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            first = errors[0]
+            raise CoderevError("ANA001", f"{path}: field '{_field(first.absolute_path)}': {first.message}")
+        rule = _build(path, data)
+    if check_query:
+        _check_compiles(rule)
+    return rule
+
+
+def _build(path: Path, data: Any) -> Rule:
     fix = None
     if "fix" in data:
         f = data["fix"]
@@ -114,7 +128,7 @@ def parse_rule(path: Path, text: str, *, check_query: bool = True) -> Rule:
         )
         for e in data["examples"]
     )
-    rule = Rule(
+    return Rule(
         id=data["id"],
         languages=tuple(data["languages"]),
         message=data["message"].strip(),
@@ -125,14 +139,11 @@ def parse_rule(path: Path, text: str, *, check_query: bool = True) -> Rule:
         owasp=tuple(data.get("owasp", ())),
         note=data["note"],
         query=data["query"],
-        report=report,
+        report=data.get("report", "finding"),
         fix=fix,
         examples=examples,
         path=path,
     )
-    if check_query:
-        _check_compiles(rule)
-    return rule
 
 
 def _check_compiles(rule: Rule) -> None:
@@ -250,12 +261,17 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 def load_rules(
-    directories: Iterable[Path] = (), *, builtin: bool = True, check_queries: bool = True
+    directories: Iterable[Path] = (),
+    *,
+    builtin: bool = True,
+    check_queries: bool = True,
+    trust_builtin: bool = False,
 ) -> RuleSet:
     """Load the built-in rules and any user rule directories. Never raises for a bad file.
 
     ``check_queries=False``: see :func:`parse_rule`; a query that does not compile is then
-    dropped when the language's rules are compiled (``CompiledRules.errors``)."""
+    dropped when the language's rules are compiled (``CompiledRules.errors``).
+    ``trust_builtin=True``: the built-in files skip the schema check (see :func:`parse_rule`)."""
     dirs = ([BUILTIN_RULES] if builtin else []) + list(directories)
     rules: dict[str, Rule] = {}
     errors: list[CoderevError] = []
@@ -265,7 +281,12 @@ def load_rules(
             continue
         for path in rule_files(directory):
             try:
-                rule = parse_rule(path, path.read_text(encoding="utf-8"), check_query=check_queries)
+                rule = parse_rule(
+                    path,
+                    path.read_text(encoding="utf-8"),
+                    check_query=check_queries,
+                    trusted=trust_builtin and directory == BUILTIN_RULES,
+                )
             except CoderevError as exc:
                 errors.append(exc)
                 continue
@@ -293,5 +314,6 @@ def default_rules() -> RuleSet:
 def builtin_rules_for_startup() -> RuleSet:
     """The built-in rules without compiling each query at load (the language server's start-up
     path: every built-in query is compiled and checked by the test suite, and compiling each one
-    again here would double the start-up cost). Loaded once per process."""
-    return load_rules(check_queries=False)
+    again here would double the start-up cost), nor checking each against the schema (the test
+    suite does; a malformed file is still validated and reported). Loaded once per process."""
+    return load_rules(check_queries=False, trust_builtin=True)

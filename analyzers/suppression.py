@@ -13,6 +13,7 @@ from analyzers.languages import LanguageSpec
 from analyzers.text import LineIndex
 
 _CODEREV = re.compile(r"coderev:\s*ignore(?:\[([^\]]*)\])?")
+_ANY_DIRECTIVE = re.compile(rb"coderev:|nosec|nosemgrep")
 _NOSEC = re.compile(r"\bnosec\b")
 _NOSEMGREP = re.compile(r"\bnosemgrep\b(?::\s*([\w.,\- ]+))?")
 
@@ -45,6 +46,12 @@ def comment_suppresses(comment: str, rule_id: str, honor_foreign: bool) -> bool:
             if _listed(match.group(1), rule_id) or match.group(1) is None:
                 return True
     return False
+
+
+def directive_rows(source: bytes, lines: LineIndex) -> frozenset[int]:
+    """Rows that mention a suppression directive at all: only findings on these rows or the row
+    below need the exact check, so a file with many findings costs one scan, not one per finding."""
+    return frozenset(lines.point_of(m.start())[0] for m in _ANY_DIRECTIVE.finditer(source))
 
 
 def is_suppressed(

@@ -69,3 +69,23 @@ def test_schema_is_published_and_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     for path in BUILTIN_RULES.rglob("*.yaml"):
         assert path.read_text().startswith("# yaml-language-server: $schema="), path.name
+
+
+def test_trusted_builtin_loading_equals_checked_loading() -> None:
+    from analyzers.ruleset import builtin_rules_for_startup
+
+    assert builtin_rules_for_startup().rules == load_rules().rules
+
+
+def test_a_malformed_file_is_still_reported_when_trusted(tmp_path: Path) -> None:
+    from analyzers.ruleset import parse_rule
+
+    data = good_rule()
+    del data["cwe"]
+    path = write(tmp_path, "bad.yaml", data)
+    try:
+        parse_rule(path, path.read_text(), trusted=True)
+    except Exception as exc:
+        assert "'cwe' is a required property" in str(exc)
+    else:
+        raise AssertionError("a rule without cwe loaded")
