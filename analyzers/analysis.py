@@ -22,7 +22,8 @@ from analyzers.config import AnalysisOptions, is_enabled, severity_for
 from analyzers.document import Document, Snapshot
 from analyzers.finding import Finding
 from analyzers.fixes import build_fix, node_text, render, span_of
-from analyzers.languages import LanguageSpec
+from analyzers.languages import TEXT, LanguageSpec
+from analyzers.patterns import SECRET_CATEGORY, match_patterns, redacted
 from analyzers.ruleset import CompiledRules, RuleSet, default_rules
 from analyzers.suppression import directive_rows, is_suppressed
 
@@ -81,7 +82,7 @@ class Analyzer:
         if isinstance(snapshot, Document):
             snapshot = snapshot.snapshot()
         if snapshot.tree is None or snapshot.language is None:
-            return []
+            return self._analyze_text(snapshot)
         compiled = self.compiled(snapshot.language)
         source = snapshot.source
         old = cache.entries if cache is not None else {}
@@ -89,13 +90,11 @@ class Analyzer:
         reused = matched = 0
         collected: list[_Collected] = []
         for unit in snapshot.tree.root_node.children:
-            if unit.type == "comment":
-                continue
             origin = _origin(unit)
             key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]))
             result = old.get(key) if not unit.has_error else None
             if result is None:
-                result = _UnitResult(origin, tuple(self._match_unit(compiled, unit, snapshot.language)))
+                result = _UnitResult(origin, tuple(self._match_unit(compiled, unit, snapshot)))
                 matched += 1
             else:
                 reused += 1
@@ -107,15 +106,34 @@ class Analyzer:
             cache.entries, cache.reused, cache.matched = fresh, reused, matched
         return self._finish(snapshot, collected)
 
-    def _match_unit(
-        self, compiled: CompiledRules, unit: tree_sitter.Node, language: LanguageSpec
-    ) -> list[tuple[Finding, str]]:
-        if compiled.query is None:
+    def _analyze_text(self, snapshot: Snapshot) -> list[Finding]:
+        """A file without a grammar: only text-pattern rules (secrets), over the whole text."""
+        if snapshot.tree is not None:  # pragma: no cover - a tree always comes with a language
             return []
+        source = snapshot.source
+        patterns = self.rules.compiled(TEXT.id, self._enabled).patterns
+        found = sorted(
+            match_patterns(patterns, source, 0, len(source), (0, 0, 0), language_id=TEXT.id),
+            key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id),
+        )
+        return self._finish(snapshot, [(f, k, None) for f, k in found], TEXT)
+
+    def _match_unit(
+        self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot
+    ) -> list[tuple[Finding, str]]:
+        language = snapshot.language
+        assert language is not None
+        unit_name = _unit_name(unit)
+        out: list[tuple[Finding, str]] = []
+        if compiled.patterns:
+            out += match_patterns(
+                compiled.patterns, snapshot.source, unit.start_byte, unit.end_byte, _origin(unit),
+                language_id=language.id, unit_name=unit_name,
+            )
+        if compiled.query is None or unit.type == "comment":
+            return _in_order(out)
         cursor = tree_sitter.QueryCursor(compiled.query)
         seen: set[tuple[str, int, int]] = set()
-        out: list[tuple[Finding, str]] = []
-        unit_name = _unit_name(unit)
         # The bundled type stubs predate the `predicate` callback (tree-sitter >= 0.25 has it).
         for pattern, captures in cursor.matches(unit, predicate=predicates.evaluate):  # type: ignore[call-arg]
             rule = compiled.rule_at(pattern)
@@ -130,7 +148,9 @@ class Analyzer:
             fix = None
             if rule.fix is not None:
                 fix = build_fix(rule.fix.description, rule.fix.safe, rule.fix.edits, captures)
-            snippet = " ".join(node_text(node).split())[:200]
+            secret_nodes = captures.get("secret") or (reported if rule.category == SECRET_CATEGORY else None)
+            secret = span_of(secret_nodes[0]) if secret_nodes else None
+            snippet = redacted(node.text or b"") if secret else " ".join(node_text(node).split())[:200]
             finding = Finding(
                 rule_id=rule.id,
                 language=language.id,
@@ -141,14 +161,16 @@ class Analyzer:
                 category=rule.category,
                 confidence=rule.confidence,
                 fix=fix,
+                secret=secret,
             )
             out.append((finding, f"{rule.id}\0{unit_name}\0{snippet}"))
-        # Units are disjoint and visited in order, so sorting within each makes the whole sorted.
-        out.sort(key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id))
-        return out
+        return _in_order(out)
 
-    def _finish(self, snapshot: Snapshot, collected: list[_Collected]) -> list[Finding]:
-        assert snapshot.language is not None
+    def _finish(
+        self, snapshot: Snapshot, collected: list[_Collected], language: LanguageSpec | None = None
+    ) -> list[Finding]:
+        language = language or snapshot.language
+        assert language is not None
         honor = self.options.honor_foreign_suppressions
         marked = directive_rows(snapshot.source, snapshot.lines)
         occurrences: Counter[str] = Counter()
@@ -161,11 +183,58 @@ class Analyzer:
             )
             row = final.span.start_row
             if (row in marked or row - 1 in marked) and is_suppressed(
-                snapshot.lines, row, final.rule_id, snapshot.language, honor
+                snapshot.lines, row, final.rule_id, language, honor
             ):
                 continue
             out.append(final)
-        return out
+        return _one_per_place(out)
+
+
+_CONFIDENCE = {"high": 2, "medium": 1, "low": 0}
+
+
+def _strength(finding: Finding) -> tuple[int, int, int, str]:
+    """Which of two findings about the same thing to keep: the more confident (a provider's key
+    format over a generic "password = ..." match), then the more severe, then the more precise
+    (narrower) one; the rule id only breaks exact ties."""
+    span = finding.span
+    return (
+        _CONFIDENCE[finding.confidence.value],
+        finding.severity.rank,
+        span.start_byte - span.end_byte,
+        finding.rule_id,
+    )
+
+
+def _same_problem(a: Finding, b: Finding) -> bool:
+    return a.category == b.category and not set(a.cwe).isdisjoint(b.cwe)
+
+
+def _one_per_place(found: list[Finding]) -> list[Finding]:
+    """Overlapping findings of one category that share a CWE report the same problem (a provider
+    token that is also a password literal, a query both formatted and built from request data):
+    keep the strongest. ``found`` is sorted by start, and so is the result."""
+    kept: list[Finding] = []
+    active: list[int] = []  # indexes in ``kept`` whose span reaches the current start
+    replaced = False
+    for finding in found:
+        active = [i for i in active if kept[i].span.end_byte > finding.span.start_byte]
+        rival = next((i for i in active if _same_problem(kept[i], finding)), None)
+        if rival is None:
+            active.append(len(kept))
+            kept.append(finding)
+        elif _strength(finding) > _strength(kept[rival]):
+            kept[rival] = finding
+            replaced = True
+    if replaced:
+        kept.sort(key=lambda f: (f.span.start_byte, f.span.end_byte, f.rule_id))
+    return kept
+
+
+def _in_order(found: list[tuple[Finding, str]]) -> list[tuple[Finding, str]]:
+    """Units are disjoint and visited in order, so sorting within each sorts the whole file."""
+    found.sort(key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id))
+    return found
 
 
 @lru_cache(maxsize=1 << 16)

@@ -17,7 +17,7 @@ from analyzers.config import AnalysisOptions
 from analyzers.document import Document
 from analyzers.errors import CoderevError
 from analyzers.finding import Finding
-from analyzers.languages import language_for_path
+from analyzers.languages import is_secret_scan_candidate, language_for_path
 from analyzers.ruleset import RuleSet, load_rules
 from analyzers.workspace import Skip, read_source
 
@@ -36,7 +36,7 @@ class FileResult:
 def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
     """Findings of one file, or a skip; never raises for the file's content."""
     language = language_for_path(path)
-    if language is None:
+    if language is None and not is_secret_scan_candidate(path):
         return FileResult(path, (), 0, Skip(path, CoderevError("ANA006", f"{path.name}")))
     text = read_source(path, analyzer.options.max_file_size)
     if isinstance(text, Skip):

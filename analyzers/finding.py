@@ -86,6 +86,7 @@ class Finding:
     confidence: Confidence
     fix: Fix | None = None
     fingerprint: str = ""
+    secret: Span | None = None  # a credential inside the finding: every report redacts it
 
     def finalized(
         self,
@@ -96,14 +97,15 @@ class Finding:
         """This finding with its effective severity and fingerprint, optionally moved with its
         unit (see :meth:`Span.moved`). Built directly: this runs for every finding on every
         keystroke, where ``dataclasses.replace`` is several times slower."""
-        span, fix = self.span, self.fix
+        span, fix, secret = self.span, self.fix, self.secret
         if move is not None:
             span = span.moved(*move)
+            secret = secret.moved(*move) if secret is not None else None
             if fix is not None:
                 fix = Fix(fix.description, fix.safe, tuple(Edit(e.span.moved(*move), e.text) for e in fix.edits))
         return Finding(
             self.rule_id, self.language, severity, self.message, span, self.cwe, self.category,
-            self.confidence, fix, fingerprint,
+            self.confidence, fix, fingerprint, secret,
         )
 
 

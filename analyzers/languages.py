@@ -29,11 +29,15 @@ class LanguageSpec:
     name: str
     extensions: tuple[str, ...]
     line_comment: str
-    _loader: Callable[[], object] = field(repr=False, compare=False)
+    _loader: Callable[[], object] | None = field(repr=False, compare=False)
 
     @property
     def grammar(self) -> tree_sitter.Language:
         return _grammar(self.id)
+
+    @property
+    def has_grammar(self) -> bool:
+        return self._loader is not None
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -57,6 +61,36 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec("java", "Java", (".java",), "//", tree_sitter_java.language),
 )
 
+# Any other text file (.env, YAML, JSON, properties, shell, ...): no grammar, so only text-pattern
+# rules (secrets) apply. Not in the registry: no extension maps to it.
+TEXT = LanguageSpec("text", "Text", (), "#", None)
+
+# Files without a grammar that are still worth reading for secrets, by name or extension.
+TEXT_FILE_SUFFIXES = frozenset(
+    {".env", ".yaml", ".yml", ".json", ".properties", ".ini", ".cfg", ".conf", ".toml", ".sh",
+     ".bash", ".zsh", ".tf", ".tfvars", ".xml", ".gradle", ".npmrc", ".pypirc", ".netrc", ".pem",
+     ".key", ".txt", ".cnf", ".config"}
+)
+TEXT_FILE_NAMES = frozenset({".env", "Dockerfile", ".npmrc", ".pypirc", ".netrc", "credentials", "config"})
+# Generated files full of hashes: high entropy by construction, never hand-written secrets.
+SKIPPED_TEXT_FILES = frozenset(
+    {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "go.sum",
+     "Cargo.lock", "composer.lock", "Gemfile.lock"}
+)
+
+
+def is_secret_scan_candidate(path: str | PurePath) -> bool:
+    """Whether a file without a grammar should still be scanned for secrets."""
+    pure = PurePath(path)
+    if pure.name in SKIPPED_TEXT_FILES:
+        return False
+    return (
+        pure.suffix.lower() in TEXT_FILE_SUFFIXES
+        or pure.name in TEXT_FILE_NAMES
+        or pure.name.startswith((".env", "Dockerfile"))
+    )
+
+
 _BY_ID = {spec.id: spec for spec in LANGUAGES}
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 
@@ -69,7 +103,9 @@ _EDITOR_IDS = {
 
 @cache
 def _grammar(language_id: str) -> tree_sitter.Language:
-    return tree_sitter.Language(_BY_ID[language_id]._loader())
+    loader = _BY_ID[language_id]._loader
+    assert loader is not None
+    return tree_sitter.Language(loader())
 
 
 def get_language(language_id: str) -> LanguageSpec | None:

@@ -9,6 +9,7 @@ are compiled into one tree-sitter query, so analysis walks each tree once.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -62,11 +63,18 @@ class Rule:
     cwe: tuple[int, ...]
     owasp: tuple[str, ...]
     note: str
-    query: str
+    query: str  # empty for pattern rules
     report: str
     fix: FixSpec | None
     examples: tuple[Example, ...]
     path: Path
+    pattern: str | None = None  # a regular expression over raw text (see analyzers/patterns.py)
+    entropy: float | None = None  # minimum Shannon entropy (bits/char) of the pattern's secret
+    allow: tuple[str, ...] = ()  # regexes of values that are never findings (placeholders)
+
+    @property
+    def is_pattern(self) -> bool:
+        return self.pattern is not None
 
     @property
     def title(self) -> str:
@@ -138,15 +146,23 @@ def _build(path: Path, data: Any) -> Rule:
         cwe=tuple(data["cwe"]),
         owasp=tuple(data.get("owasp", ())),
         note=data["note"],
-        query=data["query"],
+        query=data.get("query", ""),
         report=data.get("report", "finding"),
         fix=fix,
         examples=examples,
         path=path,
+        pattern=data.get("pattern"),
+        entropy=data.get("entropy"),
+        allow=tuple(data.get("allow", ())),
     )
 
 
 def _check_compiles(rule: Rule) -> None:
+    if rule.pattern is not None:
+        _check_pattern(rule)
+        return
+    if "text" in rule.languages:
+        raise CoderevError("ANA001", f"{rule.path}: field 'languages': 'text' is only valid for pattern rules")
     unknown = unknown_predicates(rule.query)
     if unknown:
         raise CoderevError("ANA002", f"{rule.path}: field 'query': unknown predicate(s) {unknown}")
@@ -178,17 +194,32 @@ def _check_compiles(rule: Rule) -> None:
             )
 
 
+def _check_pattern(rule: Rule) -> None:
+    assert rule.pattern is not None
+    for field, regex in (("pattern", rule.pattern), *(("allow", a) for a in rule.allow)):
+        try:
+            re.compile(regex.encode("utf-8"))
+        except re.error as exc:
+            detail = f"{rule.path}: field '{field}': not a valid regular expression ({exc})"
+            raise CoderevError("ANA001", detail) from exc
+
+
 class CompiledRules:
     """All enabled rules of one language, compiled into a single query."""
 
     def __init__(self, language_id: str, rules: Iterable[Rule]) -> None:
+        rules = tuple(rules)
         language = get_language(language_id)
-        assert language is not None
         self.language_id = language_id
-        self.rules = tuple(r for r in rules if language_id in r.languages)
+        self.rules = tuple(r for r in rules if language_id in r.languages and not r.is_pattern)
+        # Text-pattern rules for this language (secrets): matched per unit, comments included.
+        self.patterns = tuple(r for r in rules if language_id in r.languages and r.is_pattern)
         self._by_pattern: list[Rule] = []
         self.errors: tuple[CoderevError, ...] = ()
         source = "\n".join(rule.query for rule in self.rules)
+        if language is None:  # "text": files without a grammar have pattern rules only
+            self.query = None
+            return
         try:
             self.query = tree_sitter.Query(language.grammar, source) if self.rules else None
         except tree_sitter.QueryError:  # only for rules loaded unchecked: drop the ones that fail

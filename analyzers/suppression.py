@@ -20,6 +20,8 @@ _NOSEMGREP = re.compile(r"\bnosemgrep\b(?::\s*([\w.,\- ]+))?")
 
 @cache
 def _comment_starts(language: LanguageSpec) -> tuple[str, ...]:
+    if language.id == "text":  # config and script files: whichever comment syntax they use
+        return ("#", "//", "/*", ";")
     return ("#",) if language.line_comment == "#" else ("//", "/*")
 
 

@@ -16,7 +16,7 @@ import pathspec
 
 from analyzers.config import DEFAULT_MAX_FILE_SIZE
 from analyzers.errors import CoderevError
-from analyzers.languages import language_for_path
+from analyzers.languages import is_secret_scan_candidate, language_for_path
 
 ALWAYS_SKIPPED = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
@@ -71,12 +71,17 @@ class Excludes:
         return False
 
 
+def is_analyzable(path: Path) -> bool:
+    """Source files of a supported language, and text files that may hold secrets."""
+    return language_for_path(path) is not None or is_secret_scan_candidate(path)
+
+
 def iter_source_files(
     paths: Iterable[Path], exclude: Iterable[str] = (), *, all_text: bool = False
 ) -> Iterator[Path]:
     """Files to analyze under ``paths`` in a stable order. Files named explicitly are always
     yielded; directories are walked, skipping VCS/dependency folders, virtualenvs, excludes and
-    .gitignore'd paths. Only files of a supported language unless ``all_text``."""
+    .gitignore'd paths. Only files :func:`is_analyzable` unless ``all_text``."""
     patterns = list(exclude)
     for top in paths:
         if top.is_file():
@@ -93,7 +98,7 @@ def iter_source_files(
             )
             for name in sorted(filenames):
                 path = here / name
-                if (all_text or language_for_path(path) is not None) and not excludes.excluded(
+                if (all_text or is_analyzable(path)) and not excludes.excluded(
                     path, is_dir=False
                 ):
                     yield path

@@ -19,7 +19,7 @@ def analyzer(options: AnalysisOptions | None = None) -> Analyzer:
 
 def findings(code: str, language: str = "python", options: AnalysisOptions | None = None) -> list[Finding]:
     spec = get_language(language)
-    assert spec is not None, language
+    assert spec is not None or language == "text", language
     return analyzer(options).analyze(Document(code, spec))
 
 

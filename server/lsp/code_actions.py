@@ -13,6 +13,7 @@ from typing import Any, Final
 from lsprotocol import types
 
 from analyzers.finding import Finding
+from analyzers.languages import TEXT
 from analyzers.suppression import suppression_comment
 from server.lsp import convert
 from server.lsp.documents import OpenDocument
@@ -89,7 +90,7 @@ def _for_diagnostic(
                 command=types.Command(title="Record the accepted fix", command="coderev.accept", arguments=[payload]),
             )
         )
-    if doc.language is not None:
+    if _can_comment(doc):
         suppress = types.CodeAction(
             title=f"Suppress {rule_id} on this line",
             kind=types.CodeActionKind.QuickFix,
@@ -108,16 +109,24 @@ def _for_diagnostic(
     return out
 
 
+def _can_comment(doc: OpenDocument) -> bool:
+    """Whether a suppression comment can be inserted: source files, and text files whose syntax
+    has ``#`` comments (.env, YAML, properties, shell); JSON has no comments at all."""
+    if doc.language is not None:
+        return True
+    return doc.path is not None and doc.path.suffix.lower() not in {".json", ".jsonc", ".md", ".txt"}
+
+
 def resolve(ls: CoderevServer, action: types.CodeAction) -> types.CodeAction:
     data = action.data if isinstance(action.data, Mapping) else {}
     doc = ls.documents.get(str(data.get("uri", "")))
     if doc is None or action.edit is not None:
         return action
-    if data.get("kind") == "suppress" and doc.language is not None:
+    if data.get("kind") == "suppress" and _can_comment(doc):
         line = int(data.get("line", 0))
         text = doc.line_text(line)
         indent = text[: len(text) - len(text.lstrip())]
-        comment = suppression_comment(doc.language, str(data.get("ruleId", "")))
+        comment = suppression_comment(doc.language or TEXT, str(data.get("ruleId", "")))
         insert = types.TextEdit(
             range=types.Range(types.Position(line, 0), types.Position(line, 0)),
             new_text=f"{indent}{comment}\n",

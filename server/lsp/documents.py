@@ -17,6 +17,7 @@ from typing import Any
 from analyzers import Document, Finding, LanguageSpec, PositionEncoding, Snapshot, UnitCache
 from analyzers.errors import CoderevError
 from analyzers.languages import get_language, language_for_path
+from analyzers.patterns import redact
 from server.lsp.diagnostic_cache import DiagnosticCache
 
 
@@ -67,10 +68,18 @@ class OpenDocument:
         return snapshot.lines.line_bytes(line).decode("utf-8", "replace")
 
     def context(self, line: int, radius: int = 3) -> str:
-        """The code around ``line`` (for feedback events)."""
-        count = self.document.lines.line_count
+        """The code around ``line`` (for feedback events), with every secret found in it masked:
+        the feedback store must never hold a credential."""
+        snapshot = self.document.snapshot()
+        count = snapshot.lines.line_count
         lo, hi = max(0, line - radius), min(count, line + radius + 1)
-        return "\n".join(self.line_text(i) for i in range(lo, hi))
+        if lo >= hi:
+            return ""
+        secrets = [f.secret for f in (self.result.findings if self.result else ()) if f.secret is not None]
+        start = snapshot.lines.line_start(lo)
+        end = snapshot.lines.line_start(hi) if hi < count else len(snapshot.source)
+        text = redact(snapshot.source, secrets)[start:end].decode("utf-8", "replace")
+        return text[:-1] if text.endswith("\n") else text
 
 
 def open_document(  # noqa: PLR0917 - one value per field of the editor's TextDocumentItem

@@ -22,7 +22,7 @@ def render(finding: Finding, rule: Rule | None) -> str:
 
 async def hover(ls: CoderevServer, params: types.HoverParams) -> types.Hover | None:
     doc = ls.documents.get(params.text_document.uri)
-    if doc is None or doc.language is None:
+    if doc is None:
         return None
     result = await ls.scheduler.current(doc)
     snapshot = result.snapshot

@@ -65,7 +65,7 @@ class CoderevServer(LanguageServer):
 
     # -- analysis (worker thread) -------------------------------------------------------------
     def analyze(self, doc: OpenDocument, snapshot: Snapshot, generation: int) -> AnalysisResult:
-        if doc.skip is not None or doc.desync is not None or snapshot.language is None:
+        if doc.skip is not None or doc.desync is not None:
             return AnalysisResult(snapshot.version, generation, snapshot, (), ())
         config = self.project.config_for(doc.root)
         dismissed = self.project.dismissed(doc.root)
@@ -79,7 +79,8 @@ class CoderevServer(LanguageServer):
             error = CoderevError("SYS003", f"analysis of {doc.uri} v{snapshot.version} failed: {exc!r}")
             self.log.error(error.render(), code=error.code, uri=doc.uri)
             return AnalysisResult(snapshot.version, generation, snapshot, (), ())
-        self._report_rule_errors(config.analyzer.compiled(snapshot.language).errors)
+        if snapshot.language is not None:  # other text files have pattern rules (secrets) only
+            self._report_rule_errors(config.analyzer.compiled(snapshot.language).errors)
         kept = tuple(f for f in findings if f.fingerprint not in dismissed)
         return AnalysisResult(snapshot.version, generation, snapshot, kept, doc.converted.diagnostics(kept, snapshot))
 

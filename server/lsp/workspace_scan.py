@@ -18,7 +18,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from analyzers import Document
-from analyzers.languages import language_for_path
+from analyzers.languages import is_secret_scan_candidate, language_for_path
 from analyzers.workspace import Skip, iter_source_files, read_source
 from server.lsp import convert
 from server.lsp.server import CoderevServer, ScannedFile
@@ -40,7 +40,7 @@ def _analyze_file(ls: CoderevServer, root: Path, path: Path, generation: int) ->
     if isinstance(text, Skip):
         return text
     language = language_for_path(path)
-    if language is None:
+    if language is None and not is_secret_scan_candidate(path):
         return None
     snapshot = Document(text, language, encoding=ls.encoding).snapshot()
     dismissed = ls.project.dismissed(root)

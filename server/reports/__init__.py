@@ -7,6 +7,7 @@ from pathlib import Path
 
 from analyzers.batch import FileResult
 from analyzers.finding import Finding, Severity, Span
+from analyzers.patterns import redact
 from analyzers.ruleset import RuleSet
 
 
@@ -46,11 +47,14 @@ class Report:
             return path.as_posix()
 
     def source(self, path: Path) -> bytes:
+        """The file's text as reports show it: every secret found in it is masked."""
         if path not in self._texts:
             try:
-                self._texts[path] = path.read_bytes()
+                data = path.read_bytes()
             except OSError:
-                self._texts[path] = b""
+                data = b""
+            secrets = [f.secret for r in self.results if r.path == path for f in r.findings if f.secret]
+            self._texts[path] = redact(data, secrets)
         return self._texts[path]
 
     def lines(self, path: Path) -> list[bytes]:
