@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
+VSCODE := editors/vscode
 
-.PHONY: demo test lint typecheck pytest bench docs clean
+.PHONY: demo test lint typecheck editor-deps pytest bench docs clean vsix e2e-vscode
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coderev needs Python 3.11 or newer")'
@@ -23,8 +24,15 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 demo: $(VENV)/.installed
 	-$(BIN)/coderev scan examples/vulnerable-app
 
-## test: lint, type-check and run the whole test suite with coverage
-test: lint typecheck pytest
+## test: lint, type-check and run the whole test suite with coverage, real editors included
+test: lint typecheck editor-deps pytest
+
+## editor-deps: system packages for the editor tests (Debian's Neovim 0.7, Chromium and the
+## code-server build tools), installed with apt-get only when missing; code-server itself is
+## installed by its test into the git-ignored .cache/editors/
+editor-deps:
+	bash editors/neovim/scripts/install-test-deps.sh
+	bash editors/vscode/e2e/install-system-deps.sh
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check server engine analyzers tests bench
@@ -43,5 +51,27 @@ docs: $(VENV)/.installed
 	$(BIN)/coderev errors --markdown > docs/errors.md
 	$(BIN)/coderev rules --format markdown > docs/rules.md
 
+$(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package.json $(VSCODE)/package-lock.json
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+
+## vsix: package the VS Code extension, with the Python server bundled for this platform and Python
+vsix: $(VENV)/.installed $(VSCODE)/node_modules/.package-lock.json
+	cd $(VSCODE) && CODEREV_BUNDLE_PYTHON=$(abspath $(PY)) npm run --silent vsix
+	@unzip -l $(VSCODE)/coderev-*.vsix | tail -1
+
+## e2e-vscode: the extension in real VS Code (code-server + headless Chromium); the first run
+## installs code-server into .cache/editors/code-server (needs: apt-get install -y chromium
+## ripgrep libkrb5-dev build-essential)
+e2e-vscode: $(VENV)/.installed-test
+	$(BIN)/pytest tests/editors/test_vscode.py -p no:cacheprovider -v -s
+
+## e2e-neovim: the Neovim plugin in headless Neovim 0.12-dev (PyPI, test extra) and Debian's 0.7
+## (apt-get installed by the script when /usr/bin/nvim is missing)
+.PHONY: e2e-neovim
+e2e-neovim: $(VENV)/.installed-test
+	bash editors/neovim/scripts/install-test-deps.sh
+	$(BIN)/pytest tests/editors/test_neovim.py -p no:cacheprovider -v
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VSCODE)/node_modules $(VSCODE)/out $(VSCODE)/bundled $(VSCODE)/*.vsix
