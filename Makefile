@@ -10,7 +10,7 @@ VSCODE := editors/vscode
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coderev needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(PY) -m pip install --quiet -e .
