@@ -26,6 +26,7 @@ from analyzers.languages import TEXT, LanguageSpec
 from analyzers.patterns import SECRET_CATEGORY, match_patterns, redacted
 from analyzers.ruleset import CompiledRules, RuleSet, default_rules
 from analyzers.suppression import directive_rows, is_suppressed
+from analyzers.taint import LANGUAGE as TAINT_LANGUAGE
 
 Origin = tuple[int, int, int]
 # A finding as cached for its unit, its fingerprint key, and the unit's move since (if any).
@@ -135,7 +136,12 @@ class Analyzer:
         cursor = tree_sitter.QueryCursor(compiled.query)
         seen: set[tuple[str, int, int]] = set()
         # The bundled type stubs predate the `predicate` callback (tree-sitter >= 0.25 has it).
-        for pattern, captures in cursor.matches(unit, predicate=predicates.evaluate):  # type: ignore[call-arg]
+        token = TAINT_LANGUAGE.set(language.id)  # the taint predicate sees nodes only
+        try:
+            matches = cursor.matches(unit, predicate=predicates.evaluate)  # type: ignore[call-arg]
+        finally:
+            TAINT_LANGUAGE.reset(token)
+        for pattern, captures in matches:
             rule = compiled.rule_at(pattern)
             reported = captures.get(rule.report)
             if not reported:

@@ -4,8 +4,10 @@ Built-in text predicates (#eq?, #match?, #any-of? and their not- forms) are hand
 tree-sitter itself; the ones here look at structure, which text alone cannot decide:
 
 - ``#dynamic? @x`` / ``#not-dynamic? @x``: the value may come from outside the program text.
-- ``#tainted? @x`` / ``#not-tainted? @x``: the value is read from the HTTP request in the same
-  Python function; ``(#tainted? @x "cli")`` also counts ``input()`` and ``sys.argv``.
+- ``#tainted? @x`` / ``#not-tainted? @x``: the value may hold data from a source (the HTTP
+  request, by default) in the enclosing function, by the taint engine in ``analyzers/taint``
+  driven by ``analyzers/taint/<language>.yaml``; ``(#tainted? @x "cli" "env")`` also counts the
+  other source classes named (console input and command-line arguments, the environment).
 - ``#lacks-argument? @args "name" ...``: no keyword argument of those names (nor ``**kwargs``).
 - ``#int-below? @n "2048"``: an integer literal below the limit.
 
@@ -19,6 +21,9 @@ import re
 from collections.abc import Callable, Sequence
 
 import tree_sitter
+
+from analyzers.taint import is_tainted
+from analyzers.taint.engine import DEFAULT_CLASSES
 
 BUILTIN = frozenset(
     {"eq?", "not-eq?", "any-eq?", "any-not-eq?", "match?", "not-match?", "any-match?",
@@ -165,67 +170,7 @@ def _int_value(node: tree_sitter.Node) -> int | None:
         return None
 
 
-# --- Request data ("tainted" values) -----------------------------------------------------------
-# A light, intra-function approximation of taint tracking: an expression is tainted when it reads
-# HTTP request data directly, or uses a variable assigned from request data earlier in the same
-# function (or a parameter of a Flask / FastAPI / DRF route handler). It never looks outside the
-# enclosing function, so a unit's findings still depend on the unit's text alone. Branches and
-# loops are ignored: statements count in source order.
-
-# Request fields a client chooses freely (not the current URL or host, which are routing data).
-_SOURCE = re.compile(
-    r"^(?:flask\.)?(?:self\.)?request\.(?:args|form|values|files|json|data|get_json|get_data|cookies|referrer"
-    r"|headers|GET|POST|FILES|COOKIES|META|body|query_params|path_params|query|match_info|post"
-    r"|stream|view_args|params|query_string|rel_url|content)\b"
-    r"|^self\.get_(?:query_|body_)?arguments?\b"
-)
-# With the "cli" option, text typed by the user or passed on the command line counts as well.
-_CLI_SOURCE = re.compile(_SOURCE.pattern + r"|^(?:raw_)?input\(|^sys\.argv\b")
-# Calls whose result no longer carries the request's text (a number, a hash, an escaped or checked
-# value, a rendered or serialized response, a database object, a file's or a command's output).
-_SANITIZERS = _NUMERIC | frozenset(
-    {"secure_filename", "basename", "safe_join", "escape", "quote", "quote_plus", "urlencode",
-     "clean", "hexdigest", "digest", "compare_digest", "jsonify", "render_template", "render",
-     "render_to_string", "url_for", "reverse", "is_safe_url", "url_has_allowed_host_and_scheme",
-     "get_object_or_404", "get_list_or_404", "get_object_for_this_type", "uuid4", "open",
-     "read", "readlines", "read_text", "read_bytes", "exists", "isfile", "isdir", "check_output",
-     "getoutput", "getstatusoutput", "communicate"}
-)
-_ORM_CALL = re.compile(r"\.objects\.|\.query\.(?:get|filter)")
-# A call that validates its argument: once a name has been passed to one, it counts as checked.
-_VALIDATOR = re.compile(
-    r"(?i)^(?:is_|check_|validate|verify_|ensure_|assert_)|valid|allowed|permitted|allowlist"
-    r"|whitelist|sanitiz"
-)
-# An `if` condition that checks a value against an allow-list, a prefix or a pattern.
-_GUARD = re.compile(
-    r"startswith|endswith|is_safe_url|url_has_allowed_host_and_scheme|is_relative_to|commonpath"
-    r"|commonprefix|fullmatch|\bmatch\(|\bin\b|\.\.|isalnum|isdigit|isnumeric|isdecimal|isidentifier"
-    r"|netloc|hostname"
-)
-_NEGATION = re.compile(r"\bnot\b")
-_EXITS = re.compile(r"\b(?:return|raise|abort|continue|break)\b|\bexit\(|HttpResponse(?:BadRequest|Forbidden)")
-_ROUTE = re.compile(
-    r"\.(?:route|get|post|put|patch|delete|api_route|websocket)\s*\(|^@(?:route|get|post|put|patch"
-    r"|delete|api_view)\b"
-)
-_PARAMETERS = frozenset(
-    {"identifier", "typed_parameter", "default_parameter", "typed_default_parameter"}
-)
-_TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid):(\w+)>")
-_INJECTED = frozenset({"Depends", "Security"})  # FastAPI dependencies, not request fields
-_SAFE_TYPES = re.compile(r"^(?:int|float|bool|UUID|uuid\.UUID|date|datetime)$")
 _SCOPE_BREAKS = frozenset({"function_definition", "class_definition"})
-# Statements that bind or check names, and the part of each that must precede the node.
-_BINDINGS: dict[str, str | None] = {
-    "assignment": None,
-    "augmented_assignment": None,
-    "named_expression": None,
-    "for_statement": "right",
-    "if_statement": "condition",
-    "elif_clause": "condition",
-    "call": None,
-}
 
 
 def _text(node: tree_sitter.Node) -> str:
@@ -268,129 +213,6 @@ def _parameter_names(function: tree_sitter.Node) -> list[str]:
     return [_text(n) for n in names if n is not None]
 
 
-def _request_parameters(function: tree_sitter.Node) -> set[str]:
-    """The parameters of a route handler (Flask / FastAPI / DRF decorator), which the URL or the
-    query fill; dependencies, splats and numeric or date annotations are left out."""
-    parent = function.parent
-    if parent is None or parent.type != "decorated_definition" or not any(
-        _ROUTE.search(_text(d)) for d in parent.children if d.type == "decorator"
-    ):
-        return set()
-    params = function.child_by_field_name("parameters")
-    names: set[str] = set()
-    for param in params.named_children if params is not None else []:
-        name = _parameter_name(param)
-        kind = param.child_by_field_name("type")
-        value = param.child_by_field_name("value")
-        if (
-            param.type not in _PARAMETERS
-            or name is None
-            or (kind is not None and _SAFE_TYPES.match(_text(kind)))
-            or (value is not None and value.type == "call" and _call_name(value) in _INJECTED)
-        ):
-            continue
-        names.add(_text(name))
-    # Flask converters that only match numbers or UUIDs: <int:pk>, <uuid:token>
-    typed = {m.group(1) for d in parent.children for m in _TYPED_SEGMENT.finditer(_text(d))}
-    return names - typed - {"self", "cls", "request"}
-
-
-def _reads(node: tree_sitter.Node, names: set[str], sources: re.Pattern[str] = _SOURCE) -> bool:
-    """True when ``node`` reads request data or one of ``names``, and no sanitizer stands between."""
-    kind = node.type
-    if kind in {"identifier", "attribute"} and _text(node) in names:
-        return True
-    if kind in {"attribute", "subscript", "call"} and sources.match(_text(node)):
-        return True
-    if kind == "call":
-        function = node.child_by_field_name("function")
-        if _call_name(node) in _SANITIZERS or (
-            function is not None and _ORM_CALL.search(_text(function))
-        ):
-            return False
-    if kind in _SCOPE_BREAKS:
-        return False
-    cursor = node.walk()
-    if not cursor.goto_first_child():
-        return False
-    while True:
-        child = cursor.node
-        if (
-            child is not None
-            and child.is_named
-            and cursor.field_name not in _NAME_FIELDS
-            and child.type != "comment"
-            and _reads(child, names, sources)
-        ):
-            return True
-        if not cursor.goto_next_sibling():
-            return False
-
-
-def _guards(statement: tree_sitter.Node, node: tree_sitter.Node) -> bool:
-    """Whether an ``if``/``elif`` whose condition checks values protects the code at ``node``:
-    inside its body when the check is positive, after it when the body leaves early."""
-    condition = statement.child_by_field_name("condition")
-    body = statement.child_by_field_name("consequence")
-    if condition is None or body is None or not _GUARD.search(_text(condition)):
-        return False
-    if body.start_byte <= node.start_byte < body.end_byte:
-        return not _NEGATION.search(_text(condition))
-    return node.start_byte >= statement.end_byte and bool(_EXITS.search(_text(body)))
-
-
-def _update(
-    statement: tree_sitter.Node, names: set[str], at: tree_sitter.Node, sources: re.Pattern[str]
-) -> None:
-    """Update the tainted ``names`` for one statement that precedes ``at``."""
-    kind = statement.type
-    if kind in {"assignment", "augmented_assignment", "for_statement"}:
-        left, right = statement.child_by_field_name("left"), statement.child_by_field_name("right")
-        if left is None or right is None:
-            return
-        tainted = _reads(right, names, sources)
-        for target in _targets(left):
-            if tainted:
-                names.add(target)
-            elif kind != "augmented_assignment":
-                names.discard(target)
-    elif kind == "named_expression":
-        name, value = statement.child_by_field_name("name"), statement.child_by_field_name("value")
-        if name is not None and value is not None and _reads(value, names, sources):
-            names.add(_text(name))
-    elif kind == "call":  # validate_url(target), is_safe_path(path): the arguments count as checked
-        arguments = statement.child_by_field_name("arguments")
-        if arguments is not None and _VALIDATOR.search(_call_name(statement)):
-            names.difference_update(_targets_in(arguments))
-    elif _guards(statement, at):  # a checking condition clears the names it mentions
-        condition = statement.child_by_field_name("condition")
-        if condition is not None:
-            names.difference_update(_targets_in(condition))
-
-
-def is_tainted(node: tree_sitter.Node, cli: bool = False) -> bool:
-    """True when ``node`` may hold HTTP request data (see the section comment above); with
-    ``cli``, also `input()` and command-line arguments."""
-    sources = _CLI_SOURCE if cli else _SOURCE
-    scope = _function_of(node)
-    names: set[str] = set()
-    if scope is not None:
-        names = _request_parameters(scope)
-        body = scope.child_by_field_name("body")
-        stack = [body] if body is not None else []
-        while stack:  # pre-order walk of the function body up to the node
-            current = stack.pop()
-            if current.start_byte >= node.start_byte or current.type in _SCOPE_BREAKS:
-                continue
-            if current.type in _BINDINGS:
-                field = _BINDINGS[current.type]
-                limit = current.child_by_field_name(field) if field else current
-                if limit is not None and limit.end_byte <= node.start_byte:
-                    _update(current, names, node, sources)
-            stack.extend(reversed(current.named_children))
-    return _reads(node, names, sources)
-
-
 Captures = dict[str, list[tree_sitter.Node]]
 Args = Sequence[tuple[str, str]]
 
@@ -417,8 +239,8 @@ def _lacks_argument(args: Args, captures: Captures) -> bool:
 
 
 def _tainted(args: Args, captures: Captures) -> bool:
-    cli = "cli" in _strings(args)
-    return any(is_tainted(n, cli) for n in _nodes(args, captures))
+    classes = DEFAULT_CLASSES | frozenset(_strings(args))
+    return any(is_tainted(n, classes) for n in _nodes(args, captures))
 
 
 def _int_below(args: Args, captures: Captures) -> bool:

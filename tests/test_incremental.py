@@ -11,8 +11,11 @@ from analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitC
 from tests.check import analyzer
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every source file of the examples and fixture apps, in all languages coderev parses.
 SOURCES = sorted(
-    [*(ROOT / "examples").rglob("*.py"), *(ROOT / "tests" / "fixtures").rglob("*.py")]
+    p
+    for p in [*(ROOT / "examples").rglob("*"), *(ROOT / "tests" / "fixtures").rglob("*")]
+    if p.is_file() and language_for_path(p) is not None
 )
 # Insertions that build findings, break syntax, move code, or add multi-byte text.
 SNIPPETS = [
@@ -27,6 +30,14 @@ SNIPPETS = [
     "class C:\n    pass\n",
     "@app.route('/x')\n",
     "if True:\n",
+    # JavaScript / TypeScript: taint sources, sinks and sanitizers, and broken syntax
+    "const q = req.query.q;\n", "db.query('SELECT ' + q);\n", "res.send(q);\n", "q = parseInt(q);\n",
+    "el.innerHTML = location.hash;\n", "app.get('/x', (req, res) => {\n", "});\n", "`${", "=>",
+    # Go
+    "id := r.URL.Query().Get(\"id\")\n", "db.Query(\"SELECT \" + id)\n", "func h(c *gin.Context) {\n",
+    # Java
+    "String n = request.getParameter(\"n\");\n", "stmt.executeQuery(\"SELECT \" + n);\n",
+    "void doGet(HttpServletRequest request) {\n", "}\n",
 ]
 
 
@@ -57,6 +68,8 @@ def position(lines: list[str], line_frac: float, char_frac: float) -> Position:
 
 def test_there_are_real_sources_to_edit() -> None:
     assert len(SOURCES) >= 2
+    languages = {spec.id for p in SOURCES if (spec := language_for_path(p)) is not None}
+    assert {"python", "javascript", "typescript", "tsx", "go", "java"} <= languages
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

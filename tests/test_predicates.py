@@ -7,7 +7,8 @@ import tree_sitter
 import tree_sitter_python
 
 from analyzers.fixes import fstring_to_params, shell_to_list, sql_percent_query
-from analyzers.predicates import is_dynamic, is_tainted, local_constants
+from analyzers.predicates import is_dynamic, local_constants
+from analyzers.taint import is_tainted
 
 PYTHON = tree_sitter.Language(tree_sitter_python.language())
 
@@ -77,7 +78,7 @@ def test_other_values_are_not_tainted(code: str) -> None:
 
 def test_console_input_counts_only_with_the_cli_option() -> None:
     node = argument_of("def f():\n    cmd = input('> ')\n    sink(cmd)")
-    assert is_tainted(node, cli=True)
+    assert is_tainted(node, {"cli"})
     assert not is_tainted(node)
 
 
