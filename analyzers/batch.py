@@ -45,12 +45,14 @@ def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
     return FileResult(path, tuple(analyzer.analyze(document)), document.lines.line_count)
 
 
-_worker: Analyzer | None = None
+_worker: Analyzer | None = None  # set in the parent before forking: workers inherit it compiled
 
 
-def _init_worker(options: AnalysisOptions) -> None:
-    global _worker
-    _worker = Analyzer(load_rules(options.rule_dirs), options)
+def _prepare(analyzer: Analyzer, paths: Sequence[Path]) -> None:
+    """Compile the queries of every language present, so forked workers share them."""
+    for language in {language_for_path(p) for p in paths} - {None}:
+        assert language is not None
+        analyzer.compiled(language)
 
 
 def _work(path: Path) -> FileResult:
@@ -76,12 +78,20 @@ def analyze_files(
             if on_result is not None:
                 on_result(item)
 
+    global _worker
+    analyzer = Analyzer(rules if rules is not None else load_rules(options.rule_dirs), options)
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
-        analyzer = Analyzer(rules if rules is not None else load_rules(options.rule_dirs), options)
         collect(analyze_file(analyzer, path) for path in paths)
     else:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
-            collect(pool.imap_unordered(_work, paths, chunksize=max(1, min(16, len(paths) // (jobs * 8)))))
+        # Compiling queries costs up to a second per language: do it once, here, and fork the
+        # workers afterwards so they inherit the compiled queries instead of each compiling them.
+        _prepare(analyzer, paths)
+        _worker = analyzer
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                chunk = max(1, min(16, len(paths) // (jobs * 8)))
+                collect(pool.imap_unordered(_work, paths, chunksize=chunk))
+        finally:
+            _worker = None
     results.sort(key=lambda r: str(r.path))
     return results

@@ -14,7 +14,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from analyzers.finding import Finding, Span
 from analyzers.ruleset import Rule
@@ -41,14 +40,22 @@ class CompiledPattern:
     allow: tuple[re.Pattern[bytes], ...]
 
 
-@cache
+_COMPILED: dict[tuple[str, str, tuple[str, ...]], CompiledPattern] = {}
+
+
 def compile_pattern(rule: Rule) -> CompiledPattern:
+    """The compiled form of a pattern rule, cached by its id and texts (cheap to hash, unlike
+    the rule itself, and distinct when a user rule reuses a built-in id with another pattern)."""
     assert rule.pattern is not None
-    return CompiledPattern(
-        rule,
-        re.compile(rule.pattern.encode("utf-8"), re.MULTILINE),
-        tuple(re.compile(a.encode("utf-8")) for a in rule.allow),
-    )
+    key = (rule.id, rule.pattern, rule.allow)
+    found = _COMPILED.get(key)
+    if found is None:
+        found = _COMPILED[key] = CompiledPattern(
+            rule,
+            re.compile(rule.pattern.encode("utf-8"), re.MULTILINE),
+            tuple(re.compile(a.encode("utf-8")) for a in rule.allow),
+        )
+    return found
 
 
 def shannon_entropy(value: bytes) -> float:

@@ -13,7 +13,7 @@ from analyzers.languages import LanguageSpec
 from analyzers.text import LineIndex
 
 _CODEREV = re.compile(r"coderev:\s*ignore(?:\[([^\]]*)\])?")
-_ANY_DIRECTIVE = re.compile(rb"coderev:|nosec|nosemgrep")
+_NEEDLES = (b"coderev:", b"nosec", b"nosemgrep")
 _NOSEC = re.compile(r"\bnosec\b")
 _NOSEMGREP = re.compile(r"\bnosemgrep\b(?::\s*([\w.,\- ]+))?")
 
@@ -53,7 +53,13 @@ def comment_suppresses(comment: str, rule_id: str, honor_foreign: bool) -> bool:
 def directive_rows(source: bytes, lines: LineIndex) -> frozenset[int]:
     """Rows that mention a suppression directive at all: only findings on these rows or the row
     below need the exact check, so a file with many findings costs one scan, not one per finding."""
-    return frozenset(lines.point_of(m.start())[0] for m in _ANY_DIRECTIVE.finditer(source))
+    rows: set[int] = set()
+    for needle in _NEEDLES:  # bytes.find is a memchr-speed scan; a regex alternation is not
+        at = source.find(needle)
+        while at >= 0:
+            rows.add(lines.point_of(at)[0])
+            at = source.find(needle, at + len(needle))
+    return frozenset(rows)
 
 
 def is_suppressed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sysconfig
+import zipfile
 from pathlib import Path
 
 _TEMPLATES = [
@@ -56,6 +57,37 @@ def large_python_file(lines: int = 5000, seed: int = 7) -> str:
         count += block.count("\n")
         n += 1
     return "".join(parts)
+
+
+def javascript_corpus(limit: int = 300) -> list[Path]:
+    """Real JavaScript: the npm client that ships with Node.js on this machine."""
+    roots = [Path("/usr/lib/node_modules/npm"), Path("/usr/local/lib/node_modules/npm")]
+    for root in roots:
+        if root.is_dir():
+            return sorted(p for p in root.rglob("*.js") if "test" not in p.parts)[:limit]
+    return []
+
+
+def java_corpus(destination: Path, limit: int = 200) -> list[Path]:
+    """Real Java: java.util and java.net sources from an installed JDK's src.zip, extracted."""
+    for archive in sorted(Path("/usr/lib/jvm").glob("*/lib/src.zip")):
+        with zipfile.ZipFile(archive) as source:
+            names = sorted(
+                n for n in source.namelist()
+                if n.endswith(".java") and ("/java/util/" in n or "/java/net/" in n)
+            )[:limit]
+            source.extractall(destination, names)
+        return [destination / n for n in names]
+    return []
+
+
+def repository_sources() -> list[Path]:
+    """The project's own fixture apps and examples (the only Go and TypeScript at hand)."""
+    root = Path(__file__).resolve().parent.parent
+    return sorted(
+        p for folder in ("tests/fixtures", "examples") for p in (root / folder).rglob("*")
+        if p.suffix in {".go", ".ts", ".tsx", ".java", ".js", ".py"}
+    )
 
 
 def stdlib_corpus(limit: int = 400) -> list[Path]:
