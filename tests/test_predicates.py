@@ -9,27 +9,9 @@ import tree_sitter_python
 from analyzers.fixes import fstring_to_params, shell_to_list, sql_percent_query
 from analyzers.predicates import is_dynamic, local_constants
 from analyzers.taint import is_tainted
+from tests.check import argument_of
 
 PYTHON = tree_sitter.Language(tree_sitter_python.language())
-
-
-def argument_of(code: str, callee: str = "sink") -> tree_sitter.Node:
-    """The first argument of the last call to ``callee`` in ``code``."""
-    tree = tree_sitter.Parser(PYTHON).parse(code.encode())
-    found: list[tree_sitter.Node] = []
-
-    def walk(node: tree_sitter.Node) -> None:
-        function = node.child_by_field_name("function")
-        if node.type == "call" and function is not None and function.text == callee.encode():
-            arguments = node.child_by_field_name("arguments")
-            assert arguments is not None
-            found.append(arguments.named_children[0])
-        for child in node.children:
-            walk(child)
-
-    walk(tree.root_node)
-    assert found, code
-    return found[-1]
 
 
 def dynamic(code: str) -> bool:

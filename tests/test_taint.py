@@ -7,32 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import tree_sitter
 
-from analyzers import get_language
 from analyzers.taint import is_tainted, spec_files, spec_for, validate
-
-
-def argument_of(code: str, language: str, callee: str = "sink") -> tree_sitter.Node:
-    """The first argument of the last call to ``callee`` in ``code``."""
-    spec = get_language(language)
-    assert spec is not None
-    tree = tree_sitter.Parser(spec.grammar).parse(code.encode())
-    found: list[tree_sitter.Node] = []
-
-    def walk(node: tree_sitter.Node) -> None:
-        if node.type in {"call", "call_expression", "method_invocation"}:
-            name = node.child_by_field_name("function") or node.child_by_field_name("name")
-            arguments = node.child_by_field_name("arguments")
-            if name is not None and name.text == callee.encode() and arguments is not None:
-                found.append(arguments.named_children[0])
-        for child in node.children:
-            walk(child)
-
-    walk(tree.root_node)
-    assert found, code
-    return found[-1]
-
+from tests.check import argument_of
 
 TAINTED = [
     ("javascript", "app.get('/u', (req, res) => { sink(req.query.id) })"),
