@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[test,bench,train]'
 	@touch $@
 
 ## demo: scan the bundled vulnerable example app and print its findings with their fixes

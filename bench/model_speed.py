@@ -39,7 +39,7 @@ FILLER = [
 def sixty_line_function() -> str:
     lines = ["def reconcile_ledger(ledger_rows, voucherIndex, db):", "    cursor = db.cursor()"]
     i = 0
-    while len(lines) < 58:
+    while len(lines) < 59:
         lines.append(FILLER[i % len(FILLER)].format(v=f"entry_{i}", w=f"voucherIndex[{i}]"))
         i += 1
         if len(lines) == 30:

@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from server import scan_command
+    from server import model_command, scan_command
 
     parser = _Parser(prog="coderev", description="Local-first security code review.")
     parser.add_argument("--version", action="version", version=f"coderev {package_version()}")
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="scan files and directories for security findings")
     scan_command.add_arguments(scan)
+
+    model = commands.add_parser("model", help="train, evaluate and inspect the model slot")
+    model_command.add_arguments(model)
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -129,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from server import scan_command
 
         return scan_command.run(args, package_version())
+    if args.command == "model":
+        from server import model_command
+
+        return model_command.run(args)
     if args.command == "serve":
         from server import lsp
 

@@ -1,0 +1,134 @@
+"""Compositional vulnerable statements: a core call per fix kind, random extra arguments, one-line
+or multi-line layout, and a statement wrapper. Training and held-out data use disjoint wrappers
+(:data:`HELD_OUT_WRAPPERS`), so the evaluation sees statement shapes the model never saw.
+"""
+
+from __future__ import annotations
+
+import random
+
+WRAPPERS = [
+    "{v} = {E}",
+    "return {E}",
+    "{E}",
+    "self.{v} = {E}",
+    "{v}[{q}{col}{q}] = {E}",
+    "{v}.append({E})",
+    "{v} = {fn}({E})",
+    "{v}, {x} = {E}, None",
+    # held out:
+    "yield {E}",
+    "{v} = {E} if {w} else None",
+    "{fn}({w}, {E})",
+]
+HELD_OUT_WRAPPERS = 3
+
+_ARGS = ["{w}", "{w}.read()", "open({path})", "{x}.{col}", "{w}[{q}{col}{q}]", "self.{w}"]
+
+
+def _call(rng: random.Random, func: str, args: list[str]) -> str:
+    if rng.random() < 0.25 and len(args) > 1:
+        return func + "(\n    " + ",\n    ".join(args) + ",\n)"
+    return func + "(" + ", ".join(args) + ")"
+
+
+def _extras(rng: random.Random, options: list[str], n: int) -> list[str]:
+    return rng.sample(options, rng.randint(0, min(n, len(options))))
+
+
+def _sql(rng: random.Random, hole: str) -> tuple[str, list[str]]:
+    """An SQL text with ``hole`` for each value, and the value expressions (deliberately
+    vulnerable code: it is the training data's subject)."""
+    values = ["{v}", "{w}"][: rng.randint(1, 2)]
+    where = " AND ".join(f"{c} = {hole}" for c in ("{col}", "{col2}")[: len(values)])
+    form = rng.randrange(4)
+    if form == 0:
+        return f"SELECT * FROM {{tbl}} WHERE {where}", values  # noqa: S608
+    if form == 1:
+        return f"SELECT {{col}}, {{col2}} FROM {{tbl}} WHERE {where}", values  # noqa: S608
+    if form == 2:
+        return f"DELETE FROM {{tbl}} WHERE {where}", values  # noqa: S608
+    return f"UPDATE {{tbl}} SET {{col}} = 0 WHERE {where}", values  # noqa: S608
+
+
+def core(kind: str, rng: random.Random) -> tuple[str, bool]:
+    """(expression or statement, is_statement) for one fix kind."""
+    arg = rng.choice(_ARGS)
+    if kind == "yaml-load":
+        return _call(rng, f"yaml.{rng.choice(('load', 'load', 'load_all'))}", [arg]), False
+    if kind == "yaml-unsafe-load":
+        return _call(rng, f"yaml.{rng.choice(('full_load', 'unsafe_load', 'unsafe_load_all'))}", [arg]), False
+    if kind == "yaml-unsafe-loader":
+        loader = rng.choice(("FullLoader", "UnsafeLoader"))
+        last = rng.choice((f"Loader=yaml.{loader}", f"yaml.{loader}"))
+        return _call(rng, f"yaml.{rng.choice(('load', 'load_all'))}", [arg, last]), False
+    if kind == "shell-literal":
+        extras = _extras(rng, ["capture_output=True", "check=True", "timeout=30", "cwd={w}", "text=True"], 2)
+        fn = rng.choice(("run", "call", "check_call", "check_output", "Popen"))
+        return _call(rng, f"subprocess.{fn}", ["{q}{cmd}{q}", "shell=True", *extras]), False
+    if kind == "csrf-disabled":
+        target = rng.choice(("app.config[{q}WTF_CSRF_ENABLED{q}]", "{v}.config[{q}WTF_CSRF_ENABLED{q}]",
+                             "WTF_CSRF_ENABLED"))
+        return f"{target} = False", True
+    if kind == "fstring-query":
+        sql, values = _sql(rng, "\x00")
+        for value in values:
+            sql = sql.replace("\x00", "{{" + value + "}}", 1)
+        call = _call(rng, "{cur}.execute", [f"f{{q}}{sql}{{q}}"])
+        return call + rng.choice(("", "", ".fetchall()", ".fetchone()")), False
+    if kind == "percent-query":
+        sql, values = _sql(rng, "%s")
+        params = values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
+        return "{cur}.execute(" + f"{{q}}{sql}{{q}} % {params})" + rng.choice(("", "", ".fetchall()")), False
+    if kind == "tls-verify":
+        if rng.random() < 0.15:
+            return "{v}.verify = False", True
+        extras = ["timeout=10", "json={w}", "params={w}", "headers={x}", "data={w}"]
+        before = _extras(rng, extras, 1)
+        after = [e for e in _extras(rng, extras, 2) if e not in before]
+        if rng.random() < 0.2:
+            client = rng.choice(("httpx.Client", "requests.Session"))
+            return _call(rng, client, [*before, "verify=False", *after]), False
+        fn = rng.choice(("get", "post", "put", "delete", "head"))
+        return _call(rng, f"requests.{fn}", ["{url}", *before, "verify=False", *after]), False
+    if kind == "weak-hash":
+        algo = rng.choice(("md5", "sha1"))
+        data = rng.choice(("{w}", "{w}.encode()", "{x}.{col}", "bytes({w})"))
+        suffix = rng.choice(("", ".hexdigest()", ".digest()"))
+        if rng.random() < 0.25:
+            return _call(rng, "hashlib.new", [f"{{q}}{algo}{{q}}", data]) + suffix, False
+        return _call(rng, f"hashlib.{algo}", [data]) + suffix, False
+    if kind == "jinja2-autoescape":
+        extras = ["loader=FileSystemLoader({path})", "loader={w}", "trim_blocks=True", "lstrip_blocks=True"]
+        before = _extras(rng, extras[:2], 1)
+        after = _extras(rng, extras[2:], 2)
+        environment = rng.choice(("Environment", "jinja2.Environment"))
+        return _call(rng, environment, [*before, "autoescape=False", *after]), False
+    if kind == "xxe-entities":
+        extras = ["no_network=True", "load_dtd=True", "huge_tree=True", "recover=True"]
+        before = _extras(rng, extras, 1)
+        after = [e for e in _extras(rng, extras, 2) if e not in before]
+        parser = _call(rng, "etree.XMLParser", [*before, "resolve_entities=True", *after])
+        if rng.random() < 0.3:
+            return f"etree.{rng.choice(('fromstring', 'parse'))}({{w}}, {parser})", False
+        return parser, False
+    raise KeyError(kind)
+
+
+KINDS = ["csrf-disabled", "fstring-query", "jinja2-autoescape", "percent-query", "shell-literal", "tls-verify",
+         "weak-hash", "xxe-entities", "yaml-load", "yaml-unsafe-load", "yaml-unsafe-loader"]
+
+
+def statement(kind: str, rng: random.Random, split: str) -> str:
+    """A vulnerable statement template (``{name}`` holes still to fill)."""
+    text, is_statement = core(kind, rng)
+    if is_statement:
+        return text
+    pool = WRAPPERS[-HELD_OUT_WRAPPERS:] if split == "test" else WRAPPERS[:-HELD_OUT_WRAPPERS]
+    wrapper = rng.choice(pool)
+    return _wrap(wrapper, text)
+
+
+def _wrap(wrapper: str, expression: str) -> str:
+    head, tail = wrapper.split("{E}")
+    return head + expression + tail

@@ -1,0 +1,35 @@
+"""``coderev model info`` and ``coderev model train`` argument handling."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from server.cli import main
+
+
+def test_model_info_verifies_and_describes_the_default_slot(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["model", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "sha256 verified" in out
+    assert "compute type int8" in out
+    assert "coderev-line-v1" in out
+
+
+def test_model_info_on_a_tampered_slot_is_a_catalogued_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.model.slot import default_slot_path
+
+    copy = tmp_path / "slot"
+    shutil.copytree(default_slot_path(), copy)
+    (copy / "tokenizer.model").write_bytes(b"tampered")
+    assert main(["model", "info", "--slot", str(copy)]) == 2
+    assert "PRV002" in capsys.readouterr().err
+
+
+def test_model_requires_an_action() -> None:
+    with pytest.raises(SystemExit):
+        main(["model"])

@@ -1,0 +1,117 @@
+"""The committed default slot: hash verification, loading with CTranslate2, real verified fixes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analyzers import Analyzer, Document, get_language
+from analyzers.errors import CoderevError
+from engine.model.manifest import read_manifest, verify_slot, write_manifest
+from engine.model.slot import ModelSlot, default_slot_path, finish_fix, prepare_fix
+from engine.model.verify import verify_source
+
+SLOT = default_slot_path()
+PY = get_language("python")
+
+# Identifiers (ledger, parcel, voucher, beacon) are from the held-out word pool and never occur in
+# training; the statement wrapper (a bare call) is a training shape. Held-out *shapes* are measured
+# by `coderev model eval`, where the committed model is still weak (see its manifest metrics).
+HELD_OUT = '''class LedgerStore:
+    def archive_parcel(self, parcelVoucher):
+        with self.pool.cursor() as beaconCursor:
+            beaconCursor.execute("DELETE FROM ledgers WHERE voucher = %s" % parcelVoucher)
+            return beaconCursor.rowcount
+'''
+EXPECTED = HELD_OUT.replace('" % parcelVoucher)', '", (parcelVoucher,))')
+
+
+@pytest.fixture(scope="module")
+def slot() -> ModelSlot:
+    return ModelSlot()
+
+
+def test_manifest_describes_the_slot() -> None:
+    manifest = verify_slot(SLOT)
+    assert manifest["quantization"] == "int8"
+    assert manifest["prompt_format"] == "coderev-line-v1"
+    assert {"model.bin", "tokenizer.model", "config.json"} <= set(manifest["files"])
+    assert manifest["training"]["train_data_sha256"]
+    assert "int8" in manifest["metrics"]
+    size = sum((SLOT / name).stat().st_size for name in manifest["files"])
+    assert size < 8_000_000
+
+
+def test_tampered_slot_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "slot"
+    shutil.copytree(SLOT, copy)
+    verify_slot(copy)
+    with (copy / "model.bin").open("r+b") as handle:
+        handle.seek(200)
+        byte = handle.read(1)
+        handle.seek(200)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(CoderevError) as exc:
+        ModelSlot(copy)
+    assert exc.value.code == "PRV002"
+    assert "model.bin" in str(exc.value)
+
+
+def test_missing_extra_and_unreadable_files(tmp_path: Path) -> None:
+    slot = tmp_path / "slot"
+    slot.mkdir()
+    (slot / "a.bin").write_bytes(b"abc")
+    fields = {"name": "t", "version": "0", "architecture": {}, "prompt_format": "x", "quantization": "int8"}
+    write_manifest(slot, fields)
+    verify_slot(slot)
+    (slot / "extra.txt").write_text("x")
+    with pytest.raises(CoderevError, match=r"extra\.txt is not in the manifest"):
+        verify_slot(slot)
+    (slot / "extra.txt").unlink()
+    (slot / "a.bin").unlink()
+    with pytest.raises(CoderevError, match=r"a\.bin is missing"):
+        verify_slot(slot)
+    (slot / "manifest.json").write_text("{not json")
+    with pytest.raises(CoderevError) as exc:
+        read_manifest(slot)
+    assert exc.value.code == "DAT003"
+
+
+def test_generates_a_verified_fix_for_a_held_out_example(slot: ModelSlot) -> None:
+    analyzer = Analyzer()
+    findings = [f for f in analyzer.analyze(Document(HELD_OUT, PY)) if f.rule_id.endswith("percent-formatted-query")]
+    assert findings, "the analyzer should flag the percent-formatted query"
+    result = slot.fix(HELD_OUT, findings[0], analyzer)
+    assert result.verdict.ok, (result.verdict, result.raw)
+    assert result.fixed_source == EXPECTED
+
+
+def test_review_lists_the_finding(slot: ModelSlot) -> None:
+    items = slot.review(HELD_OUT)
+    assert items is not None
+    assert [(i.cwe, i.line) for i in items] == [(89, 4)]
+
+
+def test_unverifiable_answers_are_dropped() -> None:
+    analyzer = Analyzer()
+    finding = next(f for f in analyzer.analyze(Document(HELD_OUT, PY)) if f.rule_id.endswith("percent-formatted-query"))
+    request = prepare_fix(HELD_OUT, finding)
+    unchanged = finish_fix(request, "FIX\n" + request.prompt.splitlines()[1] + "\nEND\n", analyzer)
+    assert not unchanged.verdict.ok and "still reported" in unchanged.verdict.reason
+    broken = finish_fix(request, 'FIX\nID3.execute("DELETE FROM STR1 WHERE STR2 = %s", (ID1,\nEND\n', analyzer)
+    assert not broken.verdict.ok and "syntax" in broken.verdict.reason
+    malformed = finish_fix(request, "something else", analyzer)
+    assert not malformed.verdict.ok and malformed.fixed_source is None
+
+
+def test_a_fix_that_adds_a_finding_is_rejected() -> None:
+    analyzer = Analyzer()
+    source = "def f(doc):\n    return yaml.load(doc)\n"
+    before = analyzer.analyze(Document(source, PY))
+    finding = before[0]
+    worse = "def f(doc):\n    return yaml.safe_load(doc) and hashlib.md5(doc)\n"
+    assert not verify_source(worse, finding, before, analyzer, (1, 1)).ok
+    good = "def f(doc):\n    return yaml.safe_load(doc)\n"
+    assert verify_source(good, finding, before, analyzer, (1, 1)).ok
