@@ -45,6 +45,7 @@ CLEAN = [
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { sink(\"SELECT 1\") }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { p := r.URL.Path; if !strings.HasPrefix(p, \"/ok/\") { return }; sink(p) }"),
     ("java", "class A { void f(HttpServletRequest req) { int id = Integer.parseInt(req.getParameter(\"id\")); sink(\"x\" + id); } }"),
+    ("java", "class A { void f(HttpServletRequest req) throws Exception { Process p = new ProcessBuilder(req.getParameter(\"c\")).start(); int code = p.waitFor(); sink(\"exit \" + code); } }"),
     ("java", "class A { String f(@RequestParam int page, String other) { sink(page); return other; } }"),
     ("java", "class A { void f(HttpServletRequest req) { String n = ESAPI.encoder().encodeForSQL(c, req.getParameter(\"n\")); sink(n); } }"),
 ]
