@@ -136,18 +136,27 @@ def _severities(value: Any, errors: list[CoderevError]) -> dict[str, Severity]:
     return out
 
 
+def read_config_file(path: Path) -> tuple[dict[str, Any], list[CoderevError]]:
+    """The coderev settings in one file: the ``[tool.coderev]`` table of a ``pyproject.toml``, or
+    the whole of any other TOML file (``.coderev.toml``)."""
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {}, [CoderevError("SYS001", f"{path} cannot be read: {exc}")]
+    if path.name == "pyproject.toml":
+        for key in ("tool", "coderev"):
+            data = data.get(key, {}) if isinstance(data, dict) else {}
+    return (data if isinstance(data, dict) else {}), []
+
+
 def find_project_config(root: Path) -> tuple[dict[str, Any], Path | None, list[CoderevError]]:
-    """The ``[tool.coderev]`` table of ``.coderev.toml`` or ``pyproject.toml`` under ``root``."""
-    for name, table in ((".coderev.toml", ()), ("pyproject.toml", ("tool", "coderev"))):
+    """The settings of ``.coderev.toml``, or else of ``pyproject.toml``'s ``[tool.coderev]``, in
+    ``root``. A pyproject.toml without that table does not count as a configuration."""
+    for name in (".coderev.toml", "pyproject.toml"):
         path = root / name
         if not path.is_file():
             continue
-        try:
-            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            return {}, path, [CoderevError("SYS001", f"{path} cannot be read: {exc}")]
-        for key in table:
-            data = data.get(key, {}) if isinstance(data, dict) else {}
-        if data or name == ".coderev.toml":
-            return (data if isinstance(data, dict) else {}), path, []
+        data, errors = read_config_file(path)
+        if data or errors or name == ".coderev.toml":
+            return data, path, errors
     return {}, None, []

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from analyzers.batch import FileResult, analyze_files
-from analyzers.config import AnalysisOptions, find_project_config, options_from_mapping
+from analyzers.config import AnalysisOptions, find_project_config, options_from_mapping, read_config_file
 from analyzers.errors import CoderevError
 from analyzers.finding import Edit, Severity, apply_edits
 from analyzers.ruleset import RuleSet, load_rules
@@ -55,7 +55,8 @@ def _project_config(explicit: Path | None) -> tuple[dict[str, object], Path | No
     if explicit is not None:
         if not explicit.is_file():
             raise CoderevError("DAT002", f"configuration file {explicit} does not exist")
-        data, path, errors = find_project_config_file(explicit)
+        data, errors = read_config_file(explicit)
+        path = explicit
     else:
         data, path, errors = {}, None, []
         for directory in (Path.cwd(), *Path.cwd().parents):
@@ -65,18 +66,6 @@ def _project_config(explicit: Path | None) -> tuple[dict[str, object], Path | No
     if errors:
         raise errors[0]
     return data, path
-
-
-def find_project_config_file(path: Path) -> tuple[dict[str, object], Path | None, list[CoderevError]]:
-    """Read an explicitly named config file: .coderev.toml style or a pyproject.toml."""
-    if path.name == "pyproject.toml":
-        return find_project_config(path.parent)
-    import tomllib
-
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), path, []
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return {}, path, [CoderevError("SYS001", f"{path} cannot be read: {exc}")]
 
 
 def build_options(args: argparse.Namespace) -> AnalysisOptions:

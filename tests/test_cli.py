@@ -151,3 +151,12 @@ def test_demo_runs_from_a_copy_of_the_example(tmp_path: Path) -> None:
     shutil.copytree(APP, copy)
     result = scan(copy, "--format", "json")
     assert json.loads(result.stdout)["summary"]["findings"] >= 1
+
+
+def test_an_explicit_config_file_is_the_one_read(project: Path) -> None:
+    (project / ".coderev.toml").write_text('ignore = ["CWE-502"]\n')
+    (project / "ci").mkdir()
+    (project / "ci" / "pyproject.toml").write_text('[tool.coderev]\nselect = ["CWE-502"]\n')
+    assert scan("pkg", cwd=project).returncode == 0  # the project file ignores the only finding
+    assert scan("pkg", "--config", "ci/pyproject.toml", cwd=project).returncode == 1
+    assert scan("pkg", "--config", "missing.toml", cwd=project).returncode == 2
