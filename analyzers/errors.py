@@ -76,7 +76,7 @@ _SPECS: Final = (
     ErrorSpec(
         "PRV001",
         "Model provider unavailable",
-        "Rule findings still work; run `coderev doctor` to see why the model did not load.",
+        "Rule findings still work; `coderev model info` shows why the model did not load.",
     ),
     ErrorSpec(
         "PRV002",
@@ -89,6 +89,30 @@ _SPECS: Final = (
         "Model compute type not supported on this device",
         "Remove the compute-type setting (auto picks a supported one) or choose one that "
         "`coderev model info` lists as supported.",
+    ),
+    ErrorSpec(
+        "PRV004",
+        "Model slot quarantined",
+        "The slot failed its hash check or did not load, so it was moved to quarantine (V3) and "
+        "not used. `coderev model history` says why; reinstall it with `coderev model install DIR`.",
+    ),
+    ErrorSpec(
+        "PRV005",
+        "Model engine unavailable, rules-only mode",
+        "The model worker failed repeatedly or crashed; rule findings and template fixes still "
+        "work, and the engine retries on its own with backoff. The log says what failed.",
+    ),
+    ErrorSpec(
+        "PRV006",
+        "Model request timed out",
+        "The model did not answer within `coderev.model.timeoutMs`; raise it, or use a smaller "
+        "model or a GPU. Rule findings are not affected.",
+    ),
+    ErrorSpec(
+        "PRV007",
+        "Model import failed",
+        "`coderev model import` needs the `train` extra (`pip install 'coderev[train]'`) and a local "
+        "Hugging Face model directory with config.json, weights and a sentencepiece tokenizer.",
     ),
     ErrorSpec(
         "DAT001",
@@ -104,6 +128,18 @@ _SPECS: Final = (
         "DAT003",
         "Model slot manifest is malformed",
         "The slot's manifest.json is missing or unreadable; rebuild the slot with `coderev model train`.",
+    ),
+    ErrorSpec(
+        "DAT004",
+        "Model slot store not readable or writable",
+        "Check the permissions and free space of the slot store directory (`coderev model list` "
+        "prints it), or move it with the `coderev.model.storePath` setting.",
+    ),
+    ErrorSpec(
+        "DAT005",
+        "Learning state unreadable",
+        "The acceptance model's saved state is damaged; it was set aside and learning starts "
+        "afresh. Run the `coderev.resetLearning` command to clear it explicitly.",
     ),
     ErrorSpec(
         "SYS001",
