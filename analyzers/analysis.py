@@ -75,7 +75,12 @@ class Analyzer:
         self._severity = {r.id: severity_for(r, self.options) for r in self.rules}
 
     def compiled(self, language: LanguageSpec) -> CompiledRules:
+        """The full combined query of the enabled rules for ``language`` (compiled on first use)."""
         return self.rules.compiled(language.id, self._enabled)
+
+    def is_warm(self, language: LanguageSpec) -> bool:
+        """Whether the full query of ``language`` is compiled (see ``RuleSet.compiled_for``)."""
+        return self.rules.is_compiled(language.id, self._enabled)
 
     def analyze(self, snapshot: Snapshot | Document, cache: UnitCache | None = None) -> list[Finding]:
         """Findings of a document, sorted by position. With ``cache``, unchanged units are reused
@@ -84,8 +89,8 @@ class Analyzer:
             snapshot = snapshot.snapshot()
         if snapshot.tree is None or snapshot.language is None:
             return self._analyze_text(snapshot)
-        compiled = self.compiled(snapshot.language)
         source = snapshot.source
+        compiled = self.rules.compiled_for(snapshot.language.id, self._enabled, source)
         old = cache.entries if cache is not None else {}
         fresh: dict[UnitKey, _UnitResult] = {}
         reused = matched = 0

@@ -27,6 +27,7 @@ from analyzers.finding import Confidence, Severity
 from analyzers.fixes import FILTERS, template_holes
 from analyzers.languages import LanguageSpec, get_language
 from analyzers.predicates import unknown_predicates
+from analyzers.triggers import may_match
 
 BUILTIN_RULES = Path(str(resources.files("analyzers") / "rules"))
 SCHEMA_PATH = Path(str(resources.files("analyzers") / "rule.schema.json"))
@@ -285,6 +286,26 @@ class RuleSet:
                 found = CompiledRules(language_id, (r for r in self.rules if r.id in enabled))
                 self._compiled[key] = found
             return found
+
+    def is_compiled(self, language_id: str, enabled: frozenset[str]) -> bool:
+        with self._lock:
+            return (language_id, enabled) in self._compiled
+
+    def compiled_for(self, language_id: str, enabled: frozenset[str], source: bytes) -> CompiledRules:
+        """Rules to run on ``source``: the full combined query once it is compiled, before that a
+        smaller one of only the rules that can match ``source`` (:mod:`analyzers.triggers`).
+
+        Findings are the same either way; the smaller query only shortens the way to the first
+        diagnostics, since compiling dominates start-up. Its results stay valid for every unit of
+        ``source``, so unit caches filled with it need no invalidation when the full query
+        arrives (``compiled()``, called in the background by the server)."""
+        with self._lock:
+            full = self._compiled.get((language_id, enabled))
+        if full is not None:
+            return full
+        mine = [r for r in self.rules if r.id in enabled and language_id in r.languages]
+        possible = frozenset(r.id for r in mine if r.is_pattern or may_match(r.query, source))
+        return self.compiled(language_id, enabled if len(possible) == len(mine) else possible)
 
 
 def rule_files(directory: Path) -> list[Path]:

@@ -126,10 +126,10 @@ def parameter_sources(function: Node, ctx: Context) -> None:
         skip: set[str] = set(rule.skip_names)
         if rule.decorators is not None:
             parent = function.parent
-            decorators = [d for d in (parent.children if parent is not None else []) if d.type == "decorator"]
-            if parent is None or parent.type != "decorated_definition" or not any(
-                rule.decorators.search(text(d)) for d in decorators
-            ):
+            if parent is None or parent.type != "decorated_definition":
+                continue  # checked first: a plain function's parent is the module, with every unit as a child
+            decorators = [d for d in parent.children if d.type == "decorator"]
+            if not any(rule.decorators.search(text(d)) for d in decorators):
                 continue
             if rule.typed_segments is not None:
                 skip |= {m.group(1) for d in decorators for m in rule.typed_segments.finditer(text(d))}

@@ -19,7 +19,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 from analyzers.errors import CoderevError
-from server.lsp import code_actions, commands, configuration, diagnostic_cache, diagnostics, hover, text_sync
+from server.lsp import code_actions, commands, configuration, convert, diagnostic_cache, diagnostics, hover, text_sync
 from server.lsp.log import configure_logging
 from server.lsp.server import CoderevServer
 
@@ -89,6 +89,7 @@ def guarded(name: str, fn: Handler) -> Handler:
 def create_server() -> CoderevServer:
     server = CoderevServer()
     diagnostic_cache.install(server.protocol._converter)  # pygls keeps its converter private
+    convert.use_converter(server.protocol._converter)
     for method, handler, options in FEATURES:
         try:
             server.feature(method, options)(guarded(method, handler))

@@ -26,7 +26,18 @@ _ENCODING: Final = {
     types.PositionEncodingKind.Utf16: PositionEncoding.UTF16,
     types.PositionEncodingKind.Utf32: PositionEncoding.UTF32,
 }
-_converter = converters.get_converter()
+_shared: list[Any] = []
+
+
+def use_converter(converter: Any) -> None:
+    """Share pygls' converter (building a second one costs about 20 ms of start-up)."""
+    _shared[:] = [converter]
+
+
+def _conv() -> Any:
+    if not _shared:  # outside a running server (tests, tools): build one on first use
+        _shared.append(converters.get_converter())
+    return _shared[0]
 
 
 def encoding(kind: types.PositionEncodingKind | str | None) -> PositionEncoding:
@@ -72,7 +83,7 @@ def fix_data(fix: Fix, snapshot: Snapshot) -> dict[str, Any]:
     return {
         "description": fix.description,
         "safe": fix.safe,
-        "edits": _converter.unstructure(text_edits(fix, snapshot)),
+        "edits": _conv().unstructure(text_edits(fix, snapshot)),
     }
 
 
@@ -103,18 +114,19 @@ def edits_from_data(data: Any) -> list[types.TextEdit]:
     if not isinstance(data, Mapping) or not isinstance(data.get("fix"), Mapping):
         return []
     try:
-        return list(_converter.structure(data["fix"].get("edits", []), list[types.TextEdit]))
+        return list(_conv().structure(data["fix"].get("edits", []), list[types.TextEdit]))
     except Exception:  # malformed client data: no fix rather than an error
         return []
 
 
 def unstructure(value: Any) -> Any:
     """Plain JSON of an lsprotocol value (for command arguments and ``data`` fields)."""
-    return _converter.unstructure(value)
+    return _conv().unstructure(value)
 
 
 def structure_range(value: Any) -> types.Range | None:
     try:
-        return _converter.structure(value, types.Range)
+        found: types.Range = _conv().structure(value, types.Range)
+        return found
     except Exception:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from analyzers import PositionEncoding, Snapshot, UnitCache
+from analyzers.analysis import Analyzer
 from analyzers.errors import CoderevError
+from analyzers.languages import LanguageSpec
 from server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
 from server.lsp.log import ClientLog
 from server.lsp.project import Project
@@ -61,6 +64,8 @@ class CoderevServer(LanguageServer):
         self.scanned: dict[str, ScannedFile] = {}
         self.initialization_options: Any = None
         self._reported: set[str] = set()
+        self._warming: set[tuple[int, str]] = set()
+        self._warming_lock = threading.Lock()
         self.scan_task: asyncio.Future[dict[str, int]] | None = None
 
     # -- analysis (worker thread) -------------------------------------------------------------
@@ -80,9 +85,32 @@ class CoderevServer(LanguageServer):
             self.log.error(error.render(), code=error.code, uri=doc.uri)
             return AnalysisResult(snapshot.version, generation, snapshot, (), ())
         if snapshot.language is not None:  # other text files have pattern rules (secrets) only
-            self._report_rule_errors(config.analyzer.compiled(snapshot.language).errors)
+            self._warm_up(config.analyzer, snapshot.language)
         kept = tuple(f for f in findings if f.fingerprint not in dismissed)
         return AnalysisResult(snapshot.version, generation, snapshot, kept, doc.converted.diagnostics(kept, snapshot))
+
+    def _warm_up(self, analyzer: Analyzer, language: LanguageSpec) -> None:
+        """Compile the full query of a language in the background once a first, prefiltered
+        analysis has answered (``RuleSet.compiled_for``), then report rules that failed to compile."""
+        if analyzer.is_warm(language):
+            self._report_rule_errors(analyzer.compiled(language).errors)
+            return
+        key = (id(analyzer), language.id)
+        with self._warming_lock:
+            if key in self._warming:
+                return
+            self._warming.add(key)
+
+        def compile_all() -> None:
+            try:
+                self._report_rule_errors(analyzer.compiled(language).errors)
+            except Exception as exc:  # a failed warm-up leaves the prefiltered path working
+                self.log.error(CoderevError("SYS003", f"compiling the {language.id} rules failed: {exc!r}").render())
+            finally:
+                with self._warming_lock:
+                    self._warming.discard(key)
+
+        self.analysis_pool.submit(compile_all)
 
     def _report_rule_errors(self, errors: tuple[CoderevError, ...]) -> None:
         """Rules dropped when their language was compiled (built-in rules load unchecked)."""
