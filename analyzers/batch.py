@@ -81,6 +81,8 @@ def analyze_files(
     global _worker
     analyzer = Analyzer(rules if rules is not None else load_rules(options.rule_dirs), options)
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        if len(paths) > 1:  # the literal prefilter pays off for one file, full queries for many
+            _prepare(analyzer, paths)
         collect(analyze_file(analyzer, path) for path in paths)
     else:
         # Compiling queries costs up to a second per language: do it once, here, and fork the

@@ -258,6 +258,10 @@ def _compilable(
     return tuple(good), tuple(errors)
 
 
+# At most this many prefiltered queries per language before the full one is compiled instead.
+PARTIAL_QUERIES = 3
+
+
 class RuleSet:
     """A loaded set of rules plus the errors of the files that failed to load."""
 
@@ -266,6 +270,7 @@ class RuleSet:
         self.errors = tuple(errors)
         self._by_id = {r.id: r for r in self.rules}
         self._compiled: dict[tuple[str, frozenset[str]], CompiledRules] = {}
+        self._partial: dict[str, set[frozenset[str]]] = {}  # prefiltered rule sets compiled, per language
         self._lock = threading.Lock()
 
     def __iter__(self) -> Iterator[Rule]:
@@ -305,7 +310,14 @@ class RuleSet:
             return full
         mine = [r for r in self.rules if r.id in enabled and language_id in r.languages]
         possible = frozenset(r.id for r in mine if r.is_pattern or may_match(r.query, source))
-        return self.compiled(language_id, enabled if len(possible) == len(mine) else possible)
+        with self._lock:
+            partial = self._partial.setdefault(language_id, set())
+            if len(possible) < len(mine) and (possible in partial or len(partial) < PARTIAL_QUERIES):
+                partial.add(possible)
+                full_needed = False
+            else:  # many different documents: one full compile is cheaper than more partial ones
+                full_needed = True
+        return self.compiled(language_id, enabled if full_needed else possible)
 
 
 def rule_files(directory: Path) -> list[Path]:

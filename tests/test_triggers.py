@@ -45,7 +45,8 @@ def test_requirements(query: str, expected: list[list[list[str]]]) -> None:
 
 
 def test_may_match_needs_one_word_of_every_set() -> None:
-    query = '(call function: (identifier) @f arguments: (argument_list (identifier) @a) (#eq? @f "run") (#any-of? @a "x" "y"))'
+    query = ('(call function: (identifier) @f arguments: (argument_list (identifier) @a)'
+             ' (#eq? @f "run") (#any-of? @a "x" "y"))')
     assert may_match(query, b"run(y)")
     assert not may_match(query, b"run(z)")
     assert not may_match(query, b"walk(x)")
@@ -67,11 +68,12 @@ def _samples() -> list[tuple[str, str, str]]:
     return out
 
 
-def test_prefiltered_analysis_equals_full_analysis() -> None:
+def test_prefiltered_analysis_equals_full_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh rule set that never compiles a full query (only prefiltered ones) finds exactly
     what the full queries find, on every sample."""
+    monkeypatch.setattr("analyzers.ruleset.PARTIAL_QUERIES", 10**6)  # never fall back to the full query
     full = Analyzer(default_rules())
-    prefiltered_rules = builtin_rules_for_startup()
+    prefiltered_rules = RuleSet(builtin_rules_for_startup().rules)  # a fresh set: nothing compiled yet
     prefiltered = Analyzer(prefiltered_rules)
     samples = [s for s in _samples() if get_language(s[1]) is not None]  # "text" has no query
     assert len(samples) > 300
@@ -95,9 +97,25 @@ def test_prefiltered_analysis_equals_full_analysis() -> None:
 
 
 def test_full_query_is_used_once_compiled() -> None:
-    rules: RuleSet = builtin_rules_for_startup()
+    rules: RuleSet = RuleSet(builtin_rules_for_startup().rules)  # a fresh set: nothing compiled yet
     enabled = frozenset(r.id for r in rules)
     before = rules.compiled_for("python", enabled, b"x = 1\n")
     assert len(before.rules) < len([r for r in rules if "python" in r.languages and not r.is_pattern])
     full = rules.compiled("python", enabled)
     assert rules.compiled_for("python", enabled, b"x = 1\n") is full
+
+
+def test_prefiltered_queries_are_bounded_per_language() -> None:
+    """Many different documents before the full compile: after a few prefiltered queries the
+    full one is compiled instead of one more small one per document."""
+    from analyzers.ruleset import PARTIAL_QUERIES
+
+    rules = RuleSet(builtin_rules_for_startup().rules)  # a fresh set: nothing compiled yet
+    enabled = frozenset(r.id for r in rules)
+    texts = [b"import yaml\nyaml.load(x)\n", b"import pickle\npickle.loads(x)\n", b"eval(x)\n",
+             b"import hashlib\nhashlib.md5(x)\n", b"import subprocess\nsubprocess.run(x, shell=True)\n"]
+    used = [rules.compiled_for("python", enabled, text) for text in texts]
+    assert all(len(u.rules) < len(used[-1].rules) for u in used[:PARTIAL_QUERIES])
+    assert rules.is_compiled("python", enabled)
+    assert used[-1] is rules.compiled("python", enabled)
+    assert rules.compiled_for("python", enabled, texts[0]) is used[-1]
