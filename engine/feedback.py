@@ -4,7 +4,9 @@ Every accepted fix and every dismissed finding becomes a :class:`FeedbackEvent` 
 (SQLite) store under ``platformdirs.user_cache_dir("coderev")`` (or ``$CODEREV_CACHE_DIR``), one
 store per workspace root. Each write is one SQLite transaction, so a crash never leaves a half
 event. The events are the raw material for learning; dismissed fingerprints are also read back
-so a dismissed finding stays gone across edits and restarts. No LSP types here.
+so a dismissed finding stays gone across edits and restarts. Small "meta" values (the learning
+state, see ``engine/learning/learner.py``) live in the same store, optionally written in the
+same transaction as an event. No LSP types here.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from analyzers.errors import CoderevError
 
 CACHE_DIR_ENV = "CODEREV_CACHE_DIR"
 OUTSIDE_WORKSPACE = "_outside-workspace"
+# Where an event sits in the store: (time in ns, writer's pid, writer's sequence number). Keys
+# order events by time, and two writers can never produce the same key.
+EventKey = tuple[int, int, int]
 
 
 class EventKind(StrEnum):
@@ -46,6 +51,13 @@ class FeedbackEvent:
     fix: Mapping[str, Any] | None = None  # description, safe, edits (plain data)
     path: str = ""
     timestamp: float = field(default_factory=time.time)
+    # Added for learning; events stored before these existed load with the defaults.
+    origin: str = "rule"  # who wrote the fix: "rule" (its template; older events), "template" or "ai"
+    slot: str = ""  # the model slot (name@version) that wrote an "ai" fix
+    before: str = ""  # for an accepted fix: the code the fix replaced (secrets masked)
+    after: str = ""  # ... and the code it became
+    severity: str = ""  # the finding's effective severity when the user acted
+    category: str = ""  # the finding's category (the rule family)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,6 +76,12 @@ class FeedbackEvent:
             fix=data.get("fix"),
             path=str(data.get("path", "")),
             timestamp=float(data.get("timestamp", 0.0)),
+            origin=str(data.get("origin") or "rule"),
+            slot=str(data.get("slot") or ""),
+            before=str(data.get("before") or ""),
+            after=str(data.get("after") or ""),
+            severity=str(data.get("severity") or ""),
+            category=str(data.get("category") or ""),
         )
 
 
@@ -92,6 +110,7 @@ class FeedbackStore:
 
     _EVENT = "event"
     _DISMISSED = "dismissed"
+    _META = "meta"
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -107,24 +126,58 @@ class FeedbackStore:
     def for_workspace(cls, root: Path | None, cache_dir: str | Path | None = None) -> FeedbackStore:
         return cls(cache_root(cache_dir) / "feedback" / workspace_key(root))
 
-    def record(self, event: FeedbackEvent) -> None:
-        """Append an event (and, for a dismissal, remember its fingerprint) atomically."""
-        key = (self._EVENT, time.time_ns(), os.getpid(), next(self._seq))
+    def new_key(self) -> EventKey:
+        """A fresh key for :meth:`record`, for a caller that must know it before writing."""
+        return (time.time_ns(), os.getpid(), next(self._seq))
+
+    def record(
+        self, event: FeedbackEvent, meta: Mapping[str, Any] | None = None, *, key: EventKey | None = None
+    ) -> EventKey:
+        """Append an event (and, for a dismissal, remember its fingerprint) atomically; ``meta``
+        values (see :meth:`write_meta`) are written in the same transaction, so whatever they
+        derive from the events can never be ahead of or behind them. Returns the event's key
+        (``key`` if given, from :meth:`new_key`)."""
+        key = key or self.new_key()
         with self._lock, self._cache.transact():
-            self._cache.set(key, event.to_dict())
+            self._cache.set((self._EVENT, *key), event.to_dict())
             if event.kind is EventKind.DISMISS:
                 self._cache.set((self._DISMISSED, event.fingerprint), event.rule_id)
+            for name, value in (meta or {}).items():
+                self._cache.set((self._META, name), value)
+        return key
+
+    def keyed_events(self, after: EventKey | None = None) -> Iterator[tuple[EventKey, FeedbackEvent]]:
+        """Recorded events with their keys, oldest first; only those after ``after`` if given."""
+        keys = sorted(
+            k for k in self._cache.iterkeys()
+            if isinstance(k, tuple) and len(k) == 4 and k[0] == self._EVENT
+        )
+        for full in keys:
+            key: EventKey = (int(full[1]), int(full[2]), int(full[3]))
+            if after is not None and key <= after:
+                continue
+            data = self._cache.get(full)
+            if isinstance(data, dict):
+                yield key, FeedbackEvent.from_dict(data)
 
     def events(self, kind: EventKind | None = None) -> Iterator[FeedbackEvent]:
         """Recorded events, oldest first."""
-        keys = sorted(k for k in self._cache.iterkeys() if isinstance(k, tuple) and k[0] == self._EVENT)
-        for key in keys:
-            data = self._cache.get(key)
-            if not isinstance(data, dict):
-                continue
-            event = FeedbackEvent.from_dict(data)
+        for _, event in self.keyed_events():
             if kind is None or event.kind is kind:
                 yield event
+
+    def read_meta(self, name: str) -> Any:
+        """A value stored beside the events (learning state and the like), or None."""
+        return self._cache.get((self._META, name))
+
+    def write_meta(self, values: Mapping[str, Any]) -> None:
+        """Store values beside the events, all in one transaction (None deletes a name)."""
+        with self._lock, self._cache.transact():
+            for name, value in values.items():
+                if value is None:
+                    self._cache.delete((self._META, name))
+                else:
+                    self._cache.set((self._META, name), value)
 
     def dismissed_fingerprints(self) -> frozenset[str]:
         return frozenset(
