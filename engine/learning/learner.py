@@ -32,7 +32,7 @@ from analyzers.errors import CoderevError
 from analyzers.finding import Finding, Fix
 from engine.feedback import EventKey, EventKind, FeedbackEvent, FeedbackStore
 from engine.learning.acceptance import AcceptanceModel
-from engine.learning.features import FIX_AI, FIX_TEMPLATE, FeatureContext, features
+from engine.learning.features import FIX_AI, FIX_TEMPLATE, FeatureContext, family_of, features
 from engine.learning.policy import Action, Thresholds, decide, rerank
 
 log = logging.getLogger("coderev.learning")
@@ -210,9 +210,15 @@ class Learner:
                 if not self.enabled:
                     out.append(Adjustment(finding.fingerprint, finding.rule_id, Action.KEEP, 0.5, "learning is off"))
                     continue
+                family = family_of(finding.rule_id, finding.category)
+                evidence = self._model.evidence(family)
+                if evidence.dismissals < self.thresholds.hint_min_dismissals:  # the common case: no work
+                    decision = decide(0.5, evidence, family, self.thresholds)
+                    out.append(Adjustment(finding.fingerprint, finding.rule_id, decision.action, 0.5, decision.reason))
+                    continue
                 ctx = FeatureContext.from_finding(finding, path=path, context=context(finding) if context else "")
                 p = self._model.predict(features(ctx))
-                decision = decide(p, self._model.evidence(ctx.family), ctx.family, self.thresholds)
+                decision = decide(p, evidence, family, self.thresholds)
                 out.append(Adjustment(finding.fingerprint, finding.rule_id, decision.action, p, decision.reason))
         return out
 

@@ -49,6 +49,7 @@ COMMANDS: tuple[tuple[str, Handler], ...] = (
     (commands.ACCEPT, commands.accept),
     (commands.DISMISS, commands.dismiss),
     (commands.SCAN_WORKSPACE, commands.scan_workspace),
+    (commands.RESET_LEARNING, commands.reset_learning),
 )
 
 

@@ -29,15 +29,24 @@ def _wants(only: Sequence[str] | None, kind: str) -> bool:
     return only is None or any(kind == k or kind.startswith(f"{k}.") for k in only)
 
 
-def _feedback_payload(uri: str, diagnostic: types.Diagnostic, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "uri": uri,
+def _feedback_payload(doc: OpenDocument, diagnostic: types.Diagnostic, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``coderev.accept``/``coderev.dismiss`` get back: the finding, its fix and, for a fix,
+    the lines it changes before and after (secrets masked), kept as a training pair."""
+    payload = {
+        "uri": doc.uri,
         "fingerprint": data.get("fingerprint", ""),
         "ruleId": data.get("ruleId", diagnostic.code),
         "language": data.get("language", ""),
+        "severity": data.get("severity", ""),
+        "category": data.get("category", ""),
         "line": diagnostic.range.start.line,
         "fix": data.get("fix"),
+        "origin": "template" if data.get("fix") else "rule",
     }
+    finding = doc.finding(str(payload["fingerprint"]))
+    if finding is not None and finding.fix is not None:
+        payload["before"], payload["after"] = doc.fix_pair(finding.fix)
+    return payload
 
 
 async def code_actions(ls: CoderevServer, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -75,7 +84,7 @@ def _for_diagnostic(
     ls: CoderevServer, doc: OpenDocument, diagnostic: types.Diagnostic, data: Mapping[str, Any]
 ) -> list[types.CodeAction]:
     rule_id = str(data.get("ruleId", diagnostic.code))
-    payload = _feedback_payload(doc.uri, diagnostic, data)
+    payload = _feedback_payload(doc, diagnostic, data)
     out: list[types.CodeAction] = []
     edits = convert.edits_from_data(data)
     if edits:

@@ -1,5 +1,5 @@
 """Commands: ``coderev.accept`` (a quick-fix was applied), ``coderev.dismiss`` (hide a finding
-for good, keyed by its fingerprint) and ``coderev.scanWorkspace``.
+for good, keyed by its fingerprint), ``coderev.resetLearning`` and ``coderev.scanWorkspace``.
 
 Accept and dismiss events go to the workspace's feedback store (engine/feedback.py) with the
 rule id, fingerprint, language, the code around the finding and the fix.
@@ -22,6 +22,7 @@ from server.lsp.settings import ScanScope
 ACCEPT: Final = "coderev.accept"
 DISMISS: Final = "coderev.dismiss"
 SCAN_WORKSPACE: Final = "coderev.scanWorkspace"
+RESET_LEARNING: Final = "coderev.resetLearning"
 
 
 def _payload(args: tuple[Any, ...], command: str) -> Mapping[str, Any]:
@@ -47,6 +48,12 @@ def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tu
         context=context,
         fix=fix if isinstance(fix, Mapping) else None,
         path=str(path) if path is not None else uri,
+        origin=str(payload.get("origin", "rule")),
+        slot=str(payload.get("slot", "")),
+        before=str(payload.get("before", "")) if kind is EventKind.ACCEPT else "",
+        after=str(payload.get("after", "")) if kind is EventKind.ACCEPT else "",
+        severity=str(payload.get("severity", "")),
+        category=str(payload.get("category", "")),
     )
     return event, root
 
@@ -70,6 +77,15 @@ def dismiss(ls: CoderevServer, *args: Any) -> None:
     _record(ls, event, root)
     ls.forget_scanned(event.fingerprint)
     ls.reanalyze_all()
+
+
+def reset_learning(ls: CoderevServer, *args: Any) -> dict[str, int]:
+    """Forget the learned preferences (the raw accept/dismiss events stay; dismissed findings
+    stay dismissed) and show every finding kind again."""
+    roots = ls.project.reset_learning()
+    ls.log.info(f"learning reset in {roots} workspace root(s)")
+    ls.reanalyze_all()
+    return {"roots": roots}
 
 
 async def scan_workspace(ls: CoderevServer, *args: Any) -> dict[str, int]:

@@ -92,6 +92,8 @@ def diagnostic(finding: Finding, snapshot: Snapshot) -> types.Diagnostic:
         "fingerprint": finding.fingerprint,
         "ruleId": finding.rule_id,
         "language": finding.language,
+        "severity": str(finding.severity),
+        "category": finding.category,
         "fix": fix_data(finding.fix, snapshot) if finding.fix is not None else None,
     }
     return types.Diagnostic(

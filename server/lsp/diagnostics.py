@@ -21,10 +21,12 @@ OPTIONS = types.DiagnosticOptions(identifier=IDENTIFIER, inter_file_dependencies
 
 
 async def result_for(ls: CoderevServer, doc: OpenDocument) -> AnalysisResult:
-    """The result to report: the current one; in onSave mode, the last one while unsaved."""
+    """The result to report: the current one; in onSave mode, the last one while unsaved (but
+    the one a save has started, when a save came first)."""
     last = doc.result
     on_save = ls.project.settings.run_mode is RunMode.ON_SAVE
-    if on_save and last is not None and last.generation == ls.project.generation:
+    saving = doc.task is not None and not doc.task.done()
+    if on_save and not saving and last is not None and last.generation == ls.project.generation:
         return last
     return await ls.scheduler.current(doc)
 

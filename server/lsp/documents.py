@@ -16,6 +16,7 @@ from typing import Any
 
 from analyzers import Document, Finding, LanguageSpec, PositionEncoding, Snapshot, UnitCache
 from analyzers.errors import CoderevError
+from analyzers.finding import Fix, apply_edits
 from analyzers.languages import get_language, language_for_path
 from analyzers.patterns import redact
 from server.lsp.diagnostic_cache import DiagnosticCache
@@ -80,6 +81,29 @@ class OpenDocument:
         end = snapshot.lines.line_start(hi) if hi < count else len(snapshot.source)
         text = redact(snapshot.source, secrets)[start:end].decode("utf-8", "replace")
         return text[:-1] if text.endswith("\n") else text
+
+
+    def finding(self, fingerprint: str) -> Finding | None:
+        """The finding of the latest analysis with this fingerprint."""
+        findings = self.result.findings if self.result else ()
+        return next((f for f in findings if f.fingerprint == fingerprint), None)
+
+    def fix_pair(self, fix: Fix) -> tuple[str, str]:
+        """The whole lines a fix edits, before and after it, in the analysed text, with secrets
+        masked (an accepted fix becomes a training pair; the store never holds a credential)."""
+        if self.result is None or not fix.edits:
+            return "", ""
+        snapshot = self.result.snapshot
+        secrets = [f.secret for f in self.result.findings if f.secret is not None]
+        source = redact(snapshot.source, secrets)
+        lines = snapshot.lines
+        first = min(e.span.start_row for e in fix.edits)
+        last = max(e.span.end_row for e in fix.edits)
+        start = lines.line_start(first)
+        end = lines.line_start(last + 1) if last + 1 < lines.line_count else len(source)
+        fixed = apply_edits(source, fix.edits)
+        delta = len(fixed) - len(source)
+        return (source[start:end].decode("utf-8", "replace"), fixed[start : end + delta].decode("utf-8", "replace"))
 
 
 def open_document(  # noqa: PLR0917 - one value per field of the editor's TextDocumentItem

@@ -19,6 +19,7 @@ from analyzers.config import AnalysisOptions, find_project_config, options_from_
 from analyzers.errors import CoderevError
 from analyzers.ruleset import builtin_rules_for_startup
 from engine.feedback import FeedbackEvent, FeedbackStore
+from engine.learning.learner import Learner
 from server.lsp.settings import Settings
 
 
@@ -37,6 +38,7 @@ class Project:
         self.generation = 0
         self._configs: dict[Path | None, RootConfig] = {}
         self._stores: dict[Path | None, FeedbackStore] = {}
+        self._learners: dict[Path | None, Learner] = {}
         self._dismissed: dict[Path | None, frozenset[str]] = {}
         self._rule_sets: dict[tuple[Path, ...], RuleSet] = {}
         self._lock = threading.Lock()
@@ -136,16 +138,38 @@ class Project:
                 self._dismissed[root] = cached
         return cached
 
+    def learner(self, root: Path | None) -> Learner:
+        """The acceptance model of a workspace root, over its feedback store (engine/learning)."""
+        store = self.store(root)
+        with self._lock:
+            learner = self._learners.get(root)
+            if learner is None:
+                learner = self._learners[root] = Learner(store, enabled=self.settings.learning_enabled)
+            learner.enabled = self.settings.learning_enabled
+            return learner
+
+    def reset_learning(self) -> int:
+        """Forget what was learned in every workspace root seen so far; returns how many."""
+        with self._lock:
+            roots = list(self._stores)
+        for root in roots:
+            self.learner(root).reset()
+        with self._lock:
+            self.generation += 1
+        return len(roots)
+
     def record(self, root: Path | None, event: FeedbackEvent) -> None:
-        self.store(root).record(event)
-        if event.kind == "dismiss":
-            with self._lock:
+        """Store an accept or dismiss and learn from it, in one transaction."""
+        self.learner(root).observe(event)
+        with self._lock:
+            if event.kind == "dismiss":
                 self._dismissed[root] = self._dismissed.get(root, frozenset()) | {event.fingerprint}
-                self.generation += 1
+            self.generation += 1  # dismissals and learned preferences change what is shown
 
     def close(self) -> None:
         with self._lock:
             stores, self._stores = list(self._stores.values()), {}
+            self._learners = {}
         for store in stores:
             store.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ from pygls.uris import to_fs_path
 from analyzers import PositionEncoding, Snapshot, UnitCache
 from analyzers.analysis import Analyzer
 from analyzers.errors import CoderevError
+from analyzers.finding import Finding, Severity
 from analyzers.languages import LanguageSpec
+from engine.learning.policy import Action
 from server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
 from server.lsp.log import ClientLog
 from server.lsp.project import Project
@@ -86,8 +88,31 @@ class CoderevServer(LanguageServer):
             return AnalysisResult(snapshot.version, generation, snapshot, (), ())
         if snapshot.language is not None:  # other text files have pattern rules (secrets) only
             self._warm_up(config.analyzer, snapshot.language)
-        kept = tuple(f for f in findings if f.fingerprint not in dismissed)
+        kept = self._learned(doc, tuple(f for f in findings if f.fingerprint not in dismissed))
         return AnalysisResult(snapshot.version, generation, snapshot, kept, doc.converted.diagnostics(kept, snapshot))
+
+    def _learned(self, doc: OpenDocument, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        """Findings after what the acceptance model learned: kinds the user keeps dismissing
+        become hints, then disappear (engine/learning; setting ``learning.enabled``)."""
+        if not findings or not self.project.settings.learning_enabled:
+            return findings
+        try:
+            learner = self.project.learner(doc.root)
+            adjustments = learner.adjust(findings, path=str(doc.path) if doc.path else doc.uri,
+                                         context=lambda f: doc.context(f.span.start_row))
+        except CoderevError as error:  # the store cannot be read: show everything
+            self.log.show(error)
+            return findings
+        if learner.last_error is not None:
+            self.log.show(learner.last_error)
+            learner.last_error = None
+        out: list[Finding] = []
+        for finding, adjustment in zip(findings, adjustments, strict=True):
+            if adjustment.action is Action.HIDE:
+                continue
+            hint = adjustment.action is Action.HINT and finding.severity is not Severity.HINT
+            out.append(replace(finding, severity=Severity.HINT) if hint else finding)
+        return tuple(out)
 
     def _warm_up(self, analyzer: Analyzer, language: LanguageSpec) -> None:
         """Compile the full query of a language in the background once a first, prefiltered

@@ -11,9 +11,10 @@ catalogued SYS001 error that the server shows to the user. ``docs/settings.md`` 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
@@ -100,6 +101,62 @@ SCHEMA: Final[dict[str, Any]] = {
             "description": "Where the feedback store lives (default: the user cache directory, or "
             "`$CODEREV_CACHE_DIR`).",
         },
+        "learning.enabled": {
+            "type": "boolean", "default": True,
+            "description": "Learn from accepted and dismissed findings: a finding kind you keep "
+            "dismissing is shown as a hint, then hidden; fixes you tend to accept come first "
+            "(docs/learning.md). The `coderev.resetLearning` command forgets what was learned.",
+        },
+        "model.enabled": {
+            "type": "boolean", "default": True,
+            "description": "Use the local model for AI fixes and reviews. Off: rules only. "
+            "(`CODEREV_MODEL_ENABLED=0` in the server's environment also turns it off.)",
+        },
+        "model.storePath": {
+            "type": ["string", "null"], "default": None,
+            "description": "Where model slots are kept (default: the user data directory, or "
+            "`$CODEREV_DATA_DIR/slots`); see `coderev model list`.",
+        },
+        "model.device": {
+            "enum": ["auto", "cpu", "cuda"], "default": "auto",
+            "description": "Where the model runs: `auto` picks CUDA when CTranslate2 sees a GPU.",
+        },
+        "model.computeType": {
+            "type": "string", "default": "auto",
+            "description": "CTranslate2 compute type (`auto`: INT8 on CPU, `int8_float16` on CUDA, "
+            "`int32_float16` for AWQ 4-bit slots); any type `coderev model info` lists.",
+        },
+        "model.timeoutMs": {
+            "type": "integer", "minimum": 100, "maximum": 120_000, "default": 3000,
+            "description": "A model request that takes longer fails (PRV006); rules are unaffected.",
+        },
+        "model.p95LatencyMs": {
+            "type": "integer", "minimum": 10, "maximum": 120_000, "default": 3000,
+            "description": "The latency objective of the production slot: a slot whose p95 exceeds "
+            "it is demoted (docs/slo.md).",
+        },
+        "model.shadowSample": {
+            "type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
+            "description": "Share of model requests also sent to the experimental slot (V1), whose "
+            "answers are measured and never shown.",
+        },
+        "model.healthIntervalS": {
+            "type": "integer", "minimum": 1, "maximum": 3600, "default": 30,
+            "description": "Seconds between health checks of the model worker.",
+        },
+        "ai.fixes": {
+            "type": "boolean", "default": True,
+            "description": "Offer verified AI fixes (labelled with the slot version) in code actions.",
+        },
+        "ai.review": {
+            "type": "boolean", "default": True,
+            "description": "Review changed functions with the model after a pause in typing; its "
+            "findings appear with source `coderev-ai`.",
+        },
+        "ai.reviewPauseMs": {
+            "type": "integer", "minimum": 100, "maximum": 60_000, "default": 1500,
+            "description": "Milliseconds without a change before changed functions are reviewed.",
+        },
     },
 }
 
@@ -119,33 +176,74 @@ def camel(key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Validated editor settings. ``analysis`` holds the analysis keys, kebab-case."""
+    """Validated editor settings. ``analysis`` holds the analysis keys, kebab-case; every other
+    schema key has the field of its snake_case name (``model.timeoutMs`` -> ``model_timeout_ms``)."""
 
     run_mode: RunMode = RunMode.ON_TYPE
     debounce_ms: int = 75
     workspace_scan: ScanScope = ScanScope.OPEN_FILES
     scan_concurrency: int = 4
     cache_dir: str | None = None
+    learning_enabled: bool = True
+    model_enabled: bool = True
+    model_store_path: str | None = None
+    model_device: str = "auto"
+    model_compute_type: str = "auto"
+    model_timeout_ms: int = 3000
+    model_p95_latency_ms: int = 3000
+    model_shadow_sample: float = 0.1
+    model_health_interval_s: int = 30
+    ai_fixes: bool = True
+    ai_review: bool = True
+    ai_review_pause_ms: int = 1500
     analysis: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _bounded_int(key: str, value: Any, errors: list[CoderevError]) -> int | None:
+def field_name(key: str) -> str:
+    """``model.timeoutMs`` -> ``model_timeout_ms``."""
+    return "_".join(kebab(part).replace("-", "_") for part in key.split("."))
+
+
+_GROUPS: Final = frozenset(key.split(".", 1)[0] for key in _PROPERTIES if "." in key)
+
+
+def _check(key: str, value: Any) -> tuple[Any, CoderevError | None]:
+    """``value`` if it fits the schema of ``key``, else (None, the SYS001 error)."""
     spec = _PROPERTIES[key]
-    if isinstance(value, int) and not isinstance(value, bool) and spec["minimum"] <= value <= spec.get(
-        "maximum", value
-    ):
-        return value
-    bounds = f"{spec['minimum']}..{spec.get('maximum', '')}"
-    errors.append(CoderevError("SYS001", f"setting '{key}' must be an integer in {bounds}, got {value!r}"))
-    return None
+    kind = spec.get("type")
+    if "enum" in spec:
+        if value in spec["enum"]:
+            return value, None
+        return None, CoderevError("SYS001", f"setting '{key}' must be one of {', '.join(spec['enum'])}; got {value!r}")
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value, None
+        return None, CoderevError("SYS001", f"setting '{key}' must be true or false, got {value!r}")
+    if kind in ("integer", "number"):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and kind == "integer" and not isinstance(value, int):
+            numeric = False
+        if numeric and spec["minimum"] <= value <= spec.get("maximum", value):
+            return value, None
+        bounds = f"{spec['minimum']}..{spec.get('maximum', '')}"
+        noun = "an integer" if kind == "integer" else "a number"
+        return None, CoderevError("SYS001", f"setting '{key}' must be {noun} in {bounds}, got {value!r}")
+    if value is None and isinstance(kind, list) and "null" in kind:
+        return None, None
+    if isinstance(value, str) and (kind == "string" or (isinstance(kind, list) and "string" in kind)):
+        return value or spec["default"], None
+    return None, CoderevError("SYS001", f"setting '{key}' must be a string, got {value!r}")
 
 
-def _choice(key: str, value: Any, errors: list[CoderevError]) -> str | None:
-    allowed = _PROPERTIES[key]["enum"]
-    if value in allowed:
-        return str(value)
-    errors.append(CoderevError("SYS001", f"setting '{key}' must be one of {', '.join(allowed)}; got {value!r}"))
-    return None
+def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"model": {"enabled": false}}`` (Neovim's nested tables) -> ``{"model.enabled": false}``."""
+    flat: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        if str(raw_key) in _GROUPS and isinstance(value, Mapping):
+            flat.update({f"{raw_key}.{inner}": v for inner, v in value.items()})
+        else:
+            flat[str(raw_key)] = value
+    return flat
 
 
 def parse_settings(data: Any) -> tuple[Settings, list[CoderevError]]:
@@ -160,37 +258,28 @@ def parse_settings(data: Any) -> tuple[Settings, list[CoderevError]]:
         data = data["coderev"]
     values: dict[str, Any] = {}
     analysis: dict[str, Any] = {}
-    for raw_key, value in data.items():
-        key = camel(str(raw_key))
+    for raw_key, value in _flatten(data).items():
+        key = ".".join(camel(part) for part in raw_key.split("."))
         if key not in _PROPERTIES:
             errors.append(CoderevError("SYS001", f"unknown setting '{raw_key}'"))
         elif key in ANALYSIS_KEYS:
             analysis[kebab(key)] = value
-        elif key in {"debounceMs", "scanConcurrency"}:
-            values[key] = _bounded_int(key, value, errors)
-        elif key in {"runMode", "workspaceScan"}:
-            values[key] = _choice(key, value, errors)
-        elif key == "cacheDir":
-            if value is None or isinstance(value, str):
-                values[key] = value or None
+        else:
+            checked, error = _check(key, value)
+            if error is not None:
+                errors.append(error)
             else:
-                errors.append(CoderevError("SYS001", f"setting 'cacheDir' must be a string, got {value!r}"))
-    defaults = Settings()
-    return (
-        Settings(
-            run_mode=RunMode(values.get("runMode") or defaults.run_mode),
-            debounce_ms=_or(values.get("debounceMs"), defaults.debounce_ms),
-            workspace_scan=ScanScope(values.get("workspaceScan") or defaults.workspace_scan),
-            scan_concurrency=_or(values.get("scanConcurrency"), defaults.scan_concurrency),
-            cache_dir=values.get("cacheDir"),
-            analysis=analysis,
-        ),
-        errors,
-    )
+                values[field_name(key)] = checked
+    if "model_enabled" not in values and os.environ.get(MODEL_ENV) == "0":
+        values["model_enabled"] = False
+    values = {k: v for k, v in values.items() if v is not None or k in _NULLABLE}
+    settings = Settings(**values, analysis=analysis)
+    typed = replace(settings, run_mode=RunMode(settings.run_mode), workspace_scan=ScanScope(settings.workspace_scan))
+    return typed, errors
 
 
-def _or(value: int | None, default: int) -> int:
-    return default if value is None else value
+MODEL_ENV: Final = "CODEREV_MODEL_ENABLED"  # the VS Code extension sets it from coderev.model.enabled
+_NULLABLE: Final = frozenset(field_name(k) for k, v in _PROPERTIES.items() if isinstance(v.get("type"), list))
 
 
 def render_markdown() -> str:

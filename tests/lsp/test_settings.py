@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from server.lsp.settings import ScanScope, json_schema, kebab, parse_settings, render_markdown
 from tests.lsp.conftest import ROOT
 
@@ -34,3 +36,20 @@ def test_camel_and_kebab_case_keys() -> None:
     settings, errors = parse_settings({"coderev": {"max_file_size": 10, "honor-foreign-suppressions": True}})
     assert not errors
     assert settings.analysis == {"max-file-size": 10, "honor-foreign-suppressions": True}
+
+
+def test_engine_settings_flat_or_nested_with_errors_for_bad_values() -> None:
+    settings, errors = parse_settings(
+        {"model": {"timeoutMs": 50, "enabled": False, "shadowSample": 0.5}, "ai.review": False,
+         "learning.enabled": "yes", "model.device": "tpu", "model.storePath": "/tmp/slots"}
+    )
+    assert settings.model_enabled is False and settings.model_shadow_sample == 0.5
+    assert settings.ai_review is False and settings.model_store_path == "/tmp/slots"
+    assert settings.model_timeout_ms == 3000 and settings.learning_enabled is True and settings.model_device == "auto"
+    assert sorted(e.detail.split("'")[1] for e in errors) == ["learning.enabled", "model.device", "model.timeoutMs"]
+
+
+def test_model_can_be_turned_off_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEREV_MODEL_ENABLED", "0")
+    assert parse_settings({})[0].model_enabled is False
+    assert parse_settings({"model.enabled": True})[0].model_enabled is True  # an explicit setting wins
