@@ -1,6 +1,8 @@
 """``coderev model``: ``train`` a slot with the project's pipeline, ``eval`` it on held-out data,
 show ``info`` about it. Training needs the ``train`` extra (torch, transformers); ``eval`` and
-``info`` need only the runtime (ctranslate2, sentencepiece)."""
+``info`` need only the runtime (ctranslate2, sentencepiece). The slot store commands (``list``,
+``install``, ``import``, ``promote``, ``demote``, ``verify``, ``history``) live in
+:mod:`server.model_slots_command`."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzers.errors import CoderevError
+from server import model_slots_command
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
 
@@ -34,9 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     info = actions.add_parser("info", help="show a slot's manifest, hash check and compute type")
     info.add_argument("--slot", type=Path, help="slot directory (default: the packaged default slot)")
+    model_slots_command.add_arguments(actions)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model_command in model_slots_command.COMMANDS:
+        return model_slots_command.run(args)
     try:
         if args.model_command == "train":
             return _train(args)
