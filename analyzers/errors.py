@@ -115,6 +115,13 @@ _SPECS: Final = (
         "Hugging Face model directory with config.json, weights and a sentencepiece tokenizer.",
     ),
     ErrorSpec(
+        "PRV008",
+        "Model slot uses another prompt format",
+        "The slot's manifest names a prompt format this version of coderev does not speak, so its "
+        "answers could not be read. Install a slot built for this version (`coderev model train`, "
+        "or `coderev model import --prompt-format` for an imported model) or upgrade coderev.",
+    ),
+    ErrorSpec(
         "DAT001",
         "Cannot write output",
         "Check that the output directory exists and has free space.",

@@ -21,8 +21,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analyzers import Analyzer, Document, get_language
-from engine.model import prompt as fmt
-from engine.model.slot import ModelSlot, default_slot_path, finish_fix, prepare_fix, prepare_review
+from engine.model.slot import (
+    REVIEW_TOKENS,
+    ModelSlot,
+    default_slot_path,
+    finish_fix,
+    finish_review,
+    fix_budget,
+    prepare_fix,
+    prepare_review,
+)
 from engine.training.pipeline import default_work_dir
 
 FILLER = [
@@ -62,13 +70,13 @@ def time_requests(slot: ModelSlot, function: str, repeats: int) -> tuple[list[fl
     for _ in range(repeats):
         start = time.perf_counter()
         request = prepare_fix(function, finding)
-        budget = 2 * len(slot.tokenizer.encode(request.prompt)) + 16
+        budget = fix_budget(len(slot.tokenizer.encode(request.prompt)))
         result = finish_fix(request, slot.generate([request.prompt], budget)[0], analyzer, before)
         fix_times.append(1000 * (time.perf_counter() - start))
         ok = ok and result.verdict.ok
         start = time.perf_counter()
-        _, prompt = prepare_review(function)
-        fmt.parse_review(slot.generate([prompt], 64)[0])
+        review = prepare_review(function, "python", slot.review_windows)  # one batch of statement windows
+        finish_review(review, slot.generate(review.prompts, REVIEW_TOKENS))
         review_times.append(1000 * (time.perf_counter() - start))
     return fix_times, review_times, ok
 
@@ -87,7 +95,8 @@ def main() -> int:
     print(f"{'model':<9} {'intra':>5} {'inter':>5} {'load ms':>8} {'FIX p50':>8} {'FIX p95':>8} "
           f"{'REV p50':>8} {'REV p95':>8} {'fix ok':>6}")
     rows: dict[tuple[str, int, int], tuple[float, float]] = {}
-    configs = [("int8", None, 1, 1), ("int8", None, 2, 1), ("int8", None, 1, 2), ("int8", None, 2, 2)]
+    configs: list[tuple[str, str | None, int, int]] = [
+        ("int8", None, 1, 1), ("int8", None, 2, 1), ("int8", None, 1, 2), ("int8", None, 2, 2)]
     if float32.is_dir():
         configs.append(("float32", str(float32), 1, 1))
     for compute, model_dir, intra, inter in configs:

@@ -15,7 +15,7 @@ def test_model_info_verifies_and_describes_the_default_slot(capsys: pytest.Captu
     out = capsys.readouterr().out
     assert "sha256 verified" in out
     assert "compute type int8" in out
-    assert "coderev-line-v1" in out
+    assert "coderev-edit-v3" in out
 
 
 def test_model_info_on_a_tampered_slot_is_a_catalogued_error(

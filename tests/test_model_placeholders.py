@@ -1,7 +1,8 @@
-"""Identifier/string abstraction and the prompt/answer format."""
+"""Identifier/string abstraction in every analyzer language, and the prompt/answer format."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,41 @@ def test_answer_shares_the_request_mapping() -> None:
     assert request.restore(answer.text) == "def f(alpha):\n    return yaml.safe_load(alpha)\n"
 
 
+@pytest.mark.parametrize(
+    ("language", "source", "names", "kept"),
+    [
+        ("javascript",
+         'function showBio(card, user) {\n  card.innerHTML = user.bio;\n'
+         '  res.cookie("sid", token, { httpOnly: false });\n}\n',
+         ("showBio", "card", "user", "bio", "token"), ("innerHTML", "cookie", "httpOnly", "false", "function")),
+        ("typescript",
+         "export function load(widget: Ledger): void {\n"
+         "  const agent = new https.Agent({ rejectUnauthorized: false });\n}\n",
+         ("widget", "Ledger", "agent"), ("https", "Agent", "rejectUnauthorized", "export")),
+        ("go",
+         'func remember(w http.ResponseWriter, parcelToken string) {\n'
+         '\thttp.SetCookie(w, &http.Cookie{Name: "remember", Value: parcelToken, HttpOnly: false})\n}\n',
+         ("remember", "parcelToken"), ("http", "SetCookie", "Cookie", "HttpOnly", "Value", "ResponseWriter")),
+        ("java",
+         "public class Beacon {\n    void harbor(String voucherId) {\n"
+         '        MessageDigest md = MessageDigest.getInstance("MD5");\n        md.update(voucherId.getBytes());\n'
+         "    }\n}\n",
+         ("Beacon", "harbor", "voucherId", "md"), ("MessageDigest", "getInstance", "MD5", "String", "update")),
+    ],
+)
+def test_every_language_abstracts_its_own_name_nodes(
+    language: str, source: str, names: tuple[str, ...], kept: tuple[str, ...]
+) -> None:
+    a = abstract(source, language=language)
+    assert a.restore(a.text) == source
+    words = set(a.text.replace("(", " ").replace(")", " ").replace(".", " ").replace(":", " ").split())
+    for name in names:
+        assert name not in words, (name, a.text)
+        assert name in a.names.values(), name
+    for word in kept:
+        assert word in a.text, (word, a.text)
+
+
 names = st.from_regex(r"[a-z][a-z_]{2,10}", fullmatch=True).filter(lambda n: n not in {"def", "for", "and", "not"})
 
 
@@ -52,23 +88,57 @@ def test_round_trip_property(a: str, b: str, quote: str, text: str) -> None:
 
 
 def test_fix_format_round_trip() -> None:
-    answer = fmt.fix_answer("x = yaml.safe_load(y)\n")
-    assert answer == "FIX\nx = yaml.safe_load(y)\nEND\n"
-    assert fmt.parse_fix(answer) == "x = yaml.safe_load(y)\n"
+    hunks = fmt.edit_hunks("yaml.load(y)", "yaml.safe_load(y)")
+    answer = fmt.fix_answer(hunks)
+    assert answer == "FIX\n<<< load\n>>> safe_load\nEND\n"
+    assert fmt.parse_fix(answer) == [("load", "safe_load")]
+    assert fmt.apply_fix("yaml.load(y)", answer) == "yaml.safe_load(y)"
     assert fmt.parse_fix("FIX\nno end") is None
+    assert fmt.parse_fix("FIX\n<<< a\nEND") is None  # a search without its replacement
     assert fmt.parse_fix("REVIEW\nNONE\nEND") is None
+    assert fmt.apply_fix("yaml.load(y)", "FIX\n<<< dump\n>>> x\nEND") is None  # not in the region
+    assert fmt.apply_fix("a", fmt.fix_answer([])) == "a"
+    assert fmt.fix_prompt("python.x.y", "a(\n    b)") == "FIX python.x.y\na(\n    b)\nANSWER\n"
 
 
 def test_review_format_round_trip() -> None:
     items = [fmt.ReviewItem(89, 4, "sql-injection"), fmt.ReviewItem(78, 5, "command-injection")]
-    assert fmt.parse_review(fmt.review_answer(items)) == items
+    answer = fmt.review_answer(items)
+    assert answer == "REVIEW\nL4 CWE-89 sql-injection\nL5 CWE-78 command-injection\nEND\n"
+    assert fmt.parse_review(answer) == items
     assert fmt.parse_review(fmt.review_answer([])) == []
-    assert fmt.parse_review("REVIEW\nCWE-89 at line 4\nEND") is None
-    assert fmt.review_prompt("def f():\n    pass\n") == "REVIEW\n1| def f():\n2|     pass\nANSWER\n"
+    assert fmt.parse_review("REVIEW\nCWE-89 L4 sql-injection\nEND") is None  # the v1 order is refused
+    assert fmt.parse_review("REVIEW\nL4 CWE-89\nEND") is None
 
 
-def test_dedent_and_reindent() -> None:
-    indent, region = fmt.dedent_region("        a = 1\n        b(\n            c)\n")
-    assert indent == " " * 8
-    assert region == "a = 1\nb(\n    c)\n"
-    assert fmt.reindent(region, indent) == "        a = 1\n        b(\n            c)\n"
+def test_review_prompt_leaves_out_blank_lines_but_keeps_their_numbers() -> None:
+    prompt = fmt.review_prompt("def f():\n\n    pass\n", "python")
+    assert prompt == "REVIEW python\n1| def f():\n3| pass\nANSWER\n"
+    assert fmt.FORMAT_NAME == "coderev-edit-v3"
+
+
+@pytest.mark.parametrize(("region", "replacement", "hunks"), [
+    # the search widens to the left until its first occurrence is the changed place
+    ("f(a=False, verify=False)", "f(a=False, verify=True)", [("verify=False", "verify=True")]),
+    # nearby changes are one hunk; distant ones are separate, in order
+    ('run("a b",\n    shell=True)', "run(['a', 'b'],\n    shell=False)",
+     [('"a b"', "['a', 'b']"), ("True", "False")]),
+    # an insertion is anchored on the bracket after it; on the token before when that is ambiguous
+    ('Cookie{Name: "n", Value: v}', 'Cookie{Name: "n", Value: v, HttpOnly: true}', [("}", ", HttpOnly: true}")]),
+    ("a(\n    b)", "a(\n    b,\n    c)", [(")", ",\n    c)")]),
+    ("f(g(x), y)", "f(g(x), y, z=1)", [("y)", "y, z=1)")]),
+    ("same", "same", []),
+])
+def test_edit_hunks_reproduce_the_replacement(region: str, replacement: str, hunks: list[tuple[str, str]]) -> None:
+    assert fmt.edit_hunks(region, replacement) == hunks
+    assert fmt.apply_fix(region, fmt.fix_answer(hunks)) == replacement
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text("ab(), =\n", max_size=24), st.text("ab(), =\n", max_size=24))
+def test_edit_hunks_round_trip_property(region: str, replacement: str) -> None:
+    try:
+        hunks = fmt.edit_hunks(region, replacement)
+    except ValueError:
+        return  # no unambiguous hunk (e.g. an insertion into an empty region): no training pair
+    assert fmt.apply_fix(region, fmt.fix_answer(hunks)) == replacement

@@ -10,15 +10,17 @@ import pytest
 from analyzers import Analyzer, Document, get_language
 from analyzers.errors import CoderevError
 from engine.model.manifest import read_manifest, verify_slot, write_manifest
-from engine.model.slot import ModelSlot, default_slot_path, finish_fix, prepare_fix
+from engine.model import prompt as fmt
+from engine.model.slot import ModelSlot, default_slot_path, finish_fix, finish_review, prepare_fix, prepare_review
 from engine.model.verify import verify_source
 
 SLOT = default_slot_path()
 PY = get_language("python")
 
 # Identifiers (ledger, parcel, voucher, beacon) are from the held-out word pool and never occur in
-# training; the statement wrapper (a bare call) is a training shape. Held-out *shapes* are measured
-# by `coderev model eval`, where the committed model is still weak (see its manifest metrics).
+# training, and the statement (a query inside `with ... as`, its result returned by another line)
+# is written by hand, not by the generators. Held-out shapes at scale are measured by
+# `coderev model eval` (see the slot manifest's metrics).
 HELD_OUT = '''class LedgerStore:
     def archive_parcel(self, parcelVoucher):
         with self.pool.cursor() as beaconCursor:
@@ -36,7 +38,8 @@ def slot() -> ModelSlot:
 def test_manifest_describes_the_slot() -> None:
     manifest = verify_slot(SLOT)
     assert manifest["quantization"] == "int8"
-    assert manifest["prompt_format"] == "coderev-line-v1"
+    assert manifest["prompt_format"] == "coderev-edit-v3"
+    assert manifest["review_windows"] == "statement"
     assert {"model.bin", "tokenizer.model", "config.json"} <= set(manifest["files"])
     assert manifest["training"]["train_data_sha256"]
     assert "int8" in manifest["metrics"]
@@ -88,6 +91,30 @@ def test_generates_a_verified_fix_for_a_held_out_example(slot: ModelSlot) -> Non
     assert result.fixed_source == EXPECTED
 
 
+# Hand-written units in the other languages, with held-out words: (language, source, rule, fixed).
+OTHER_LANGUAGES = [
+    ("javascript", "export function mountBeacon(panel, harborEvent) {\n  panel.innerHTML = harborEvent.detail;\n}\n",
+     "xss.inner-html-assignment", "innerHTML", "textContent"),
+    ("go", "func dialHarbor(addr string) (*tls.Conn, error) {\n\tcfg := &tls.Config{InsecureSkipVerify: true, "
+     "ServerName: addr}\n\treturn tls.Dial(\"tcp\", addr, cfg)\n}\n",
+     "tls-skip-verify", "Verify: true", "Verify: false"),
+    ("java", "public class VoucherDigest {\n    public byte[] seal(String voucher) throws Exception {\n        "
+     "MessageDigest md = MessageDigest.getInstance(\"SHA-1\");\n"
+     "        return md.digest(voucher.getBytes());\n    }\n}\n",
+     "weak-crypto.weak-hash", '"SHA-1"', '"SHA-256"'),
+]
+
+
+@pytest.mark.parametrize(("language", "source", "rule", "old", "new"), OTHER_LANGUAGES)
+def test_fixes_in_the_other_languages(slot: ModelSlot, language: str, source: str, rule: str, old: str,
+                                      new: str) -> None:
+    analyzer = Analyzer()
+    finding = next(f for f in analyzer.analyze(Document(source, get_language(language))) if f.rule_id.endswith(rule))
+    result = slot.fix(source, finding, analyzer)
+    assert result.verdict.ok, (result.verdict, result.raw)
+    assert result.fixed_source == source.replace(old, new, 1)
+
+
 def test_review_lists_the_finding(slot: ModelSlot) -> None:
     items = slot.review(HELD_OUT)
     assert items is not None
@@ -98,12 +125,45 @@ def test_unverifiable_answers_are_dropped() -> None:
     analyzer = Analyzer()
     finding = next(f for f in analyzer.analyze(Document(HELD_OUT, PY)) if f.rule_id.endswith("percent-formatted-query"))
     request = prepare_fix(HELD_OUT, finding)
-    unchanged = finish_fix(request, "FIX\n" + request.prompt.splitlines()[1] + "\nEND\n", analyzer)
-    assert not unchanged.verdict.ok and "still reported" in unchanged.verdict.reason
-    broken = finish_fix(request, 'FIX\nID3.execute("DELETE FROM STR1 WHERE STR2 = %s", (ID1,\nEND\n', analyzer)
+    assert request.prompt == (
+        'FIX python.sql-injection.percent-formatted-query\n"DELETE FROM STR1 WHERE STR2 = %s" % ID1\nANSWER\n')
+    unchanged = finish_fix(request, fmt.fix_answer([]), analyzer)
+    assert not unchanged.verdict.ok and "changes nothing" in unchanged.verdict.reason
+    still = finish_fix(request, "FIX\n<<< DELETE\n>>> DELETE\nEND\n", analyzer)
+    assert not still.verdict.ok and "still reported" in still.verdict.reason
+    broken = finish_fix(request, 'FIX\n<<< " % ID1\n>>> ", (ID1,\nEND\n', analyzer)
     assert not broken.verdict.ok and "syntax" in broken.verdict.reason
+    good = finish_fix(request, 'FIX\n<<< " % ID1\n>>> ", (ID1,)\nEND\n', analyzer)
+    assert good.verdict.ok and good.fixed_source == EXPECTED
+    elsewhere = finish_fix(request, "FIX\n<<< UPDATE\n>>> SELECT\nEND\n", analyzer)
+    assert not elsewhere.verdict.ok and elsewhere.fixed_source is None  # the search text is not in the region
     malformed = finish_fix(request, "something else", analyzer)
     assert not malformed.verdict.ok and malformed.fixed_source is None
+
+
+def test_review_asks_one_statement_at_a_time() -> None:
+    request = prepare_review(HELD_OUT, "python", "statement")
+    assert request.windows == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+    assert request.prompts[3] == 'REVIEW python\n4| ID4.execute("DELETE FROM STR1 WHERE STR2 = %s" % ID2)\nANSWER\n'
+    whole = prepare_review(HELD_OUT, "python", "function")
+    assert whole.windows == [(1, 5)] and len(whole.prompts) == 1
+    answers = ["REVIEW\nNONE\nEND\n"] * 3 + ["REVIEW\nL4 CWE-89 sql-injection\nL2 CWE-78 x\nEND\n", "garbage"]
+    # an item pointing outside its own window is dropped; a malformed window answer is skipped
+    assert finish_review(request, answers) == [fmt.ReviewItem(89, 4, "sql-injection")]
+    assert finish_review(request, ["garbage"] * 5) is None
+
+
+def test_a_slot_in_another_prompt_format_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "slot"
+    shutil.copytree(SLOT, copy)
+    fields = read_manifest(copy)
+    fields["prompt_format"] = "coderev-line-v1"
+    fields.pop("files", None)
+    write_manifest(copy, fields)
+    with pytest.raises(CoderevError) as exc:
+        ModelSlot(copy)
+    assert exc.value.code == "PRV008"
+    assert "coderev-line-v1" in str(exc.value)
 
 
 def test_a_fix_that_adds_a_finding_is_rejected() -> None:

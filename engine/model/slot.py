@@ -26,10 +26,13 @@ from analyzers.languages import get_language
 from engine.model import prompt as fmt
 from engine.model.compute import auto_compute
 from engine.model.manifest import read_manifest, verify_slot
-from engine.model.placeholders import Abstraction, abstract
+from engine.model.placeholders import Abstraction, abstract, abstract_range, parse
+from engine.model.region import dedent, find_region, reindent, rows_of
 from engine.model.verify import Verdict, verify_source
+from engine.model.vocabulary import family
 
 TOKENIZER = "tokenizer.model"
+REVIEW_TOKENS = 48  # a REVIEW answer: about 10 tokens per finding
 
 
 def default_slot_path() -> Path:
@@ -43,60 +46,104 @@ class FixRequest:
 
     source: str
     finding: Finding
-    rows: tuple[int, int]  # rows of ``source`` the replacement covers (inclusive)
-    indent: str
-    abstraction: Abstraction
+    rows: tuple[int, int]  # rows of ``source`` the region covers (0-based, inclusive)
+    indent: str  # removed from the region's continuation lines, added back to the answer's
+    abstraction: Abstraction  # the region's placeholders
     prompt: str
+    span: tuple[int, int] = (0, 0)  # byte offsets of the region in ``source`` (UTF-8)
+    language: str = "python"
+    region: str = ""  # the abstracted, dedented region the prompt shows (the answer's hunks apply to it)
 
 
 @dataclass(frozen=True, slots=True)
 class FixResult:
     fixed_source: str | None  # the whole unit after the fix; None when the output was dropped
-    replacement: str | None  # the restored replacement of ``rows``
+    replacement: str | None  # the restored text that replaced the region
     verdict: Verdict
     raw: str
 
 
-def _lines(text: str, first: int, last: int) -> str:
-    return "".join(text.splitlines(keepends=True)[first : last + 1])
-
-
-def fix_rows(finding: Finding) -> tuple[int, int]:
-    """The rows a fix for ``finding`` may replace: the rows of the rule's fix edits if any,
-    else the rows of the finding."""
-    if finding.fix is not None and finding.fix.edits:
-        return (min(e.span.start_row for e in finding.fix.edits), max(e.span.end_row for e in finding.fix.edits))
-    return finding.span.start_row, finding.span.end_row
-
-
 def prepare_fix(source: str, finding: Finding) -> FixRequest:
-    abstraction = abstract(source)
-    first, last = fix_rows(finding)
-    indent, region = fmt.dedent_region(_lines(abstraction.text, first, last))
-    return FixRequest(source, finding, (first, last), indent, abstraction, fmt.fix_prompt(finding.rule_id, region))
+    """Abstract the finding's region (:mod:`engine.model.region`) and build its prompt."""
+    language = finding.language or "python"
+    data = source.encode("utf-8")
+    tree = parse(source, language)
+    region = find_region(data, tree, finding)
+    abstraction = abstract_range(data, tree, region.start, region.end, language=language)
+    text = dedent(abstraction.text, region.indent)
+    return FixRequest(source, finding, rows_of(data, region.start, region.end), region.indent, abstraction,
+                      fmt.fix_prompt(finding.rule_id, text), (region.start, region.end), language, text)
+
+
+def splice(request: FixRequest, replacement: str) -> tuple[str, str]:
+    """(restored replacement, whole fixed source) for an abstracted, dedented replacement."""
+    restored = reindent(request.abstraction.restore(replacement), request.indent)
+    data = request.source.encode("utf-8")
+    start, end = request.span
+    fixed = data[:start] + restored.encode("utf-8") + data[end:]
+    return restored, fixed.decode("utf-8")
 
 
 def finish_fix(request: FixRequest, answer: str, analyzer: Analyzer, before: list[Finding] | None = None) -> FixResult:
-    """Parse, restore, splice and verify one FIX answer."""
-    replacement = fmt.parse_fix(answer)
+    """Parse, apply, restore, splice and verify one FIX answer."""
+    replacement = fmt.apply_fix(request.region, answer)
     if replacement is None:
         return FixResult(None, None, Verdict(False, "answer does not follow the format"), answer)
-    restored = fmt.reindent(request.abstraction.restore(replacement), request.indent)
-    lines = request.source.splitlines(keepends=True)
-    first, last = request.rows
-    fixed = "".join(lines[:first]) + restored + "".join(lines[last + 1 :])
-    language = get_language(request.finding.language) or get_language("python")
+    if replacement == request.region:
+        return FixResult(None, None, Verdict(False, "the answer changes nothing"), answer)
+    restored, fixed = splice(request, replacement)
+    language = get_language(request.language) or get_language("python")
     if before is None:
         before = analyzer.analyze(Document(request.source, language))
-    new_last = first + max(0, restored.count("\n") - 1)
-    verdict = verify_source(fixed, request.finding, before, analyzer, (first, new_last), language=language,
-                           original=request.source)
+    start = request.span[0]
+    rows = rows_of(fixed.encode("utf-8"), start, start + len(restored.encode("utf-8")))
+    verdict = verify_source(fixed, request.finding, before, analyzer, rows, language=language,
+                            original=request.source)
     return FixResult(fixed if verdict.ok else None, restored, verdict, answer)
 
 
-def prepare_review(function: str) -> tuple[Abstraction, str]:
-    abstraction = abstract(function)
-    return abstraction, fmt.review_prompt(abstraction.text)
+@dataclass(frozen=True, slots=True)
+class ReviewRequest:
+    """A prepared REVIEW: one prompt per window of the function (all lines numbered as in it)."""
+
+    abstraction: Abstraction  # to restore names, should a message ever carry one
+    prompts: list[str]
+    windows: list[tuple[int, int]]  # 1-based inclusive line ranges, one per prompt
+
+
+REVIEW_WINDOWS = ("statement", "function")
+
+
+def prepare_review(function: str, language: str = "python", windows: str = "statement") -> ReviewRequest:
+    """The REVIEW prompts of ``function``: one per logical statement (``windows="statement"``, what a
+    small slot is trained on: it judges one statement at a time, so it cannot point at the wrong
+    line) or one for the whole function (``"function"``, for a model with room for the context).
+    The manifest key ``review_windows`` says which a slot wants."""
+    abstraction = abstract(function, language=language)
+    lang = family(language)
+    ranges = fmt.statement_windows(abstraction.text) if windows == "statement" else []
+    if not ranges:
+        ranges = [(1, max(1, len(abstraction.text.splitlines())))]
+    return ReviewRequest(abstraction, [fmt.review_prompt(abstraction.text, lang, r) for r in ranges], ranges)
+
+
+def finish_review(request: ReviewRequest, answers: Sequence[str]) -> list[fmt.ReviewItem] | None:
+    """The findings of all windows, sorted; an item pointing outside its own window is dropped.
+    None when no answer follows the format."""
+    items: set[fmt.ReviewItem] = set()
+    parsed_any = False
+    for (first, last), answer in zip(request.windows, answers, strict=True):
+        parsed = fmt.parse_review(answer)
+        if parsed is None:
+            continue
+        parsed_any = True
+        items.update(i for i in parsed if first <= i.line <= last)
+    return sorted(items, key=lambda i: (i.line, i.cwe, i.message)) if parsed_any else None
+
+
+def fix_budget(prompt_tokens: int) -> int:
+    """New tokens allowed for a FIX answer: its hunks are at most the region plus what a fix adds."""
+    return prompt_tokens + 32
 
 
 class ModelSlot:
@@ -115,6 +162,10 @@ class ModelSlot:
     ) -> None:
         self.path = path or default_slot_path()
         self.manifest: dict[str, Any] = verify_slot(self.path) if verify_hashes else read_manifest(self.path)
+        if self.manifest.get("prompt_format") != fmt.FORMAT_NAME:
+            raise CoderevError("PRV008", f"the slot in {self.path} speaks {self.manifest.get('prompt_format')!r}; "
+                               f"this coderev reads {fmt.FORMAT_NAME!r}")
+        self.review_windows = str(self.manifest.get("review_windows", "function"))
         quantization = str(self.manifest.get("quantization", "int8"))
         self.device, self.compute_type = auto_compute(device, quantization, compute_type)
         start = time.perf_counter()
@@ -142,11 +193,11 @@ class ModelSlot:
     def fix(self, source: str, finding: Finding, analyzer: Analyzer) -> FixResult:
         """A verified model fix for ``finding`` in ``source`` (a function or file)."""
         request = prepare_fix(source, finding)
-        budget = 2 * len(self.tokenizer.encode(request.prompt)) + 16
+        budget = fix_budget(len(self.tokenizer.encode(request.prompt)))
         return finish_fix(request, self.generate([request.prompt], budget)[0], analyzer)
 
-    def review(self, function: str) -> list[fmt.ReviewItem] | None:
+    def review(self, function: str, language: str = "python") -> list[fmt.ReviewItem] | None:
         """Findings the model sees in ``function`` (line numbers 1-based within it), or None
         when the answer does not follow the format."""
-        _, prompt = prepare_review(function)
-        return fmt.parse_review(self.generate([prompt], 64)[0])
+        request = prepare_review(function, language, self.review_windows)
+        return finish_review(request, self.generate(request.prompts, REVIEW_TOKENS))

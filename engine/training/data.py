@@ -1,12 +1,16 @@
 """Synthetic training and held-out data: FIX pairs and REVIEW functions, labelled by the analyzers.
 
-A function is rendered from a context shape, filler statements and vulnerable statements
-(:mod:`engine.training.shapes`), with identifiers drawn in one of several naming styles. The
-real analyzers label it: every finding with a rule fix whose application verifies (the finding
-is gone, nothing new appears) gives a FIX pair, and the list of findings gives the REVIEW answer.
+A unit (function or class) is rendered by one language generator (:mod:`engine.training.langs`)
+from context shapes, filler statements and vulnerable statements, with identifiers in one of
+several naming styles. The real analyzers label it: every finding whose rule fix verifies (the
+finding is gone, nothing new appears) gives a FIX pair over the finding's region
+(:mod:`engine.model.region`), and the list of findings gives the REVIEW answer. A pair is kept
+only when the gold answer, pushed through the very runtime path the model's answers take
+(parse, restore, re-indent, splice), reproduces the rule's fixed source byte for byte.
+
 Training data uses only training shapes and words; held-out data uses only held-out statement
-wrappers (:mod:`engine.training.statements`), held-out context shapes, held-out filler statements
-and held-out identifier words.
+wrappers, argument expressions, call layouts, context shapes, filler statements and identifier
+words.
 """
 
 from __future__ import annotations
@@ -14,20 +18,26 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import textwrap
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from analyzers.analysis import Analyzer
 from analyzers.document import Document
 from analyzers.finding import Finding, apply_edits
 from analyzers.languages import get_language
 from engine.model import prompt as fmt
-from engine.model.placeholders import abstract
-from engine.training import shapes
-from engine.training.statements import KINDS
-from engine.training.statements import statement as vulnerable_statement
+from engine.model.placeholders import abstract_range, parse
+from engine.model.region import dedent
+from engine.model.slot import FixRequest, prepare_fix, prepare_review, splice
+from engine.model.verify import verify_source
+from engine.training.langs import go, java, javascript, python
+
+# (generator, share of the units, whether REVIEW samples are made for it)
+GENERATORS: tuple[tuple[ModuleType, float, bool], ...] = (
+    (python, 0.62, True), (javascript, 0.14, True), (go, 0.11, True), (java, 0.13, True),
+)
 
 
 @dataclass
@@ -37,112 +47,53 @@ class Sample:
     split: str  # "train" or "test"
     prompt: str
     answer: str
-    source: str = ""  # the original function (for verification at evaluation)
+    source: str = ""  # the original unit (for verification at evaluation)
     rule_id: str = ""
     rows: tuple[int, int] = (0, 0)  # region rows in ``source`` (inclusive)
     expected: str = ""  # FIX: expected fixed source
     items: list[list[object]] = field(default_factory=list)  # REVIEW: [cwe, line, message]
+    language: str = "python"
+    span: tuple[int, int] = (0, 0)  # FIX: region bytes in ``source``
 
 
-def _style_name(rng: random.Random, words: list[str], style: str) -> str:
-    parts = rng.sample(words, rng.choice((1, 1, 2)))
-    if style == "camel":
-        return parts[0] + "".join(p.title() for p in parts[1:])
-    if style == "short":
-        return "".join(p[:3] for p in parts)
-    if style == "prefixed":
-        return "_" + "_".join(parts)
-    return "_".join(parts)
+def gold_replacement(request: FixRequest, fixed: str) -> str | None:
+    """The abstracted, dedented text that replaces the request's region in ``fixed`` (the rule's
+    fix applied), or None when it names something the request does not (the model could not
+    know that name) or when it does not survive the runtime round trip exactly."""
+    data, original = fixed.encode("utf-8"), request.source.encode("utf-8")
+    start, end = request.span
+    end += len(data) - len(original)
+    if data[:start] != original[:start] or data[end:] != original[request.span[1]:]:
+        return None
+    answer = abstract_range(data, parse(fixed, request.language), start, end, language=request.language,
+                            seed=request.abstraction)
+    if set(answer.names) - set(request.abstraction.names):
+        return None
+    replacement = dedent(answer.text, request.indent)
+    return replacement if splice(request, replacement)[1] == fixed and replacement != request.region else None
 
 
-class _Names:
-    """Distinct identifiers for one function, in one naming style."""
-
-    def __init__(self, rng: random.Random, words: list[str]) -> None:
-        self.rng, self.words = rng, words
-        self.style = rng.choice(("snake", "snake", "camel", "short", "prefixed"))
-        self.used: set[str] = set()
-
-    def __call__(self) -> str:
-        for _ in range(50):
-            name = _style_name(self.rng, self.words, self.style)
-            if name not in self.used and name.isidentifier():
-                self.used.add(name)
-                return name
-        name = f"{_style_name(self.rng, self.words, 'snake')}_{len(self.used)}"
-        self.used.add(name)
-        return name
-
-
-def _holes(rng: random.Random, split: str) -> dict[str, str]:
-    words = shapes.HELD_OUT_WORDS if split == "test" else shapes.TRAIN_WORDS
-    cmds = shapes.CMD_HELD_OUT if split == "test" else shapes.CMD_TRAIN
-    tables = shapes.TABLE_HELD_OUT if split == "test" else shapes.TABLE_TRAIN
-    names = _Names(rng, words)
-    holes = {k: names() for k in ("v", "w", "x", "fn", "conn", "cur")}
-    holes["cls"] = "".join(p.title() for p in names().strip("_").split("_"))
-    holes["q"] = rng.choice(('"', '"', "'"))
-    holes["tbl"] = rng.choice(tables)
-    holes["col"], holes["col2"] = (n.strip("_") for n in (names(), names()))
-    flags = ("-l", "-h", "-a", "/tmp", "-v")  # noqa: S108 - words of a generated shell command
-    holes["cmd"] = " ".join(rng.sample(cmds, 1) + [rng.choice(flags)][: rng.randint(0, 1)])
-    holes["cmdword"], holes["cmdword2"] = rng.sample(cmds, 2)
-    holes["path"] = rng.choice((holes["x"], f"{holes['q']}{holes['col']}.yaml{holes['q']}"))
-    holes["url"] = rng.choice(shapes.URL_FORMS).format(**holes)
-    return holes
-
-
-def _pick(templates: list[str], held_out: int, split: str, rng: random.Random) -> str:
-    pool = templates[-held_out:] if split == "test" else templates[:-held_out]
-    return rng.choice(pool)
-
-
-def render_function(rng: random.Random, split: str, vulnerable: list[str], n_filler: int) -> str:
-    """One function with the given vulnerable statement kinds among ``n_filler`` safe ones."""
-    holes = _holes(rng, split)
-    statements = [_pick(shapes.SAFE, shapes.SAFE_HELD_OUT, split, rng) for _ in range(n_filler)]
-    for kind in vulnerable:
-        statements.insert(rng.randint(0, len(statements)), vulnerable_statement(kind, rng, split))
-    body = "\n".join(s.format(**holes) for s in statements) or "pass"
-    context = _pick(shapes.CONTEXTS, shapes.CONTEXT_HELD_OUT, split, rng)
-    if "WTF_CSRF_ENABLED = False" in body and rng.random() < 0.5:
-        context = "class {cls}:\n{body}"
-    return context.format(body=textwrap.indent(body, "    "), body2=textwrap.indent(body, "        "), **holes) + "\n"
-
-
-def _lines(text: str, first: int, last: int) -> str:
-    return "".join(text.splitlines(keepends=True)[first : last + 1])
-
-
-def fix_sample(source: str, finding: Finding, analyzer: Analyzer, split: str) -> Sample | None:
+def fix_sample(source: str, finding: Finding, analyzer: Analyzer, split: str, before: list[Finding]) -> Sample | None:
     """A FIX pair from a finding whose rule fix verifies, or None."""
     if finding.fix is None or not finding.fix.edits:
         return None
-    from engine.model.verify import verify_source
-
     fixed = apply_edits(source.encode("utf-8"), finding.fix.edits).decode("utf-8")
-    first, last = fix_rows(finding)
-    delta = fixed.count("\n") - source.count("\n")
-    before = analyzer.analyze(Document(source, get_language("python")))
-    if not verify_source(fixed, finding, before, analyzer, (first, last + delta), original=source).ok:
+    request = prepare_fix(source, finding)
+    replacement = gold_replacement(request, fixed)
+    if replacement is None:
         return None
-    a_src = abstract(source)
-    a_fixed = abstract(fixed, a_src)
-    indent, region = fmt.dedent_region(_lines(a_src.text, first, last))
-    replacement = _strip_indent(_lines(a_fixed.text, first, last + delta), indent)
+    try:
+        hunks = fmt.edit_hunks(request.region, replacement)
+    except ValueError:
+        return None
+    first = request.rows[0]
+    last = first + replacement.count("\n")
+    language = get_language(finding.language)
+    if not verify_source(fixed, finding, before, analyzer, (first, last), language=language, original=source).ok:
+        return None
     rule = finding.rule_id
-    return Sample("fix", rule, split, fmt.fix_prompt(rule, region), fmt.fix_answer(replacement),
-                  source=source, rule_id=rule, rows=(first, last), expected=fixed)
-
-
-def fix_rows(finding: Finding) -> tuple[int, int]:
-    """The rows (0-based, inclusive) that a finding's rule fix edits."""
-    assert finding.fix is not None
-    return (min(e.span.start_row for e in finding.fix.edits), max(e.span.end_row for e in finding.fix.edits))
-
-
-def _strip_indent(text: str, indent: str) -> str:
-    return "".join(line[len(indent):] if line.startswith(indent) else line for line in text.splitlines(keepends=True))
+    return Sample("fix", rule, split, request.prompt, fmt.fix_answer(hunks), source=source, rule_id=rule,
+                  rows=request.rows, expected=fixed, language=finding.language, span=request.span)
 
 
 def review_items(findings: list[Finding], unit_start_row: int = 0) -> list[fmt.ReviewItem]:
@@ -153,52 +104,88 @@ def review_items(findings: list[Finding], unit_start_row: int = 0) -> list[fmt.R
     return sorted(items, key=lambda i: (i.line, i.cwe, i.message))
 
 
-def review_sample(source: str, findings: list[Finding], split: str) -> Sample:
+def review_sample(source: str, findings: list[Finding], split: str, language: str = "python") -> Sample:
+    """A held-out REVIEW: the whole function and its findings (the evaluation prompts it the way
+    the slot asks, :func:`engine.model.slot.prepare_review`)."""
     items = review_items(findings)
-    prompt = fmt.review_prompt(abstract(source).text)
+    prompt = prepare_review(source, language, "function").prompts[0]
     return Sample("review", "review", split, prompt, fmt.review_answer(items), source=source,
-                  items=[[i.cwe, i.line, i.message] for i in items])
+                  items=[[i.cwe, i.line, i.message] for i in items], language=language)
 
 
-def generate(split: str, n_functions: int, seed: int, *, review_fraction: float = 0.3,
+def review_window_samples(source: str, findings: list[Finding], split: str, language: str, *,
+                          rng: random.Random, negatives: int = 2) -> list[Sample]:
+    """Training REVIEWs, one per statement window (what a ``review_windows: statement`` slot is
+    asked): every window with a finding, and up to ``negatives`` windows without one (the safe
+    look-alikes around a finding teach the model when to answer NONE)."""
+    items = review_items(findings)
+    request = prepare_review(source, language, "statement")
+    positive: list[Sample] = []
+    negative: list[Sample] = []
+    for (first, last), prompt in zip(request.windows, request.prompts, strict=True):
+        inside = [i for i in items if first <= i.line <= last]
+        sample = Sample("review", "review", split, prompt, fmt.review_answer(inside), source=source,
+                        items=[[i.cwe, i.line, i.message] for i in inside], language=language)
+        (positive if inside else negative).append(sample)
+    return positive + rng.sample(negative, min(negatives, len(negative)))
+
+
+def _negative(sample: Sample) -> Sample:
+    """Already-fixed code asked to be fixed again must come back unchanged."""
+    region = sample.prompt.split("\n", 1)[1].rsplit(f"\n{fmt.ANSWER}\n", 1)[0]
+    replacement = fmt.apply_fix(region, sample.answer) or ""
+    return Sample("fix", f"negative:{sample.rule_id}", sample.split, fmt.fix_prompt(sample.rule_id, replacement),
+                  fmt.fix_answer([]), source=sample.expected, rule_id=sample.rule_id,
+                  language=sample.language)
+
+
+def _generator(rng: random.Random) -> tuple[ModuleType, bool]:
+    roll = rng.random()
+    for module, share, review in GENERATORS:
+        roll -= share
+        if roll < 0:
+            return module, review
+    return GENERATORS[0][0], GENERATORS[0][2]
+
+
+def generate(split: str, n_functions: int, seed: int, *, review_fraction: float = 0.4,
              negative_fraction: float = 0.12) -> Iterator[Sample]:
-    """Samples of one split; deterministic for a given seed."""
+    """Samples of one split; deterministic for a given seed. ``review_fraction`` is the share of
+    the units of a REVIEW language that become REVIEW samples."""
     rng = random.Random(f"{seed}:{split}")  # noqa: S311 - reproducible synthetic data
     analyzer = Analyzer()
-    kinds = list(KINDS)
-    language = get_language("python")
-    for index in range(n_functions):
-        review = rng.random() < review_fraction
+    counters: dict[str, int] = {}
+    for _ in range(n_functions):
+        module, reviews = _generator(rng)
+        review = reviews and rng.random() < review_fraction
+        kinds: list[str] = module.KINDS
         if review:
             vulnerable = rng.sample(kinds, rng.choice((0, 0, 1, 1, 1, 2)))
             n_filler = rng.randint(1, 12)
         else:
+            index = counters.get(module.LANGUAGE, 0)
+            counters[module.LANGUAGE] = index + 1
             vulnerable = [kinds[index % len(kinds)]]
             n_filler = rng.randint(0, 4)
-        source = render_function(rng, split, vulnerable, n_filler)
-        document = Document(source, language)
+        source, language = module.render(rng, split, vulnerable, n_filler)
+        document = Document(source, get_language(language))
         tree = document.tree
         if tree is None or tree.root_node.has_error:
             continue
         findings = analyzer.analyze(document)
+        if review and split == "train":
+            yield from review_window_samples(source, findings, split, language, rng=rng)
+            continue
         if review:
-            yield review_sample(source, findings, split)
+            yield review_sample(source, findings, split, language)
             continue
         for finding in findings:
-            sample = fix_sample(source, finding, analyzer, split)
+            sample = fix_sample(source, finding, analyzer, split, findings)
             if sample is None:
                 continue
             yield sample
             if rng.random() < negative_fraction:
-                yield _negative(sample, rng)
-
-
-def _negative(sample: Sample, rng: random.Random) -> Sample:
-    """Already-fixed code asked to be fixed again must come back unchanged."""
-    replacement = fmt.parse_fix(sample.answer) or ""
-    del rng
-    return Sample("fix", f"negative:{sample.rule_id}", sample.split, fmt.fix_prompt(sample.rule_id, replacement),
-                  fmt.fix_answer(replacement), source=sample.expected, rule_id=sample.rule_id)
+                yield _negative(sample)
 
 
 def write_jsonl(samples: list[Sample], path: Path) -> str:
@@ -214,5 +201,6 @@ def read_jsonl(path: Path) -> list[Sample]:
     for line in path.read_text(encoding="utf-8").splitlines():
         raw = json.loads(line)
         raw["rows"] = tuple(raw["rows"])
+        raw["span"] = tuple(raw.get("span", (0, 0)))
         out.append(Sample(**raw))
     return out

@@ -12,29 +12,36 @@ from typing import Any
 from analyzers.analysis import Analyzer
 from analyzers.document import Document
 from analyzers.languages import get_language
-from engine.model import prompt as fmt
-from engine.model.slot import ModelSlot, finish_fix, fix_rows, prepare_fix
+from engine.model.slot import (
+    REVIEW_TOKENS,
+    ModelSlot,
+    finish_fix,
+    finish_review,
+    fix_budget,
+    prepare_fix,
+    prepare_review,
+)
 
 GATES = {"fix_exact_per_kind": 0.90, "review_precision": 0.9, "review_recall": 0.8, "int8_vs_float32_points": 1.0}
 
 
 def evaluate(slot: ModelSlot, samples: list[Any], analyzer: Analyzer | None = None) -> dict[str, Any]:
     analyzer = analyzer or Analyzer()
-    language = get_language("python")
     fix_samples = [s for s in samples if s.task == "fix" and not s.kind.startswith("negative:")]
     negatives = [s for s in samples if s.task == "fix" and s.kind.startswith("negative:")]
     reviews = [s for s in samples if s.task == "review"]
 
     requests, befores, kept = [], [], []
     for s in fix_samples:
-        before = analyzer.analyze(Document(s.source, language))
-        finding = next((f for f in before if f.rule_id == s.rule_id and fix_rows(f) == tuple(s.rows)), None)
-        if finding is None:
+        before = analyzer.analyze(Document(s.source, get_language(s.language)))
+        matches = (prepare_fix(s.source, f) for f in before if f.rule_id == s.rule_id and f.fix is not None)
+        request = next((r for r in matches if r.span == tuple(s.span)), None)
+        if request is None:
             continue
-        requests.append(prepare_fix(s.source, finding))
+        requests.append(request)
         befores.append(before)
         kept.append(s)
-    budget = min(512, 2 * max((len(slot.tokenizer.encode(r.prompt)) for r in requests), default=16) + 16)
+    budget = min(512, fix_budget(max((len(slot.tokenizer.encode(r.prompt)) for r in requests), default=16)))
     answers = slot.generate([r.prompt for r in requests], budget)
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # total, verified, verified-and-exact
     for s, request, before, answer in zip(kept, requests, befores, answers, strict=True):
@@ -48,11 +55,15 @@ def evaluate(slot: ModelSlot, samples: list[Any], analyzer: Analyzer | None = No
     neg_answers = slot.generate([s.prompt for s in negatives], budget)
     unchanged = sum(a.strip() == s.answer.strip() for s, a in zip(negatives, neg_answers, strict=True))
 
-    review_answers = slot.generate([s.prompt for s in reviews], 96)
+    review_requests = [prepare_review(s.source, s.language, slot.review_windows) for s in reviews]
+    review_answers = slot.generate([p for r in review_requests for p in r.prompts], REVIEW_TOKENS)
     tp = fp = fn = malformed = 0
-    for s, answer in zip(reviews, review_answers, strict=True):
+    offset = 0
+    for s, review in zip(reviews, review_requests, strict=True):
+        answers = review_answers[offset : offset + len(review.prompts)]
+        offset += len(review.prompts)
         expected = {(int(c), int(line), str(m)) for c, line, m in s.items}
-        parsed = fmt.parse_review(answer)
+        parsed = finish_review(review, answers)
         if parsed is None:
             malformed += 1
             parsed = []
@@ -69,7 +80,8 @@ def evaluate(slot: ModelSlot, samples: list[Any], analyzer: Analyzer | None = No
         "negatives_n": len(negatives),
         "negatives_unchanged": round(unchanged / max(1, len(negatives)), 4),
         "review_n": len(reviews),
-        "review_precision": round(tp / max(1, tp + fp), 4) if tp + fp else 1.0,
+        # no finding claimed at all is precise only when there was nothing to find
+        "review_precision": round(tp / (tp + fp), 4) if tp + fp else (1.0 if fn == 0 else 0.0),
         "review_recall": round(tp / max(1, tp + fn), 4) if tp + fn else 1.0,
         "review_malformed": malformed,
     }

@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.model import prompt as fmt
 from engine.model.manifest import write_manifest
-from engine.training.data import Sample, generate, write_jsonl
+from engine.training.data import GENERATORS, Sample, generate, write_jsonl
 from engine.training.train import ModelConfig, TrainConfig
 
 log = logging.getLogger("coderev.training")
@@ -30,7 +30,7 @@ class PipelineConfig:
     name: str = "coderev-default"
     version: str = "1.0.0"
     seed: int = 1234
-    n_train: int = 24000  # functions rendered for training (each gives about one sample)
+    n_train: int = 40000  # units rendered for training (each gives about one sample)
     n_test: int = 1500
     vocab_size: int = 2000
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -45,6 +45,11 @@ def quick_config(seconds: float = 60.0) -> PipelineConfig:
         model=ModelConfig(layers=2, hidden=64, heads=2, intermediate=128, max_positions=1280),
         train=TrainConfig(seconds=seconds, max_steps=25, batch_tokens=4096, warmup=5),
     )
+
+
+def _languages(language: str) -> tuple[str, ...]:
+    """The analyzer languages a generator's data covers (TypeScript shapes come with JavaScript)."""
+    return ("javascript", "typescript") if language == "javascript" else (language,)
 
 
 def default_work_dir(slot: Path) -> Path:
@@ -80,6 +85,7 @@ def run(
     previous: list[Any] = []
     resume = config.resume and hf_dir.is_dir() and tokenizer_path.is_file()
     if not resume:
+        (work / "train.log").unlink(missing_ok=True)
         train_tokenizer((s.prompt + s.answer for s in train_samples), tokenizer_path, config.vocab_size)
     sp = spm.SentencePieceProcessor(model_file=str(tokenizer_path))
 
@@ -95,7 +101,7 @@ def run(
     else:
         model = training.build_model(sp.get_piece_size(), sp, config.model)
     parameters = sum(p.numel() for p in model.parameters())
-    stats = training.train(encoded, model, config.train, sp.eos_id())
+    stats = training.train(encoded, model, config.train, sp.eos_id(), work / "train.log")
     runs = [*previous, stats]
     (work / "training.json").write_text(json.dumps(runs, indent=2) + "\n", encoding="utf-8")
     model.save_pretrained(str(hf_dir), safe_serialization=True)
@@ -117,7 +123,10 @@ def run(
                          "vocab_size": sp.get_piece_size(), "parameters": parameters, "tied_embeddings": True},
         "prompt_format": fmt.FORMAT_NAME,
         "tasks": ["fix", "review"],
-        "languages": ["python"],
+        "review_windows": "statement",
+        "languages": sorted({lang for module, _, _ in GENERATORS for lang in _languages(module.LANGUAGE)}),
+        "review_languages": sorted(module.LANGUAGE for module, _, review in GENERATORS if review),
+        "fix_region": "smallest syntax node covering the finding and its fix edits (engine.model.region)",
         "quantization": "int8",
         "placeholders": "ID<n>/STR<n> (engine.model.placeholders)",
         "training": {"seed": config.seed, "n_train": config.n_train, "n_test": config.n_test,
@@ -140,7 +149,8 @@ def _evaluate(slot_dir: Path, work: Path, test: list[Sample], evaluate_float32: 
     from engine.training.evaluate import evaluate
 
     int8 = evaluate(ModelSlot(slot_dir, verify_hashes=False, compute_type="int8"), test)
-    metrics: dict[str, Any] = {"held_out": "identifiers, statement shapes and context shapes unseen in training",
+    metrics: dict[str, Any] = {"held_out": "identifiers, statement wrappers, argument expressions, call layouts, "
+                                           "filler statements and context shapes unseen in training",
                                "int8": int8}
     if evaluate_float32:
         f32 = evaluate(ModelSlot(slot_dir, verify_hashes=False, compute_type="float32",

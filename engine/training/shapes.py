@@ -78,4 +78,4 @@ CMD_TRAIN = [
 CMD_HELD_OUT = ["rsync", "zip", "tail", "head", "nginx", "systemctl", "kill", "chmod"]
 TABLE_TRAIN = ["users", "orders", "accounts", "products", "invoices", "sessions", "events", "items"]
 TABLE_HELD_OUT = ["ledgers", "parcels", "vouchers", "beacons"]
-URL_FORMS = ["{v}", "{q}https://{col}.example.com/{w}{q}", "f{q}https://{{{v}}}/api{q}", "self.{v}"]
+URL_FORMS = ["{v}", "{q}https://{col}.example.com/{w}{q}", "f{q}https://{{{v}}}/api{q}"]  # + "self.{v}" held out

@@ -38,6 +38,7 @@ class TrainConfig:
     max_len: int = 1200
     seed: int = 1234
     threads: int = 2
+    bfloat16: bool = True  # autocast matmuls to bfloat16 where the CPU has native support (weights stay float32)
 
 
 def encode_samples(samples: list[Any], sp: Any, max_len: int) -> list[tuple[list[int], int]]:
@@ -85,11 +86,25 @@ def build_model(vocab_size: int, sp: Any, config: ModelConfig) -> Any:
     return LlamaForCausalLM(hf)  # type: ignore[no-untyped-call]
 
 
-def train(encoded: list[tuple[list[int], int]], model: Any, cfg: TrainConfig, pad_id: int) -> dict[str, float]:
-    """Train in place; returns training statistics."""
+def _bfloat16_supported() -> bool:
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def train(encoded: list[tuple[list[int], int]], model: Any, cfg: TrainConfig, pad_id: int,
+          log_path: Path | None = None) -> dict[str, float]:
+    """Train in place; returns training statistics. With ``log_path``, progress lines (step,
+    loss, learning rate) are appended there as well as logged, to follow a long run."""
+    import contextlib
+
     import torch
 
     torch.manual_seed(cfg.seed)
+    bf16 = cfg.bfloat16 and _bfloat16_supported()
     torch.set_num_threads(cfg.threads)
     rng = random.Random(cfg.seed)  # noqa: S311 - reproducible batching
     model.train()
@@ -118,7 +133,9 @@ def train(encoded: list[tuple[list[int], int]], model: Any, cfg: TrainConfig, pa
                 ids[row, : len(seq)] = torch.tensor(seq)
                 labels[row, prompt_len : len(seq)] = torch.tensor(seq[prompt_len:])
                 mask[row, : len(seq)] = 1
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+            with autocast:
+                loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -127,11 +144,14 @@ def train(encoded: list[tuple[list[int], int]], model: Any, cfg: TrainConfig, pa
             tokens += int(mask.sum())
             recent = [*recent[-49:], float(loss.detach())]
             if step % 100 == 0:
-                log.info("step %d epoch %d loss %.4f lr %.5f %.0fs",
-                         step, epoch, sum(recent) / len(recent), lr, elapsed)
+                line = f"step {step} epoch {epoch} loss {sum(recent) / len(recent):.4f} lr {lr:.5f} {elapsed:.0f}s"
+                log.info(line)
+                if log_path is not None:
+                    with log_path.open("a", encoding="utf-8") as handle:
+                        handle.write(line + "\n")
     model.eval()
     return {"steps": step, "epochs": epoch, "tokens": tokens, "seconds": round(time.monotonic() - start, 1),
-            "final_loss": round(sum(recent) / max(1, len(recent)), 4)}
+            "final_loss": round(sum(recent) / max(1, len(recent)), 4), "bfloat16_autocast": bf16}
 
 
 class _SentencePieceVocab:

@@ -1,0 +1,1 @@
+"""Per-language generators of synthetic code: one module per analyzer language family."""
