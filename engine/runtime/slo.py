@@ -60,7 +60,7 @@ class SloConfig:
     p95_latency_s: float = 3.0
     max_error_rate: float = 0.02
     window: int = 200
-    window_seconds: float = 3600.0
+    window_seconds: float = 86400.0  # a day: a lightly used V1 can still gather its shadow samples
     min_samples: int = 30
     min_shadow_samples: int = 50
     quality_margin: float = 0.02

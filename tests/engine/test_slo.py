@@ -215,7 +215,7 @@ def test_defaults_are_the_documented_ones() -> None:
         "p95_latency_s": 3.0,
         "max_error_rate": 0.02,
         "window": 200,
-        "window_seconds": 3600.0,
+        "window_seconds": 86400.0,
         "min_samples": 30,
         "min_shadow_samples": 50,
         "quality_margin": 0.02,
