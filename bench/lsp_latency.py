@@ -25,6 +25,7 @@ import tempfile
 import time
 from asyncio.subprocess import DEVNULL, PIPE
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
@@ -102,21 +103,23 @@ class RawClient:
                     length = int(line.split(b":")[1])
             if not line:
                 return
-            message = json.loads(await stdout.readexactly(length))
-            received = time.perf_counter()
-            method = message.get("method")
-            if method == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
-                version = message["params"].get("version")
-                self.diagnostics[version] = (received, len(message["params"]["diagnostics"]))
-                future = self.waiting.get(version)
-                if future is not None and not future.done():
-                    future.set_result(received)
-            elif method is not None and "id" in message:  # a request from the server
-                params = message.get("params") or {}
-                result = [None] * len(params.get("items", [])) if method == types.WORKSPACE_CONFIGURATION else None
-                self._send({"jsonrpc": "2.0", "id": message["id"], "result": result})
-            elif "id" in message and message["id"] in self._responses:
-                self._responses.pop(message["id"]).set_result(message.get("result"))
+            self.handle(json.loads(await stdout.readexactly(length)), time.perf_counter())
+
+    def handle(self, message: dict[str, Any], received: float) -> None:
+        """One message from the server: diagnostics, a request to answer, or a response."""
+        method = message.get("method")
+        if method == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
+            version = message["params"].get("version")
+            self.diagnostics[version] = (received, len(message["params"]["diagnostics"]))
+            future = self.waiting.get(version)
+            if future is not None and not future.done():
+                future.set_result(received)
+        elif method is not None and "id" in message:  # a request from the server
+            params = message.get("params") or {}
+            result = [None] * len(params.get("items", [])) if method == types.WORKSPACE_CONFIGURATION else None
+            self._send({"jsonrpc": "2.0", "id": message["id"], "result": result})
+        elif "id" in message and message["id"] in self._responses:
+            self._responses.pop(message["id"]).set_result(message.get("result"))
 
 
 async def run(edits: int, lines: int, dense: bool = False) -> dict[str, float]:

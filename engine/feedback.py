@@ -179,6 +179,10 @@ class FeedbackStore:
                 else:
                     self._cache.set((self._META, name), value)
 
+    def empty(self) -> bool:
+        """Whether nothing at all was ever recorded (a cheap COUNT, no scan)."""
+        return len(self._cache) == 0
+
     def dismissed_fingerprints(self) -> frozenset[str]:
         return frozenset(
             str(k[1]) for k in self._cache.iterkeys() if isinstance(k, tuple) and k[0] == self._DISMISSED

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="scan files and directories for security findings")
     scan_command.add_arguments(scan)
 
-    model = commands.add_parser("model", help="train, evaluate and inspect the model slot")
+    model = commands.add_parser("model", help="train, evaluate, install and manage model slots")
     model_command.add_arguments(model)
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")

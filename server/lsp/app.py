@@ -19,7 +19,17 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 from analyzers.errors import CoderevError
-from server.lsp import code_actions, commands, configuration, convert, diagnostic_cache, diagnostics, hover, text_sync
+from server.lsp import (
+    code_actions,
+    commands,
+    configuration,
+    convert,
+    diagnostic_cache,
+    diagnostics,
+    hover,
+    model,
+    text_sync,
+)
 from server.lsp.log import configure_logging
 from server.lsp.server import CoderevServer
 
@@ -42,6 +52,7 @@ FEATURES: tuple[tuple[str, Handler, Any], ...] = (
     (types.WORKSPACE_DIAGNOSTIC, diagnostics.workspace_diagnostic, None),
     (types.TEXT_DOCUMENT_CODE_ACTION, code_actions.code_actions, code_actions.OPTIONS),
     (types.CODE_ACTION_RESOLVE, code_actions.code_action_resolve, None),
+    (model.STATUS, configuration.status, None),
     (types.TEXT_DOCUMENT_HOVER, hover.hover, None),
 )
 

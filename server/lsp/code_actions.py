@@ -15,7 +15,7 @@ from lsprotocol import types
 from analyzers.finding import Finding
 from analyzers.languages import TEXT
 from analyzers.suppression import suppression_comment
-from server.lsp import convert
+from server.lsp import ai_fixes, convert
 from server.lsp.documents import OpenDocument
 from server.lsp.server import CoderevServer
 
@@ -59,7 +59,13 @@ async def code_actions(ls: CoderevServer, params: types.CodeActionParams) -> lis
     if _wants(only, types.CodeActionKind.QuickFix):
         for diagnostic in params.context.diagnostics:
             if diagnostic.source == convert.SOURCE and isinstance(diagnostic.data, Mapping):
-                actions += _for_diagnostic(ls, doc, diagnostic, diagnostic.data)
+                rule_actions = _for_diagnostic(ls, doc, diagnostic, diagnostic.data)
+                ai = await ai_fixes.actions(ls, doc, diagnostic, _feedback_payload(doc, diagnostic, diagnostic.data))
+                first = bool(ai) and ai_fixes.ai_first(
+                    ls, doc, doc.finding(str(diagnostic.data.get("fingerprint", ""))), "ai")
+                fixes = [a for a in rule_actions if a.title.startswith("Fix:")]
+                rest = [a for a in rule_actions if not a.title.startswith("Fix:")]
+                actions += (ai + fixes if first else fixes + ai) + rest
     if only is not None and _wants(only, FIX_ALL) and doc.language is not None:  # source actions on request
         result = await ls.scheduler.current(doc)
         if any(f.fix is not None and f.fix.safe for f in result.findings):
@@ -75,6 +81,8 @@ async def code_actions(ls: CoderevServer, params: types.CodeActionParams) -> lis
 async def code_action_resolve(ls: CoderevServer, action: types.CodeAction) -> types.CodeAction:
     data = action.data if isinstance(action.data, Mapping) else {}
     doc = ls.documents.get(str(data.get("uri", "")))
+    if doc is not None and data.get("kind") == ai_fixes.KIND:
+        return ai_fixes.resolve(ls, doc, action)
     if doc is not None and data.get("kind") == "fixAll":
         await ls.scheduler.current(doc)
     return resolve(ls, action)

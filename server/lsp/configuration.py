@@ -148,9 +148,16 @@ def _apply(ls: CoderevServer, settings: Settings, errors: list[CoderevError], re
     for error in errors:
         ls.log.show(error)
     ls.log.info(f"settings: {settings}", generation=ls.project.generation)
+    ls.model.configure(settings)
     if refresh:
         ls.reanalyze_all()
 
 
 def shutdown(ls: CoderevServer, params: None) -> None:
+    ls.model.stop()
     ls.shutdown_state()
+
+
+def status(ls: CoderevServer, params: Any) -> dict[str, Any]:
+    """``coderev/status``: the model engine's state (also sent as a notification on changes)."""
+    return ls.model.status()

@@ -30,11 +30,12 @@ class AnalysisResult:
     generation: int
     snapshot: Snapshot
     findings: tuple[Finding, ...]
-    diagnostics: tuple[Any, ...]  # lsprotocol Diagnostics, converted on the worker thread
+    diagnostics: tuple[Any, ...]  # lsprotocol Diagnostics (rules, then AI review), converted on the worker thread
+    ai_revision: int = 0  # which AI review of the document the diagnostics include
 
     @property
     def result_id(self) -> str:
-        return f"{self.version}.{self.generation}"
+        return f"{self.version}.{self.generation}.{self.ai_revision}"
 
 
 @dataclass(eq=False)
@@ -53,6 +54,14 @@ class OpenDocument:
     task: asyncio.Task[AnalysisResult | None] | None = None
     running: bool = False  # an analysis of this document is on a worker thread
     closed: bool = False
+    # AI review (server/lsp/ai_review.py): findings per function text, bumped on every review
+    ai_reviewed: dict[Any, Any] = field(default_factory=dict)
+    ai_revision: int = 0
+    review_timer: asyncio.TimerHandle | None = None
+    review_task: asyncio.Future[int] | None = None
+    # AI fixes (server/lsp/ai_fixes.py): model requests per (fingerprint, version), and their units
+    ai_fixes: dict[tuple[str, int], asyncio.Future[Any]] = field(default_factory=dict)
+    ai_units: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
 
     @property
     def version(self) -> int:

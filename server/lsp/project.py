@@ -138,11 +138,14 @@ class Project:
                 self._dismissed[root] = cached
         return cached
 
-    def learner(self, root: Path | None) -> Learner:
-        """The acceptance model of a workspace root, over its feedback store (engine/learning)."""
+    def learner(self, root: Path | None, *, only_if_learned: bool = False) -> Learner | None:
+        """The acceptance model of a workspace root, over its feedback store (engine/learning);
+        with ``only_if_learned``, None while the store holds no event (nothing to load or apply)."""
         store = self.store(root)
         with self._lock:
             learner = self._learners.get(root)
+            if learner is None and only_if_learned and store.empty():
+                return None
             if learner is None:
                 learner = self._learners[root] = Learner(store, enabled=self.settings.learning_enabled)
             learner.enabled = self.settings.learning_enabled
@@ -153,14 +156,18 @@ class Project:
         with self._lock:
             roots = list(self._stores)
         for root in roots:
-            self.learner(root).reset()
+            learner = self.learner(root)
+            assert learner is not None
+            learner.reset()
         with self._lock:
             self.generation += 1
         return len(roots)
 
     def record(self, root: Path | None, event: FeedbackEvent) -> None:
         """Store an accept or dismiss and learn from it, in one transaction."""
-        self.learner(root).observe(event)
+        learner = self.learner(root)
+        assert learner is not None
+        learner.observe(event)
         with self._lock:
             if event.kind == "dismiss":
                 self._dismissed[root] = self._dismissed.get(root, frozenset()) | {event.fingerprint}

@@ -43,6 +43,7 @@ class Scheduler:
             result is not None
             and result.version == doc.version
             and result.generation == self._generation()
+            and result.ai_revision == doc.ai_revision
             and not doc.closed
         )
 

@@ -19,8 +19,10 @@ from analyzers.errors import CoderevError
 from analyzers.finding import Finding, Severity
 from analyzers.languages import LanguageSpec
 from engine.learning.policy import Action
+from server.lsp import ai_review
 from server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
 from server.lsp.log import ClientLog
+from server.lsp.model import ModelBridge
 from server.lsp.project import Project
 from server.lsp.protocol import CoderevProtocol
 from server.lsp.scheduler import Scheduler
@@ -67,13 +69,15 @@ class CoderevServer(LanguageServer):
         self.initialization_options: Any = None
         self._reported: set[str] = set()
         self._warming: set[tuple[int, str]] = set()
+        self.model = ModelBridge(self)
         self._warming_lock = threading.Lock()
         self.scan_task: asyncio.Future[dict[str, int]] | None = None
 
     # -- analysis (worker thread) -------------------------------------------------------------
     def analyze(self, doc: OpenDocument, snapshot: Snapshot, generation: int) -> AnalysisResult:
+        revision = doc.ai_revision  # read first: a review finishing meanwhile makes this result stale
         if doc.skip is not None or doc.desync is not None:
-            return AnalysisResult(snapshot.version, generation, snapshot, (), ())
+            return AnalysisResult(snapshot.version, generation, snapshot, (), (), revision)
         config = self.project.config_for(doc.root)
         dismissed = self.project.dismissed(doc.root)
         try:
@@ -85,11 +89,28 @@ class CoderevServer(LanguageServer):
             doc.cache = UnitCache()
             error = CoderevError("SYS003", f"analysis of {doc.uri} v{snapshot.version} failed: {exc!r}")
             self.log.error(error.render(), code=error.code, uri=doc.uri)
-            return AnalysisResult(snapshot.version, generation, snapshot, (), ())
+            return AnalysisResult(snapshot.version, generation, snapshot, (), (), revision)
         if snapshot.language is not None:  # other text files have pattern rules (secrets) only
             self._warm_up(config.analyzer, snapshot.language)
         kept = self._learned(doc, tuple(f for f in findings if f.fingerprint not in dismissed))
-        return AnalysisResult(snapshot.version, generation, snapshot, kept, doc.converted.diagnostics(kept, snapshot))
+        converted = doc.converted.diagnostics(kept, snapshot) + ai_review.diagnostics(doc, snapshot, kept)
+        return AnalysisResult(snapshot.version, generation, snapshot, kept, converted, revision)
+
+    # -- model ------------------------------------------------------------------------------------
+    def refresh(self, doc: OpenDocument) -> None:
+        """Report ``doc`` again (its AI findings changed): a new push, or a pull refresh."""
+        if self.client.pull_diagnostics:
+            if self.client.diagnostic_refresh:
+                self.workspace_diagnostic_refresh(None)
+            return
+        if not doc.closed:
+            self.scheduler.schedule(doc, delay=0)
+
+    def ai_review_ready(self) -> None:
+        """The engine became ready: review the open documents after the usual pause."""
+        for doc in self.documents:
+            if not doc.closed:
+                ai_review.schedule(self, doc)
 
     def _learned(self, doc: OpenDocument, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
         """Findings after what the acceptance model learned: kinds the user keeps dismissing
@@ -97,7 +118,9 @@ class CoderevServer(LanguageServer):
         if not findings or not self.project.settings.learning_enabled:
             return findings
         try:
-            learner = self.project.learner(doc.root)
+            learner = self.project.learner(doc.root, only_if_learned=True)
+            if learner is None:
+                return findings  # nothing learned in this workspace yet
             adjustments = learner.adjust(findings, path=str(doc.path) if doc.path else doc.uri,
                                          context=lambda f: doc.context(f.span.start_row))
         except CoderevError as error:  # the store cannot be read: show everything

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from analyzers.errors import CoderevError
-from server.lsp import convert
+from server.lsp import ai_review, convert
 from server.lsp.documents import open_document
 from server.lsp.server import CoderevServer
 from server.lsp.settings import RunMode
@@ -35,6 +35,7 @@ def did_open(ls: CoderevServer, params: types.DidOpenTextDocumentParams) -> None
     if doc.language is None and doc.skip is None:
         ls.log.debug(f"{item.uri}: not analyzed (language {item.language_id!r} is not supported)")
     ls.scheduler.schedule(doc, delay=0)  # first diagnostics at once, whatever the run mode
+    ai_review.schedule(ls, doc)
 
 
 def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -55,6 +56,10 @@ def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParams) -> 
             doc.desync = None  # a full-text change resynchronizes
     if ls.project.settings.run_mode is RunMode.ON_TYPE or doc.desync is not None:
         ls.scheduler.schedule(doc)
+    engine = ls.model.engine
+    if engine is not None:
+        engine.cancel_stale(uri, doc.version)  # queued model work for older versions is worth nothing
+    ai_review.schedule(ls, doc)
 
 
 def did_save(ls: CoderevServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -68,4 +73,6 @@ def did_close(ls: CoderevServer, params: types.DidCloseTextDocumentParams) -> No
     if doc is None:
         return
     ls.scheduler.cancel(doc)
+    if doc.review_timer is not None:
+        doc.review_timer.cancel()
     ls.clear(doc.uri)

@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 15.0
 RULES = Path(__file__).resolve().parent / "rules"
 RULE = "python.lsptest.yaml-load"  # tests/lsp/rules: a frozen rule, independent of the built-in set
-OPTIONS: dict[str, Any] = {"debounceMs": 10, "ruleDirs": [str(RULES)], "select": ["python.lsptest"]}
+# The model is off unless a test turns it on (tests/lsp/test_model_features.py): rule tests stay
+# independent of the model's worker process.
+OPTIONS: dict[str, Any] = {"debounceMs": 10, "ruleDirs": [str(RULES)], "select": ["python.lsptest"],
+                           "model.enabled": False}
 
 # VS Code 1.65 pushes (no pull support, UTF-16); Neovim 0.11 pulls and offers UTF-8 first.
 CLIENTS = ["visual-studio-code", "neovim"]
@@ -40,6 +43,7 @@ class Client(LanguageClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.published: list[types.PublishDiagnosticsParams] = []
+        self.statuses: list[Any] = []  # coderev/status notifications
         self.registrations: list[types.Registration] = []
         self.finished = False
         self.client_name = ""
@@ -114,6 +118,11 @@ def _publish(client: Client, params: types.PublishDiagnosticsParams) -> None:
     client.on_publish(params)
 
 
+def _status(client: Client, params: Any) -> None:
+    client.statuses.append(params)
+    client._news.set()
+
+
 def _register(client: Client, params: types.RegistrationParams) -> None:
     client.registrations += params.registrations
 
@@ -137,6 +146,7 @@ def make_client() -> Client:
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish
     features[types.CLIENT_REGISTER_CAPABILITY] = _register
+    features["coderev/status"] = _status
     register_lsp_features(client, features)
     return client
 
@@ -149,9 +159,12 @@ async def start(
     capabilities: types.ClientCapabilities | None = None,
     folders: list[Path] | None = None,
     server_args: list[str] | None = None,
+    python_path: list[Path] | None = None,
 ) -> Client:
-    """Start the server and initialize it; ``options`` are added to :data:`OPTIONS`."""
-    env = {**os.environ, "CODEREV_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    """Start the server and initialize it; ``options`` are added to :data:`OPTIONS`;
+    ``python_path`` goes before the project on the server's PYTHONPATH."""
+    path = os.pathsep.join(str(p) for p in [*(python_path or []), ROOT])
+    env = {**os.environ, "CODEREV_CACHE_DIR": str(cache_dir), "PYTHONPATH": path}
     command = SERVER + (server_args or [])
     config = ClientServerConfig(server_command=command, client_factory=make_client, server_env=env)
     client = await config.start()

@@ -1,0 +1,142 @@
+"""The model engine inside the language server: its lifecycle and the ``coderev/status`` report.
+
+The engine (:mod:`engine.runtime.engine`) runs the production slot in a worker process; here it is
+started, restarted when a ``model.*`` setting changes, stopped on shutdown, and its state is sent
+to the editor as a ``coderev/status`` notification (also answered as a request of the same name)
+for the status items of the VS Code and Neovim clients. The engine starts a moment after the
+server is initialized, so loading a model never delays the first rule diagnostics; until it is
+ready, and whenever it falls back to rules-only, every model feature simply offers nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from analyzers.errors import CoderevError
+from engine.runtime.api import EngineConfig, EngineStatus
+from engine.runtime.slo import SloConfig
+
+if TYPE_CHECKING:
+    from engine.runtime.engine import ModelEngine
+    from server.lsp.server import CoderevServer
+    from server.lsp.settings import Settings
+
+STATUS: Final = "coderev/status"
+START_DELAY_S: Final = 1.0  # after initialized: the first diagnostics come first
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    """The engine's configuration from the ``model.*`` settings."""
+    return EngineConfig(
+        enabled=settings.model_enabled,
+        store_path=Path(settings.model_store_path).expanduser() if settings.model_store_path else None,
+        device=settings.model_device,
+        compute_type=settings.model_compute_type,
+        timeout_s=settings.model_timeout_ms / 1000,
+        health_interval_s=float(settings.model_health_interval_s),
+        shadow_sample=settings.model_shadow_sample,
+        slo=SloConfig(p95_latency_s=settings.model_p95_latency_ms / 1000),
+    )
+
+
+def status_payload(status: EngineStatus | None) -> dict[str, Any]:
+    """What the editors' status items show (``modelSlot`` is the one-line summary)."""
+    if status is None:
+        return {"mode": "disabled", "modelSlot": None}
+    slot = None
+    if status.mode == "ready" and status.production_name:
+        slot = f"{status.production_name} {status.production_version} {status.compute_type} {status.device}"
+    return {
+        "mode": status.mode,
+        "modelSlot": slot,
+        "production": status.production_id,
+        "experimental": status.experimental_id,
+        "device": status.device,
+        "computeType": status.compute_type,
+        "breaker": status.breaker,
+        "error": {"code": status.error_code, "message": status.error_message} if status.error_code else None,
+        "queueDepth": status.queue_depth,
+        "languages": list(status.languages),
+        "workerPid": status.worker_pid,
+        "slo": {slot_id: stats.as_dict() for slot_id, stats in status.slo.items()},
+    }
+
+
+class ModelBridge:
+    """Owns the server's :class:`ModelEngine` (or none, when the model is off)."""
+
+    def __init__(self, ls: CoderevServer) -> None:
+        self.ls = ls
+        self.engine: ModelEngine | None = None
+        self._config: EngineConfig | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start: asyncio.TimerHandle | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        engine = self.engine
+        return engine is not None and engine.status().mode == "ready"
+
+    def configure(self, settings: Settings, *, delay: float = START_DELAY_S) -> None:
+        """Start, restart or stop the engine for ``settings`` (on the event loop)."""
+        self._loop = asyncio.get_running_loop()
+        config = engine_config(settings)
+        if config == self._config and (self.engine is not None or not config.enabled):
+            return
+        self._config = config
+        self.stop()
+        if not config.enabled:
+            self._notify(None)
+            return
+        try:  # ctranslate2 loads only when the model is on; a build without it serves rules only
+            from engine.runtime.engine import ModelEngine
+        except ImportError as exc:
+            error = CoderevError("PRV001", f"the model runtime is not installed ({exc}); serving rules only")
+            self.ls.log.show(error)
+            self._notify(EngineStatus(mode="fallback", error_code=error.code, error_message=error.detail))
+            return
+        engine = ModelEngine(config)
+        engine.add_listener(self._changed)
+        self.engine = engine
+        self._start = self._loop.call_later(delay, self._begin, engine)
+
+    def _begin(self, engine: ModelEngine) -> None:
+        self._start = None
+        if engine is self.engine:
+            engine.start()
+
+    def stop(self) -> None:
+        """Stop the engine (its worker processes end); idempotent."""
+        if self._start is not None:
+            self._start.cancel()
+            self._start = None
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            threading.Thread(target=engine.stop, name="coderev-engine-stop", daemon=True).start()
+
+    def status(self) -> dict[str, Any]:
+        engine = self.engine
+        return status_payload(engine.status() if engine is not None else None)
+
+    def _changed(self, status: EngineStatus) -> None:
+        """An engine listener: any thread; the notification goes out from the event loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._notify, status)
+
+    def _notify(self, status: EngineStatus | None) -> None:
+        payload = status_payload(status)
+        if payload.get("error"):
+            self.ls.log.warning(f"model engine: {payload['error']['code']} {payload['error']['message']}")
+        try:
+            self.ls.protocol.notify(STATUS, payload)
+        except Exception as exc:  # a client that is gone or does not want it
+            self.ls.log.debug(f"{STATUS} not sent: {exc}")
+        if status is not None and status.mode == "ready":
+            self.ls.ai_review_ready()
+
