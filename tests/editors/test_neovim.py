@@ -57,7 +57,7 @@ def xdg_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def run(nvim: Path, scenario: str, tmp_path: Path, api: str = "") -> str:
+def run(nvim: Path, scenario: str, tmp_path: Path, api: str = "", timeout: float = 60) -> str:
     """Run one scenario; returns its log, failing the test with the log when Neovim fails."""
     project = tmp_path / "project"
     project.mkdir()
@@ -84,7 +84,7 @@ def run(nvim: Path, scenario: str, tmp_path: Path, api: str = "") -> str:
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
     text = log.read_text() if log.exists() else ""
     print(f"{nvim} {scenario}: {time.monotonic() - started:.1f}s\n{text}")
@@ -110,6 +110,24 @@ def test_status_scan_and_restart(nvim: Path, tmp_path: Path) -> None:
     assert "restarted" in text
 
 
+def test_reset_learning_and_the_status_line(nvim: Path, tmp_path: Path) -> None:
+    """Three dismissals demote the family to hints, `:Coderev resetLearning` brings them back as
+    errors; with the model off the status line says "rules only", and a fallback report through
+    the client config's `coderev/status` handler shows its error code."""
+    text = run(nvim, "learning", tmp_path, timeout=90)
+    assert "statusline coderev: rules only (PRV005)" in text
+    assert "model: rules only (model off)" in text
+    assert "learned preferences reset in 1 workspace root(s)" in text
+
+
+def test_model_state_in_status_and_status_line(nvim: Path, tmp_path: Path) -> None:
+    """With the model on, the `coderev/status` notification reaches the handler (mode "ready"
+    within 60 s) and the status line and `:Coderev status` show the slot."""
+    text = run(nvim, "model", tmp_path, timeout=120)
+    assert "statusline coderev: ready " in text
+    assert "model: ready " in text
+
+
 def test_lsp_enable_uses_lsp_coderev_lua(nvim: Path, tmp_path: Path) -> None:
     if nvim == NEOVIMS["debian-0.7"][0]:
         pytest.skip("vim.lsp.config/vim.lsp.enable are Neovim 0.11+")
@@ -117,7 +135,7 @@ def test_lsp_enable_uses_lsp_coderev_lua(nvim: Path, tmp_path: Path) -> None:
     assert "api enable" in text
 
 
-@pytest.mark.parametrize("scenario", ["dismiss", "commands"])
+@pytest.mark.parametrize("scenario", ["dismiss", "commands", "learning"])
 def test_vim_lsp_start_path_on_a_newer_neovim(scenario: str, tmp_path: Path) -> None:
     """The 0.8-0.10 path (FileType autocmd + vim.lsp.start), which no installable Neovim has."""
     nvim, reason = NEOVIMS["pypi"]
@@ -161,7 +179,16 @@ def test_help_file_has_valid_tags(nvim: Path, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     tags = (doc / "tags").read_text()
-    for tag in ("coderev.txt", ":Coderev", "coderev-settings", "coderev.setup()", "coderev-health"):
+    for tag in (
+        "coderev.txt",
+        ":Coderev",
+        "coderev-settings",
+        "coderev.setup()",
+        "coderev-health",
+        ":Coderev-resetLearning",
+        "coderev.statusline()",
+        "coderev-model",
+    ):
         assert f"{tag}\t" in tags
 
 

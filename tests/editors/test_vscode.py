@@ -5,11 +5,12 @@ code-server (VS Code 1.100.3 in the browser; installed once into the git-ignored
 ``.cache/editors/code-server`` by editors/vscode/e2e/install-code-server.sh), and drives it with
 playwright-core in Debian's headless Chromium (editors/vscode/e2e/run.mjs): open ``app.py`` with
 a ``yaml.load`` finding, see the squiggle and the Problems row, change ``coderev.severity`` and
-see the server restart and the finding become a warning, see the language status item, apply the
-quick fix with Ctrl+., see both gone and ``yaml.safe_load`` in the saved file, and find the
-``coderev.accept`` event in the feedback store; then run Scan Workspace and Show Status from the
-command palette. A screenshot is taken at every step; the folder
-is printed and kept on failure. Set ``CODEREV_SKIP_VSCODE_E2E=1`` to skip (nothing else skips it).
+see the server restart and the finding become a warning, see the language status item (server
+and model state), apply the quick fix with Ctrl+., see both gone and ``yaml.safe_load`` in the
+saved file, and find the ``coderev.accept`` event in the feedback store; then run Scan Workspace,
+Show Status (which must report the model's state) and Reset learned preferences from the command
+palette. A screenshot is taken at every step; the folder is printed and kept on failure. Set
+``CODEREV_SKIP_VSCODE_E2E=1`` to skip (nothing else skips it).
 ``CODEREV_E2E_SCREENSHOTS=DIR`` puts the screenshots in DIR (for CI artifacts).
 """
 

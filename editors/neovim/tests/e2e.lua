@@ -2,7 +2,8 @@
 --   nvim --headless --clean -u editors/neovim/tests/e2e.lua
 -- Environment: CODEREV_NVIM_PLUGIN (the plugin folder), CODEREV_NVIM_SERVER (the coderev
 -- executable), CODEREV_NVIM_FILE (a Python file with one yaml.load finding),
--- CODEREV_NVIM_SCENARIO (quickfix, dismiss, commands, enable or health), CODEREV_NVIM_LOG (a log
+-- CODEREV_NVIM_SCENARIO (quickfix, dismiss, commands, enable, learning, model, health or
+-- health_missing), CODEREV_NVIM_LOG (a log
 -- file), optionally CODEREV_NVIM_API.
 -- Success ends with `qall!`, failure with `cquit 1`.
 vim.g.loaded_python3_provider = 0
@@ -72,13 +73,17 @@ local buf
 local SERVER = assert(os.getenv('CODEREV_NVIM_SERVER'))
 
 --- Loads the plugin, starts the server with setup() (or `start`), opens the fixture and waits for
---- its finding. `severity` is sent as a server setting and checked on the diagnostic.
-local function open(severity, start)
+--- its finding. `severity` is sent as a server setting and checked on the diagnostic. The model is
+--- off (rules only) unless `model` is true.
+local function open(severity, start, model)
   vim.opt.runtimepath:prepend(assert(os.getenv('CODEREV_NVIM_PLUGIN')))
   vim.cmd('runtime! plugin/coderev.lua')
   assert(vim.fn.exists(':Coderev') == 2, ':Coderev is not defined')
   assert(package.loaded['coderev'] == nil, 'plugin/coderev.lua must not load the module')
   local settings = { debounceMs = 10 }
+  if not model then
+    settings.model = { enabled = false } -- nested, as Lua users write it
+  end
   if severity then
     settings.severity = { ['python.insecure-deserialization'] = severity }
   end
@@ -167,7 +172,7 @@ function scenarios.commands()
   assert(status:match('1 finding'), 'status does not count the finding')
   local completion = vim.fn.getcompletion('Coderev ', 'cmdline')
   log('completion', completion)
-  assert(vim.deep_equal(completion, { 'dismiss', 'restart', 'scan', 'status' }) or #completion == 4)
+  assert(vim.deep_equal(completion, { 'dismiss', 'resetLearning', 'restart', 'scan', 'status' }) or #completion == 5)
 
   local scanned
   assert(coderev.scan(function(err, result)
@@ -188,6 +193,111 @@ function scenarios.commands()
   wait_for('diagnostics from the new client', function()
     return findings(buf)[1]
   end)
+end
+
+--- Dismisses the finding `d` with `:Coderev dismiss` and waits until it is gone.
+local function dismiss(d)
+  local before = #findings(buf)
+  vim.api.nvim_win_set_cursor(0, { d.lnum + 1, d.col })
+  local answered
+  assert(coderev.dismiss(buf, function(err)
+    answered = { err = err }
+  end), 'no finding under the cursor at line ' .. (d.lnum + 1))
+  wait_for('the dismissal', function()
+    return answered
+  end)
+  assert(answered.err == nil, 'dismiss failed: ' .. vim.inspect(answered.err))
+  wait_for('the dismissed finding to go', function()
+    return #findings(buf) == before - 1
+  end)
+end
+
+local function severities()
+  return vim.tbl_map(function(x)
+    return x.lnum .. ':' .. x.severity
+  end, findings(buf))
+end
+
+-- Learning: a family dismissed again and again is demoted to a hint; `:Coderev resetLearning`
+-- forgets that (the findings dismissed one by one stay dismissed). With the model off, the
+-- status line says so.
+function scenarios.learning()
+  local first = open()
+  local client = coderev.clients(buf)[1]
+  wait_for('the model state (off)', function()
+    return coderev.model_state(buf)
+  end)
+  local line = coderev.statusline()
+  log('statusline', line)
+  assert(line == 'coderev: rules only (model off)', 'statusline: ' .. line)
+  -- The state comes from the coderev/status handler of the client config.
+  local handler = client.config.handlers and client.config.handlers['coderev/status']
+  assert(type(handler) == 'function', 'no coderev/status handler in the client config')
+  handler(nil, { mode = 'fallback', modelSlot = vim.NIL, error = { code = 'PRV005', message = 'worker crashed' } }, {
+    client_id = client.id,
+    method = 'coderev/status',
+  })
+  line = coderev.statusline()
+  log('statusline', line)
+  assert(line == 'coderev: rules only (PRV005)', 'statusline after a fallback report: ' .. line)
+  -- :Coderev status asks the server, which knows better: the model is off.
+  local status = table.concat(coderev.status(), '\n')
+  log('status', status)
+  assert(status:match('model: rules only %(model off%)'), 'status does not show the model state')
+  assert(coderev.statusline() == 'coderev: rules only (model off)', 'the request did not update the state')
+
+  -- Four more yaml.load findings; three dismissals of the family demote the rest to hints.
+  for i = 1, 4 do
+    vim.api.nvim_buf_set_lines(buf, -1, -1, false, { '', '', 'def load_' .. i .. '(stream):', '    return yaml.load(stream)' })
+  end
+  wait_for('five findings', function()
+    return #findings(buf) == 5
+  end)
+  local error_level = vim.diagnostic.severity.ERROR
+  local hint = vim.diagnostic.severity.HINT
+  dismiss(first)
+  for _ = 1, 2 do
+    dismiss(findings(buf)[1])
+  end
+  wait_for('two hints', function()
+    local f = findings(buf)
+    return #f == 2 and f[1].severity == hint and f[2].severity == hint
+  end)
+  log('after three dismissals', severities())
+
+  vim.cmd('Coderev resetLearning')
+  wait_for('the findings back as errors', function()
+    local f = findings(buf)
+    return #f == 2 and f[1].severity == error_level and f[2].severity == error_level
+  end)
+  log('after resetLearning', severities())
+end
+
+-- The model on: its state arrives by notification; the status line and :Coderev status show it.
+function scenarios.model()
+  open(nil, nil, true)
+  local client = coderev.clients(buf)[1]
+  local modes = {}
+  local done = vim.wait(60000, function()
+    local state = coderev.model_state(buf)
+    if state ~= nil and modes[#modes] ~= state.mode then
+      table.insert(modes, state.mode)
+    end
+    return state ~= nil and (state.mode == 'ready' or state.mode == 'fallback')
+  end, 50)
+  log('modes', modes)
+  local state = coderev.model_state(buf)
+  assert(done, 'the model state did not settle within 60 s: ' .. vim.inspect(state))
+  assert(state.mode == 'ready', 'the model fell back: ' .. vim.inspect(state.error))
+  assert(coderev._model[client.id] == state)
+  local line = coderev.statusline()
+  log('statusline', line)
+  assert(line:match('^coderev: ready %S+ %S+$'), 'statusline: ' .. line)
+  vim.cmd('Coderev status')
+  local status = table.concat(coderev.status(), '\n')
+  log('status', status)
+  local slot = type(state.modelSlot) == 'string' and state.modelSlot or ''
+  assert(slot ~= '' and status:find('model: ready ' .. slot, 1, true), 'status lacks the model slot')
 end
 
 -- Neovim 0.11+ without setup(): lsp/coderev.lua, vim.lsp.config() and vim.lsp.enable().

@@ -1,6 +1,7 @@
 // End-to-end test of the packaged extension in real VS Code (code-server) driven through
 // headless Chromium with playwright-core: open a Python file with a known finding, see its
-// squiggle and its Problems row, apply the quick fix with Ctrl+., see the finding cleared.
+// squiggle and its Problems row, apply the quick fix with Ctrl+., see the finding cleared; the
+// language status item and Show Status report the model's state; Reset learned preferences runs.
 //
 //   node e2e/run.mjs --code-server DIR --vsix FILE --out DIR [--workspace DIR]
 //
@@ -275,8 +276,10 @@ try {
 
     // The language status item (the `{}` next to "Python" in the status bar) shows the server.
     await page.locator('[id="status.languageStatus"]').click();
-    await page.locator('.hover-language-status', { hasText: 'coderev running' }).first().waitFor();
-    log('language status: coderev running');
+    // ... and the model engine's state from the server's coderev/status report.
+    const languageStatus = page.locator('.hover-language-status', { hasText: /coderev running · (ready|loading|rules only)/ });
+    await languageStatus.first().waitFor();
+    log(`language status: ${(await languageStatus.first().innerText()).replace(/\s+/g, ' ')}`);
     await page.waitForTimeout(500); // let the hover finish fading in
     await shot('language-status');
     await page.keyboard.press('Escape');
@@ -344,8 +347,16 @@ try {
     await page.locator('.markers-panel .monaco-list-row', { hasText: OTHER_RULE }).first().waitFor();
     log('Scan Workspace: other.py has its finding in the Problems panel');
     await palette('coderev: Show Status');
-    await page.locator('.notification-toast', { hasText: 'coderev server: running' }).first().waitFor();
-    log('Show Status: coderev server: running');
+    const statusToast = page.locator('.notification-toast', { hasText: 'coderev server: running' });
+    await statusToast.first().waitFor();
+    const statusText = (await statusToast.first().innerText()).replace(/\s+/g, ' ');
+    if (!/model: (ready|loading|rules only|off)/.test(statusText)) {
+        throw new Error(`Show Status does not report the model: ${statusText}`);
+    }
+    log(`Show Status: ${statusText}`);
+    await palette('coderev: Reset learned preferences');
+    await page.locator('.notification-toast', { hasText: 'learned preferences reset in 1 workspace root' }).first().waitFor();
+    log('Reset learned preferences: the server reset the workspace');
     await shot('commands');
     console.log(`E2E PASSED in ${elapsed()}`);
 } catch (error) {

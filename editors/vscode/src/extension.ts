@@ -9,10 +9,12 @@ import {
 } from 'vscode-languageclient/node';
 import { LaunchError, resolveServer, workspaceCwd } from './server';
 import { affectsServer, getClientSettings, getServerSettings, NAMESPACE, pickServerSettings } from './settings';
-import { LANGUAGES, ServerStatus, StatusItem } from './status';
+import { LANGUAGES, StatusItem } from './status';
 
 const SERVER_NAME = 'coderev';
-const STATUS_NOTIFICATION = 'coderev/status';
+/** The model engine's state: a notification on every change, and a request of the same name. */
+const STATUS_METHOD = 'coderev/status';
+const RESET_LEARNING = 'coderev.resetLearning';
 
 let client: LanguageClient | undefined;
 let log: vscode.LogOutputChannel;
@@ -100,7 +102,15 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         return;
     }
     log.info(`server: ${launch.description}`);
-    status.setLaunch(launch.description, settings.modelEnabled);
+    if (launch.modelUnavailable && settings.modelEnabled) {
+        log.info(`model off: ${launch.modelUnavailable} (build it with CODEREV_BUNDLE_MODEL=1 make vsix)`);
+    }
+    status.setLaunch(launch.description, settings.modelEnabled && !launch.modelUnavailable, launch.modelUnavailable);
+    // What the server gets: its own keys, with the model off when this launch cannot run one.
+    const forServer = (section: unknown): Record<string, unknown> => {
+        const values = pickServerSettings(section);
+        return launch.modelUnavailable ? { ...values, 'model.enabled': false } : values;
+    };
 
     const clientOptions: LanguageClientOptions = {
         documentSelector: LANGUAGES.flatMap((language) => [
@@ -110,7 +120,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         outputChannel: log,
         traceOutputChannel: trace,
         revealOutputChannelOn: RevealOutputChannelOn.Never,
-        initializationOptions: getServerSettings(),
+        initializationOptions: forServer(getServerSettings()),
         middleware: {
             workspace: {
                 // VS Code answers for the whole `coderev` section, client-only settings included;
@@ -121,7 +131,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
                         return values;
                     }
                     return values.map((value, i) =>
-                        params.items[i]?.section === NAMESPACE ? pickServerSettings(value) : value,
+                        params.items[i]?.section === NAMESPACE ? forServer(value) : value,
                     );
                 },
             },
@@ -136,7 +146,11 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
                     }
                     args = [payload];
                 }
-                return next(command, args);
+                const result = await next(command, args);
+                if (command === RESET_LEARNING) {
+                    reportReset(result);
+                }
+                return result;
             },
         },
     };
@@ -150,15 +164,41 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
             status.setState('stopped', 'the server stopped; run "coderev: Restart Server"');
         }
     });
+    // Registered before start: the server may report its first state right after `initialized`.
+    next.onNotification(STATUS_METHOD, (params: unknown) => {
+        if (client === next) {
+            status.setServerStatus(params);
+        }
+    });
     client = next;
     try {
         await next.start();
-        next.onNotification(STATUS_NOTIFICATION, (params: ServerStatus) => status.setServerStatus(params));
         log.info('server started');
     } catch (error) {
         log.error(`the server failed to start: ${String(error)}`);
         status.setState('error', 'the server failed to start; see the coderev output');
+        return;
     }
+    // The state as of now (a notification sent before the handler was in place is not lost).
+    try {
+        const current = await next.sendRequest(STATUS_METHOD, {});
+        if (client === next) {
+            status.setServerStatus(current);
+        }
+    } catch (error) {
+        log.debug(`${STATUS_METHOD} request: ${String(error)}`);
+    }
+}
+
+/**
+ * `coderev.resetLearning` is the server's command (vscode-languageclient registers it from the
+ * server's executeCommandProvider, the palette entry is in package.json): say what it did.
+ */
+function reportReset(result: unknown): void {
+    const roots = (result as { roots?: unknown } | null | undefined)?.roots;
+    const where = typeof roots === 'number' ? ` in ${roots} workspace root${roots === 1 ? '' : 's'}` : '';
+    log.info(`learned preferences reset${where}`);
+    void vscode.window.showInformationMessage(`coderev: learned preferences reset${where}.`);
 }
 
 function payloadAtCursor(): Record<string, unknown> | undefined {

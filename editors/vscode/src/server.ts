@@ -13,12 +13,18 @@ interface BundleInfo {
     python: string; // "3.11": the compiled packages in bundled/libs need this Python version
     platform: string; // e.g. "linux-x86_64"
     coderev: string; // the bundled coderev version
+    model_runtime?: boolean; // whether ctranslate2 and sentencepiece are in bundled/libs
 }
 
 export interface ServerLaunch {
     executable: Executable;
     /** One line for the log and the status item: what runs, and why. */
     description: string;
+    /**
+     * Why the model must stay off whatever the settings say (the bundled server was built
+     * without the model runtime), or undefined when the server may use it.
+     */
+    modelUnavailable?: string;
 }
 
 export class LaunchError extends Error {}
@@ -132,7 +138,15 @@ export async function resolveServer(
             const [command, ...args] = candidate;
             const libs = path.join(extensionPath, 'bundled', 'libs');
             const pythonPath = [libs, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+            // A build without the model runtime (the default `make vsix`) cannot load a model:
+            // start its server with the model off rather than let it try.
+            const modelUnavailable =
+                bundle.model_runtime === false ? 'this build of the extension has no model runtime' : undefined;
+            if (modelUnavailable) {
+                env.CODEREV_MODEL_ENABLED = '0';
+            }
             return {
+                modelUnavailable,
                 executable: {
                     command,
                     // -P: do not put the working directory (the user's workspace, which may well

@@ -6,7 +6,10 @@ export const NAMESPACE = 'coderev';
 
 export type ImportStrategy = 'useBundled' | 'fromEnvironment';
 
-/** Settings the extension itself reads; changing one restarts the server. */
+/**
+ * Settings the extension itself reads; changing one restarts the server. `modelEnabled`
+ * (`coderev.model.enabled`) is also a server setting, forwarded like the others.
+ */
 export interface ClientSettings {
     path: string[];
     interpreter: string[];
@@ -31,6 +34,18 @@ export const SERVER_KEYS: readonly string[] = [
     'workspaceScan',
     'scanConcurrency',
     'cacheDir',
+    'learning.enabled',
+    'model.enabled',
+    'model.storePath',
+    'model.device',
+    'model.computeType',
+    'model.timeoutMs',
+    'model.p95LatencyMs',
+    'model.shadowSample',
+    'model.healthIntervalS',
+    'ai.fixes',
+    'ai.review',
+    'ai.reviewPauseMs',
 ];
 
 export function getClientSettings(scope?: vscode.ConfigurationScope): ClientSettings {
@@ -44,7 +59,29 @@ export function getClientSettings(scope?: vscode.ConfigurationScope): ClientSett
     };
 }
 
-/** The server's keys from a `coderev` section (a WorkspaceConfiguration or a plain object). */
+/**
+ * The value of a dotted key (`model.enabled`) in a settings object: VS Code answers for the
+ * `coderev` section with nested objects (`{model: {enabled: true}}`), a plain object may also
+ * hold the flat key itself.
+ */
+function lookup(source: Record<string, unknown>, key: string): unknown {
+    if (source[key] !== undefined) {
+        return source[key];
+    }
+    let node: unknown = source;
+    for (const part of key.split('.')) {
+        if (node === null || typeof node !== 'object') {
+            return undefined;
+        }
+        node = (node as Record<string, unknown>)[part];
+    }
+    return node;
+}
+
+/**
+ * The server's keys from a `coderev` section (a WorkspaceConfiguration or a plain object), with
+ * flat dotted keys (`model.enabled`), which the server accepts as they are in its schema.
+ */
 export function pickServerSettings(section: unknown): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (section === null || typeof section !== 'object') {
@@ -52,7 +89,7 @@ export function pickServerSettings(section: unknown): Record<string, unknown> {
     }
     const source = section as Record<string, unknown>;
     for (const key of SERVER_KEYS) {
-        const value = source[key];
+        const value = lookup(source, key);
         if (value !== undefined) {
             out[key] = value;
         }
@@ -74,6 +111,7 @@ export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
     if (!event.affectsConfiguration(NAMESPACE)) {
         return false;
     }
-    const keys = ['path', 'interpreter', 'importStrategy', 'model.enabled', ...SERVER_KEYS];
+    // `model.enabled` is both: a server setting and the launcher's CODEREV_MODEL_ENABLED.
+    const keys = ['path', 'interpreter', 'importStrategy', ...SERVER_KEYS];
     return keys.some((key) => event.affectsConfiguration(`${NAMESPACE}.${key}`));
 }

@@ -1,5 +1,5 @@
 // The language status item (the `{}` in the status bar next to the language mode): server
-// state, what runs, and the active model slot once the server reports one.
+// state, what runs, and the model engine's state from the server's `coderev/status` report.
 import * as vscode from 'vscode';
 
 export const LANGUAGES: readonly string[] = [
@@ -14,13 +14,90 @@ export const LANGUAGES: readonly string[] = [
 
 export type ServerState = 'starting' | 'running' | 'stopped' | 'error';
 
+/** The model engine's modes, as the server reports them. */
+export type ModelMode = 'disabled' | 'loading' | 'ready' | 'fallback';
+
+const MODES: readonly string[] = ['disabled', 'loading', 'ready', 'fallback'];
+
 /**
- * What the server may report in a `coderev/status` notification. The server does not send one
- * yet; when it does, `modelSlot` names the active model slot (e.g. "default int8 cpu").
+ * The payload of the server's `coderev/status` notification and request (server/lsp/model.py).
+ * Every field may be missing: an older server sends less, and the item shows what it gets.
  */
 export interface ServerStatus {
+    mode?: ModelMode | string;
+    /** "coderev-default 1.0.0 int8 cpu" when ready, else null. */
     modelSlot?: string | null;
-    message?: string;
+    production?: string | null;
+    experimental?: string | null;
+    device?: string | null;
+    computeType?: string | null;
+    breaker?: string | null;
+    error?: { code?: string; message?: string } | null;
+    queueDepth?: number | null;
+    languages?: string[] | null;
+    workerPid?: number | null;
+}
+
+/** The fields of a status payload that are usable, from anything the server sent. */
+export function normalizeStatus(raw: unknown): ServerStatus {
+    if (raw === null || typeof raw !== 'object') {
+        return {};
+    }
+    const source = raw as Record<string, unknown>;
+    const text = (value: unknown): string | null | undefined =>
+        typeof value === 'string' ? value : value === null ? null : undefined;
+    const out: ServerStatus = {};
+    if (typeof source.mode === 'string') {
+        out.mode = source.mode;
+    }
+    out.modelSlot = text(source.modelSlot);
+    out.production = text(source.production);
+    out.experimental = text(source.experimental);
+    out.device = text(source.device);
+    out.computeType = text(source.computeType);
+    out.breaker = text(source.breaker);
+    if (source.error === null) {
+        out.error = null;
+    } else if (typeof source.error === 'object' && source.error !== undefined) {
+        const error = source.error as Record<string, unknown>;
+        out.error = {
+            code: typeof error.code === 'string' ? error.code : undefined,
+            message: typeof error.message === 'string' ? error.message : undefined,
+        };
+    }
+    if (typeof source.queueDepth === 'number') {
+        out.queueDepth = source.queueDepth;
+    }
+    if (Array.isArray(source.languages)) {
+        out.languages = source.languages.filter((l): l is string => typeof l === 'string');
+    }
+    if (typeof source.workerPid === 'number') {
+        out.workerPid = source.workerPid;
+    }
+    return out;
+}
+
+/** One short line for the model: "ready coderev-default 1.0.0 int8 cpu", "rules only (PRV005)". */
+export function modelSummary(status: ServerStatus | undefined, modelEnabled = true, offReason?: string): string {
+    if (!modelEnabled) {
+        return `off (${offReason ?? 'coderev.model.enabled'})`;
+    }
+    if (status === undefined || status.mode === undefined) {
+        return 'not reported by the server';
+    }
+    const code = status.error?.code;
+    switch (status.mode) {
+        case 'ready':
+            return `ready ${status.modelSlot ?? status.production ?? ''}`.trim();
+        case 'loading':
+            return 'loading';
+        case 'fallback':
+            return `rules only (${code ?? 'model unavailable'})`;
+        case 'disabled':
+            return code ? `rules only (${code})` : 'rules only (model disabled)';
+        default:
+            return MODES.includes(status.mode) ? status.mode : `unknown state "${status.mode}"`;
+    }
 }
 
 export class StatusItem implements vscode.Disposable {
@@ -29,7 +106,8 @@ export class StatusItem implements vscode.Disposable {
     private launch = '';
     private error = '';
     private modelEnabled = true;
-    private modelSlot: string | null | undefined;
+    private modelOffReason: string | undefined;
+    private model: ServerStatus | undefined;
 
     constructor() {
         this.item = vscode.languages.createLanguageStatusItem(
@@ -45,22 +123,32 @@ export class StatusItem implements vscode.Disposable {
         this.state = state;
         this.error = error;
         if (state !== 'running') {
-            this.modelSlot = undefined;
+            this.model = undefined;
         }
         this.render();
     }
 
-    setLaunch(description: string, modelEnabled: boolean): void {
+    /** How the server was started; `offReason` says why the model is off when the setting is on. */
+    setLaunch(description: string, modelEnabled: boolean, offReason?: string): void {
         this.launch = description;
         this.modelEnabled = modelEnabled;
+        this.modelOffReason = offReason;
         this.render();
     }
 
-    setServerStatus(status: ServerStatus): void {
-        if (status.modelSlot !== undefined) {
-            this.modelSlot = status.modelSlot;
+    /** A `coderev/status` payload (notification or request answer); malformed fields are ignored. */
+    setServerStatus(raw: unknown): void {
+        const status = normalizeStatus(raw);
+        if (status.mode === undefined && status.modelSlot === undefined) {
+            return; // nothing usable: keep what is shown
         }
+        this.model = status;
         this.render();
+    }
+
+    /** The model's state as last reported, or undefined. */
+    serverStatus(): ServerStatus | undefined {
+        return this.model;
     }
 
     summary(): string {
@@ -68,18 +156,24 @@ export class StatusItem implements vscode.Disposable {
         if (this.launch) {
             lines.push(`launch: ${this.launch}`);
         }
-        lines.push(`model: ${this.modelText()}`);
+        lines.push(`model: ${modelSummary(this.model, this.modelEnabled, this.modelOffReason)}`);
+        const model = this.model;
+        if (this.modelEnabled && model) {
+            if (model.error?.code || model.error?.message) {
+                lines.push(`model error: ${[model.error.code, model.error.message].filter(Boolean).join(' ')}`);
+            }
+            const details = [
+                model.device ? `device ${model.device}` : '',
+                model.computeType ? `compute type ${model.computeType}` : '',
+                model.breaker ? `breaker ${model.breaker}` : '',
+                typeof model.queueDepth === 'number' ? `queue ${model.queueDepth}` : '',
+                model.experimental ? `experimental ${model.experimental}` : '',
+            ].filter(Boolean);
+            if (details.length > 0) {
+                lines.push(`model details: ${details.join(', ')}`);
+            }
+        }
         return lines.join('\n');
-    }
-
-    private modelText(): string {
-        if (!this.modelEnabled) {
-            return 'off (coderev.model.enabled)';
-        }
-        if (this.modelSlot === undefined) {
-            return 'not reported by the server';
-        }
-        return this.modelSlot ?? 'none';
     }
 
     private render(): void {
@@ -89,16 +183,23 @@ export class StatusItem implements vscode.Disposable {
             stopped: '$(circle-slash)',
             error: '$(error)',
         };
-        const slot = this.state === 'running' && this.modelEnabled && this.modelSlot ? ` · ${this.modelSlot}` : '';
-        this.item.text = `${icons[this.state]} coderev ${this.state}${slot}`;
-        this.item.busy = this.state === 'starting';
+        const running = this.state === 'running';
+        // Short in the item; Show Status has the reason.
+        const model = !running || this.model === undefined
+            ? ''
+            : this.modelEnabled
+              ? ` · ${modelSummary(this.model)}`
+              : ' · rules only (model off)';
+        this.item.text = `${icons[this.state]} coderev ${this.state}${model}`;
+        this.item.busy = this.state === 'starting' || (running && this.modelEnabled && this.model?.mode === 'loading');
         this.item.severity =
             this.state === 'error'
                 ? vscode.LanguageStatusSeverity.Error
-                : this.state === 'stopped'
+                : this.state === 'stopped' || (running && this.modelEnabled && this.model?.mode === 'fallback')
                   ? vscode.LanguageStatusSeverity.Warning
                   : vscode.LanguageStatusSeverity.Information;
-        this.item.detail = this.error || this.launch;
+        const modelError = running && this.model?.mode === 'fallback' ? this.model.error?.message ?? '' : '';
+        this.item.detail = this.error || modelError || this.launch;
     }
 
     dispose(): void {

@@ -29,6 +29,21 @@ function M.before_init(params, config)
   end
 end
 
+--- The method of the server's model-state report: a notification on every change of the model
+--- engine's state, and a request of the same name answered with the same payload.
+M.STATUS_METHOD = 'coderev/status'
+
+--- Handler of the `coderev/status` notification: remembers the last state per client, for
+--- `require('coderev').statusline()` and `:Coderev status`.
+---@param err table|nil
+---@param result table|nil the payload (mode, modelSlot, error, ...)
+---@param ctx table the handler context (`client_id`)
+function M.on_status(err, result, ctx)
+  if err == nil and type(result) == 'table' and ctx ~= nil and ctx.client_id ~= nil then
+    require('coderev').set_model_state(ctx.client_id, result)
+  end
+end
+
 --- A fresh copy of the defaults.
 ---@return table config a `vim.lsp.Config` (0.11+) or a `vim.lsp.start()` config
 function M.defaults()
@@ -41,6 +56,7 @@ function M.defaults()
     -- object, never an empty list, so the server gets `{}`.
     settings = { coderev = vim.empty_dict() },
     before_init = M.before_init,
+    handlers = { [M.STATUS_METHOD] = M.on_status },
   }
 end
 

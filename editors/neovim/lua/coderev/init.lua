@@ -161,7 +161,11 @@ function M.setup(opts)
     return
   end
   -- Shallow: a list given (filetypes, cmd) replaces the default instead of merging by index.
-  M._config = vim.tbl_extend('force', require('coderev.config').defaults(), opts)
+  local defaults = require('coderev.config').defaults()
+  if type(opts.handlers) == 'table' then -- the user's handlers, and ours for what they leave out
+    opts.handlers = vim.tbl_extend('force', defaults.handlers, opts.handlers)
+  end
+  M._config = vim.tbl_extend('force', defaults, opts)
   local group = vim.api.nvim_create_augroup('coderev', { clear = true })
   if not autostart then
     return
@@ -286,6 +290,183 @@ function M.scan(on_done)
   return true
 end
 
+-- Model state ------------------------------------------------------------------------------------
+
+--- The last `coderev/status` payload of each client, by client id.
+---@type table<integer, table>
+M._model = {}
+
+-- JSON null arrives as vim.NIL.
+local function value(x)
+  if x == vim.NIL then
+    return nil
+  end
+  return x
+end
+
+--- Remembers a client's model state (the `coderev/status` handler of the client config calls it).
+---@param client_id integer
+---@param payload table
+function M.set_model_state(client_id, payload)
+  if type(payload) == 'table' and type(value(payload.mode)) == 'string' then
+    M._model[client_id] = payload
+  end
+end
+
+--- The last model state reported by the server of `bufnr`'s client (or any client), or nil.
+---@param bufnr integer|nil
+---@return table|nil payload the `coderev/status` payload
+---@return table|nil client
+function M.model_state(bufnr)
+  local clients = M.clients(bufnr)
+  if #clients == 0 and bufnr == nil then
+    clients = M.clients()
+  end
+  for _, client in ipairs(clients) do
+    if M._model[client.id] ~= nil then
+      return M._model[client.id], client
+    end
+  end
+  return nil, clients[1]
+end
+
+--- The slot of a ready model without its compute type and device: "coderev-default 1.0.0".
+local function slot_name(payload)
+  local slot = value(payload.modelSlot)
+  if type(slot) ~= 'string' then
+    return value(payload.production) or ''
+  end
+  return slot:match('^(%S+ %S+)') or slot
+end
+
+--- One line for a model state: "ready coderev-default 1.0.0", "rules only (PRV005)".
+---@param payload table|nil
+---@param full boolean|nil with compute type and device
+---@return string
+function M.describe_model(payload, full)
+  if payload == nil then
+    return 'not reported yet'
+  end
+  local mode = value(payload.mode)
+  local err = type(value(payload.error)) == 'table' and payload.error or {}
+  local code = value(err.code)
+  if mode == 'ready' then
+    local slot = full and value(payload.modelSlot) or slot_name(payload)
+    return vim.trim('ready ' .. tostring(slot or ''))
+  elseif mode == 'loading' then
+    return 'loading model'
+  elseif mode == 'fallback' then
+    return 'rules only (' .. tostring(code or 'model unavailable') .. ')'
+  elseif mode == 'disabled' then
+    return code and ('rules only (' .. tostring(code) .. ')') or 'rules only (model off)'
+  end
+  return 'model ' .. tostring(mode)
+end
+
+--- For 'statusline': "coderev: ready coderev-default 1.0.0", "coderev: loading model",
+--- "coderev: rules only (PRV005)"; "coderev: running" before the server reports its model; ''
+--- when no coderev client is attached to the buffer.
+--- ```lua
+--- vim.o.statusline = "%f %= %{v:lua.require'coderev'.statusline()}"
+--- ```
+---@param bufnr integer|nil default: the current buffer
+---@return string
+function M.statusline(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local ok, clients = pcall(M.clients, bufnr)
+  if not ok or #clients == 0 then
+    return ''
+  end
+  local payload = M.model_state(bufnr)
+  if payload == nil then
+    return 'coderev: running'
+  end
+  return 'coderev: ' .. M.describe_model(payload)
+end
+
+--- Asks the server for its model state (`coderev/status` request) and remembers it.
+---@param client table
+---@param timeout_ms integer|nil default 2000
+---@return table|nil payload
+---@return string|nil error
+function M.request_model_state(client, timeout_ms)
+  local response, err = call(
+    client,
+    'request_sync',
+    require('coderev.config').STATUS_METHOD,
+    vim.empty_dict(),
+    timeout_ms or 2000,
+    vim.api.nvim_get_current_buf()
+  )
+  if response == nil then
+    return nil, tostring(err or 'no answer')
+  end
+  local rpc_err = response.err or response.error -- 0.10+ / 0.7
+  if rpc_err ~= nil then
+    return nil, rpc_err.message or vim.inspect(rpc_err)
+  end
+  M.set_model_state(client.id, response.result)
+  return M._model[client.id], nil
+end
+
+--- Lines about one client's model: state, slot, error, device.
+local function model_lines(client)
+  local payload, err = M.request_model_state(client)
+  local note = ''
+  if payload == nil then
+    payload = M._model[client.id]
+    note = string.format(' (last report; the request failed: %s)', err)
+  end
+  local lines = { string.format('  model: %s%s', M.describe_model(payload, true), note) }
+  if payload == nil then
+    return lines
+  end
+  local e = value(payload.error)
+  if type(e) == 'table' and (value(e.code) or value(e.message)) then
+    table.insert(lines, string.format('  model error: %s %s', value(e.code) or '', value(e.message) or ''))
+  end
+  local details = {}
+  for _, field in ipairs({ 'device', 'computeType', 'breaker', 'queueDepth', 'experimental' }) do
+    local v = value(payload[field])
+    if v ~= nil then
+      table.insert(details, field .. ' ' .. tostring(v))
+    end
+  end
+  if #details > 0 then
+    table.insert(lines, '  model details: ' .. table.concat(details, ', '))
+  end
+  return lines
+end
+
+--- Forgets the learned preferences (`coderev.resetLearning`): finding kinds demoted because they
+--- were often dismissed show again; findings dismissed one by one stay dismissed.
+---@param on_done fun(err: table|nil, result: table|nil)|nil
+---@return boolean sent
+function M.reset_learning(on_done)
+  local client = M.clients(vim.api.nvim_get_current_buf())[1] or M.clients()[1]
+  if client == nil then
+    notify('the server is not running', vim.log.levels.WARN)
+    return false
+  end
+  local params = { command = 'coderev.resetLearning', arguments = {} }
+  call(client, 'request', 'workspace/executeCommand', params, function(err, result)
+    if err then
+      notify('resetting the learned preferences failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    else
+      local roots = type(result) == 'table' and value(result.roots) or nil
+      notify(
+        'learned preferences reset'
+          .. (type(roots) == 'number' and string.format(' in %d workspace root(s)', roots) or '')
+      )
+      refresh(client)
+    end
+    if on_done then
+      on_done(err, result)
+    end
+  end)
+  return true
+end
+
 --- Lines describing the clients and this buffer's findings (what `:Coderev status` shows).
 ---@return string[]
 function M.status()
@@ -316,6 +497,9 @@ function M.status()
         table.concat(buffers, ', ')
       )
     )
+    if not is_stopped(client) then
+      vim.list_extend(lines, model_lines(client))
+    end
   end
   local count = 0
   for _, d in ipairs(vim.diagnostic.get(bufnr)) do
@@ -376,7 +560,7 @@ function M.restart(on_done)
   again()
 end
 
-M.subcommands = { 'status', 'scan', 'dismiss', 'restart' }
+M.subcommands = { 'status', 'scan', 'dismiss', 'restart', 'resetLearning' }
 
 --- Runs a `:Coderev` subcommand.
 ---@param sub string|nil
@@ -390,6 +574,8 @@ function M.command(sub)
     M.dismiss()
   elseif sub == 'restart' then
     M.restart()
+  elseif sub == 'resetLearning' then
+    M.reset_learning()
   else
     notify('unknown subcommand ' .. sub .. ' (' .. table.concat(M.subcommands, ', ') .. ')', vim.log.levels.ERROR)
   end
