@@ -129,7 +129,7 @@ def test_unverifiable_answers_are_dropped() -> None:
         'FIX python.sql-injection.percent-formatted-query\n"DELETE FROM STR1 WHERE STR2 = %s" % ID1\nANSWER\n')
     unchanged = finish_fix(request, fmt.fix_answer([]), analyzer)
     assert not unchanged.verdict.ok and "changes nothing" in unchanged.verdict.reason
-    still = finish_fix(request, "FIX\n<<< DELETE\n>>> DELETE\nEND\n", analyzer)
+    still = finish_fix(request, "FIX\n<<< DELETE\n>>> UPDATE\nEND\n", analyzer)
     assert not still.verdict.ok and "still reported" in still.verdict.reason
     broken = finish_fix(request, 'FIX\n<<< " % ID1\n>>> ", (ID1,\nEND\n', analyzer)
     assert not broken.verdict.ok and "syntax" in broken.verdict.reason
@@ -144,7 +144,7 @@ def test_unverifiable_answers_are_dropped() -> None:
 def test_review_asks_one_statement_at_a_time() -> None:
     request = prepare_review(HELD_OUT, "python", "statement")
     assert request.windows == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
-    assert request.prompts[3] == 'REVIEW python\n4| ID4.execute("DELETE FROM STR1 WHERE STR2 = %s" % ID2)\nANSWER\n'
+    assert request.prompts[3] == 'REVIEW python\n4| ID5.execute("DELETE FROM STR1 WHERE STR2 = %s" % ID3)\nANSWER\n'
     whole = prepare_review(HELD_OUT, "python", "function")
     assert whole.windows == [(1, 5)] and len(whole.prompts) == 1
     answers = ["REVIEW\nNONE\nEND\n"] * 3 + ["REVIEW\nL4 CWE-89 sql-injection\nL2 CWE-78 x\nEND\n", "garbage"]
