@@ -9,8 +9,8 @@ import pytest
 
 from analyzers import Analyzer, Document, get_language
 from analyzers.errors import CoderevError
-from engine.model.manifest import read_manifest, verify_slot, write_manifest
 from engine.model import prompt as fmt
+from engine.model.manifest import read_manifest, verify_slot, write_manifest
 from engine.model.slot import ModelSlot, default_slot_path, finish_fix, finish_review, prepare_fix, prepare_review
 from engine.model.verify import verify_source
 

@@ -62,7 +62,8 @@ def edit_hunks(region: str, replacement: str) -> list[Hunk]:
     Changed token runs (words, single punctuation or whitespace characters) close to each other
     are merged; each search text is then widened one token at a time, to the left first (towards
     the keyword or callee that names a value; an insertion to the right first, onto the bracket it
-    precedes), until its first occurrence after the previous hunk is the changed place. Deterministic, so the model learns one way of writing each fix."""
+    precedes), until its first occurrence after the previous hunk is the changed place.
+    Deterministic, so the model learns one way of writing each fix."""
     a, b = _TOKEN.findall(region), _TOKEN.findall(replacement)
     opcodes = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
     merged: list[list[int]] = []
