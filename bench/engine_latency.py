@@ -141,9 +141,14 @@ async def reviews(client: Client, workdir: Path, functions: int, rounds: int) ->
     await diagnostics(client, uri, 1)
     out = []
     for version in range(2, rounds + 2):
-        line = 3 + 5 * ((version * 7) % functions) + 1  # a function body line
+        # a line in the body of one function (found in the current text: earlier edits moved lines)
+        line = text.split("\n").index(f"    config_{(version * 7) % functions} = yaml.load(stream)")
+        inserted = f"n{version} = {version}\n    "
         change = {"range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": 4}},
-                  "text": f"n{version} = {version}\n    "}
+                  "text": inserted}
+        lines = text.split("\n")
+        lines[line] = lines[line][:4] + inserted + lines[line][4:]
+        text = "\n".join(lines)
         sent = time.perf_counter()
         client.notify(types.TEXT_DOCUMENT_DID_CHANGE, {"textDocument": {"uri": uri, "version": version},
                                                        "contentChanges": [change]})

@@ -2,9 +2,10 @@
 
 Measures (1) the time from sending a didChange (a one-character edit in a 5,000-line Python file)
 to receiving the diagnostics published for that version, with debounce 0, over N edits; and
-(2) the time from process start to the first diagnostics of the opened file.
+(2) the time from process start to the first diagnostics of the opened file (median and worst of
+``--startups`` fresh server processes: one start is too noisy to compare with a target).
 
-    .venv/bin/python bench/lsp_latency.py [--edits 300] [--lines 5000] [--dense]
+    .venv/bin/python bench/lsp_latency.py [--edits 300] [--lines 5000] [--dense] [--startups 5]
 
 The file has about 50 findings (``--dense``: about 550, one in every function). The client is a
 minimal JSON-RPC reader, so the numbers are the server's round trip, not a client's object mapping.
@@ -184,10 +185,10 @@ async def run(edits: int, lines: int, dense: bool = False) -> dict[str, float]:
         "lines": lines,
         "first_diagnostics_s": first,
         "initialized_s": initialized,
-        "p50_ms": statistics.median(latencies),
-        "p95_ms": percentile(latencies, 95),
-        "p99_ms": percentile(latencies, 99),
-        "max_ms": max(latencies),
+        "p50_ms": statistics.median(latencies) if latencies else 0.0,
+        "p95_ms": percentile(latencies, 95) if latencies else 0.0,
+        "p99_ms": percentile(latencies, 99) if latencies else 0.0,
+        "max_ms": max(latencies, default=0.0),
     }
 
 
@@ -196,8 +197,15 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=300)
     parser.add_argument("--lines", type=int, default=5000)
     parser.add_argument("--dense", action="store_true", help="a finding in every function (~550)")
+    parser.add_argument("--startups", type=int, default=5, help="fresh server processes timed to first diagnostics")
     args = parser.parse_args()
     result = asyncio.run(run(args.edits, args.lines, args.dense))
+    starts = [result["first_diagnostics_s"]]
+    inits = [result["initialized_s"]]
+    for _ in range(max(0, args.startups - 1)):
+        again = asyncio.run(run(0, args.lines, args.dense))
+        starts.append(again["first_diagnostics_s"])
+        inits.append(again["initialized_s"])
     print(
         f"file: {result['lines']} lines, {result['findings']:.0f} findings; "
         f"edits: {result['edits']} one-character edits, debounce 0"
@@ -207,11 +215,13 @@ def main() -> int:
         f"p95 {result['p95_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.2f} ms "
         f"(target p95 <= 15 ms)"
     )
+    first = statistics.median(starts)
     print(
-        f"process start -> first diagnostics: {result['first_diagnostics_s'] * 1000:.0f} ms (target <= 1000 ms; "
-        f"initialize answered at {result['initialized_s'] * 1000:.0f} ms)"
+        f"process start -> first diagnostics over {len(starts)} starts: median {first * 1000:.0f} ms, "
+        f"worst {max(starts) * 1000:.0f} ms (target <= 1000 ms; initialize answered at median "
+        f"{statistics.median(inits) * 1000:.0f} ms)"
     )
-    ok = result["p95_ms"] <= 15 and result["first_diagnostics_s"] <= 1
+    ok = result["p95_ms"] <= 15 and first <= 1
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1
 

@@ -11,6 +11,7 @@ ready, and whenever it falls back to rules-only, every model feature simply offe
 from __future__ import annotations
 
 import asyncio
+import importlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -74,6 +75,7 @@ class ModelBridge:
         self._config: EngineConfig | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start: asyncio.TimerHandle | None = None
+        self._creating: asyncio.Future[None] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -85,32 +87,44 @@ class ModelBridge:
         """Start, restart or stop the engine for ``settings`` (on the event loop)."""
         self._loop = asyncio.get_running_loop()
         config = engine_config(settings)
-        if config == self._config and (self.engine is not None or not config.enabled):
+        pending = self.engine is not None or self._start is not None or self._creating is not None
+        if config == self._config and (pending or not config.enabled):
             return
-        self._config = config
         self.stop()
+        self._config = config
         if not config.enabled:
             self._notify(None)
             return
-        try:  # ctranslate2 loads only when the model is on; a build without it serves rules only
-            from engine.runtime.engine import ModelEngine
-        except ImportError as exc:
+        self._start = self._loop.call_later(delay, self._begin, config)
+
+    def _begin(self, config: EngineConfig) -> None:
+        self._start = None
+        if config is self._config:
+            self._creating = asyncio.ensure_future(self._create(config))
+
+    async def _create(self, config: EngineConfig) -> None:
+        """Import the runtime in a thread (ctranslate2 takes a few hundred milliseconds to import,
+        which must not stall the event loop), then start the engine."""
+        try:
+            module = await asyncio.get_running_loop().run_in_executor(None, importlib.import_module,
+                                                                      "engine.runtime.engine")
+        except ImportError as exc:  # a build without ctranslate2 serves rules only
             error = CoderevError("PRV001", f"the model runtime is not installed ({exc}); serving rules only")
             self.ls.log.show(error)
             self._notify(EngineStatus(mode="fallback", error_code=error.code, error_message=error.detail))
             return
-        engine = ModelEngine(config)
+        finally:
+            self._creating = None
+        if config is not self._config or self.engine is not None:
+            return  # reconfigured or stopped meanwhile
+        engine: ModelEngine = module.ModelEngine(config)
         engine.add_listener(self._changed)
         self.engine = engine
-        self._start = self._loop.call_later(delay, self._begin, engine)
-
-    def _begin(self, engine: ModelEngine) -> None:
-        self._start = None
-        if engine is self.engine:
-            engine.start()
+        engine.start()
 
     def stop(self) -> None:
-        """Stop the engine (its worker processes end); idempotent."""
+        """Stop the engine (its worker processes end), or its pending start; idempotent."""
+        self._config = None
         if self._start is not None:
             self._start.cancel()
             self._start = None
@@ -120,6 +134,8 @@ class ModelBridge:
 
     def status(self) -> dict[str, Any]:
         engine = self.engine
+        if engine is None and self._config is not None and self._config.enabled:
+            return status_payload(EngineStatus(mode="loading"))  # starting a moment after initialize
         return status_payload(engine.status() if engine is not None else None)
 
     def _changed(self, status: EngineStatus) -> None:
