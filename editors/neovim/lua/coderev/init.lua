@@ -259,13 +259,23 @@ function M.dismiss(bufnr, on_done)
   return true
 end
 
+--- The client for a workspace-wide command: the current buffer's, else any coderev client; warns
+--- and returns nil when none is running.
+---@return table|nil
+local function workspace_client()
+  local client = M.clients(vim.api.nvim_get_current_buf())[1] or M.clients()[1]
+  if client == nil then
+    notify('the server is not running', vim.log.levels.WARN)
+  end
+  return client
+end
+
 --- Scans the workspace (`coderev.scanWorkspace`); the server reports each file's findings.
 ---@param on_done fun(err: table|nil, result: table|nil)|nil
 ---@return boolean sent
 function M.scan(on_done)
-  local client = M.clients(vim.api.nvim_get_current_buf())[1] or M.clients()[1]
+  local client = workspace_client()
   if client == nil then
-    notify('the server is not running', vim.log.levels.WARN)
     return false
   end
   notify('scanning the workspace...')
@@ -443,9 +453,8 @@ end
 ---@param on_done fun(err: table|nil, result: table|nil)|nil
 ---@return boolean sent
 function M.reset_learning(on_done)
-  local client = M.clients(vim.api.nvim_get_current_buf())[1] or M.clients()[1]
+  local client = workspace_client()
   if client == nil then
-    notify('the server is not running', vim.log.levels.WARN)
     return false
   end
   local params = { command = 'coderev.resetLearning', arguments = {} }
