@@ -1,12 +1,14 @@
 """Model latency: p50/p95 per FIX and per REVIEW of a 60-line function, INT8 vs float32, and the
 effect of CTranslate2's intra/inter thread settings.
 
-    python bench/model_speed.py [--slot DIR] [--float32 DIR] [--repeats N]
+    python bench/model_speed.py [--slot DIR] [--float32 DIR] [--repeats N] [--cuda]
 
 Each request is timed end to end as the product runs it (abstraction, prompt, generation at batch
 1, parsing, restoration and, for FIX, verification with the analyzers). The float32 baseline
 (``build/model-work/<slot>/ct2-float32`` by default, written by ``coderev model train``) runs in the same
-invocation so that the ratios compare like with like.
+invocation so that the ratios compare like with like. ``--cuda`` adds the GPU compute types
+(``int8_float16``, ``int8_bfloat16``, ``float16`` loaded from the INT8 slot) after the same CPU
+baseline.
 """
 
 from __future__ import annotations
@@ -87,31 +89,36 @@ def main() -> int:
     parser.add_argument("--float32", type=Path,
                         help="float32 CTranslate2 model dir (default build/model-work/<slot>/ct2-float32)")
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--cuda", action="store_true", help="also time the slot on CUDA (needs a GPU)")
     args = parser.parse_args()
     function = sixty_line_function()
     assert function.count("\n") == 60
     float32 = args.float32 or default_work_dir(args.slot) / "ct2-float32"
     print(f"machine: {os.cpu_count()} CPUs; slot {args.slot}; a 60-line function; {args.repeats} requests each")
-    print(f"{'model':<9} {'intra':>5} {'inter':>5} {'load ms':>8} {'FIX p50':>8} {'FIX p95':>8} "
+    print(f"{'device':<6} {'compute':<13} {'intra':>5} {'inter':>5} {'load ms':>8} {'FIX p50':>8} {'FIX p95':>8} "
           f"{'REV p50':>8} {'REV p95':>8} {'fix ok':>6}")
-    rows: dict[tuple[str, int, int], tuple[float, float]] = {}
-    configs: list[tuple[str, str | None, int, int]] = [
-        ("int8", None, 1, 1), ("int8", None, 2, 1), ("int8", None, 1, 2), ("int8", None, 2, 2)]
+    rows: dict[tuple[str, str, int, int], tuple[float, float]] = {}
+    configs: list[tuple[str, str, str | None, int, int]] = [
+        ("cpu", "int8", None, 1, 1), ("cpu", "int8", None, 2, 1), ("cpu", "int8", None, 1, 2),
+        ("cpu", "int8", None, 2, 2)]
     if float32.is_dir():
-        configs.append(("float32", str(float32), 1, 1))
-    for compute, model_dir, intra, inter in configs:
-        slot = ModelSlot(args.slot, compute_type=compute, model_dir=model_dir, intra_threads=intra, inter_threads=inter)
+        configs.append(("cpu", "float32", str(float32), 1, 1))
+    if args.cuda:
+        configs += [("cuda", compute, None, 1, 1) for compute in ("int8_float16", "int8_bfloat16", "float16")]
+    for device, compute, model_dir, intra, inter in configs:
+        slot = ModelSlot(args.slot, device=device, compute_type=compute, model_dir=model_dir, intra_threads=intra,
+                         inter_threads=inter)
         time_requests(slot, function, 3)  # warm-up
         fixes, reviews, ok = time_requests(slot, function, args.repeats)
-        rows[(compute, intra, inter)] = (percentile(fixes, 0.95), percentile(reviews, 0.95))
-        print(f"{compute:<9} {intra:>5} {inter:>5} {1000 * slot.load_seconds:>8.1f} {statistics.median(fixes):>8.1f} "
-              f"{percentile(fixes, 0.95):>8.1f} {statistics.median(reviews):>8.1f} {percentile(reviews, 0.95):>8.1f} "
-              f"{'yes' if ok else 'no':>6}")
-    base = rows[("int8", 1, 1)]
+        rows[(device, compute, intra, inter)] = (percentile(fixes, 0.95), percentile(reviews, 0.95))
+        print(f"{device:<6} {compute:<13} {intra:>5} {inter:>5} {1000 * slot.load_seconds:>8.1f} "
+              f"{statistics.median(fixes):>8.1f} {percentile(fixes, 0.95):>8.1f} {statistics.median(reviews):>8.1f} "
+              f"{percentile(reviews, 0.95):>8.1f} {'yes' if ok else 'no':>6}")
+    base = rows[("cpu", "int8", 1, 1)]
     for key, (fix95, rev95) in rows.items():
-        if key != ("int8", 1, 1):
-            print(f"p95 ratio {key[0]} intra={key[1]} inter={key[2]} vs int8 1x1: FIX {fix95 / base[0]:.2f}x, "
-                  f"REVIEW {rev95 / base[1]:.2f}x")
+        if key != ("cpu", "int8", 1, 1):
+            print(f"p95 ratio {key[0]} {key[1]} intra={key[2]} inter={key[3]} vs cpu int8 1x1: "
+                  f"FIX {fix95 / base[0]:.2f}x, REVIEW {rev95 / base[1]:.2f}x")
     print(f"targets: FIX p95 <= 50 ms ({'met' if base[0] <= 50 else 'NOT met'}), "
           f"REVIEW p95 <= 150 ms ({'met' if base[1] <= 150 else 'NOT met'}) at int8, intra=1, inter=1")
     return 0

@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                "(default: build/model-work/<slot>/ct2-float32 when present, "
                                "else the numbers recorded at training time)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                          help="where to run the slot (default cpu; auto takes CUDA when CTranslate2 sees a GPU)")
+    evaluate.add_argument("--compute-type", metavar="TYPE",
+                          help="CTranslate2 compute type (default: chosen from the slot and the device, "
+                               "int8 on CPU, int8_float16 on CUDA)")
     info = actions.add_parser("info", help="show a slot's manifest, hash check and compute type")
     info.add_argument("--slot", type=Path, help="slot directory (default: the packaged default slot)")
     model_slots_command.add_arguments(actions)
@@ -91,7 +96,8 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.training.pipeline import default_work_dir
 
     slot_dir = _slot(args.slot)
-    slot = ModelSlot(slot_dir, compute_type="int8")
+    slot = ModelSlot(slot_dir, device=args.device, compute_type=args.compute_type)
+    print(f"evaluating on {slot.device}, compute type {slot.compute_type}", file=sys.stderr)
     training = slot.manifest.get("training", {})
     test = list(generate("test", int(training.get("n_test", 1500)), int(training.get("seed", 1234))))
     import tempfile

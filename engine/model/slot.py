@@ -190,6 +190,19 @@ class ModelSlot:
         )
         return [self.tokenizer.decode(r.sequences_ids[0]) for r in results]
 
+    def warm_up(self) -> float:
+        """Run two tiny generations (a batch with padding) and return the seconds they took.
+
+        The first generation on a device pays one-time costs: on a GPU whose architecture the
+        CTranslate2 wheel carries no machine code for (Hopper, with wheels built up to sm_86), the
+        CUDA driver compiles the kernels from PTX then, which took 16 s on an H100. A worker warms
+        up before it reports ready, so that cost lands in its load time, never in a request's
+        timeout."""
+        start = time.perf_counter()
+        prompts = [fmt.review_prompt("pass", family("python"), (1, 1)), fmt.fix_prompt("warm-up", "x = 1\ny = 2")]
+        self.generate(prompts, 2)
+        return time.perf_counter() - start
+
     def fix(self, source: str, finding: Finding, analyzer: Analyzer) -> FixResult:
         """A verified model fix for ``finding`` in ``source`` (a function or file)."""
         request = prepare_fix(source, finding)

@@ -3,7 +3,8 @@
 Run as ``python -m engine.runtime.child --slot DIR [--device ...]``. The parent
 (:class:`engine.runtime.worker.InferenceWorker`) talks to it in JSON lines:
 
-* after loading, the child writes ``{"hello": {"device", "compute_type", "load_s", "pid"}}``, or
+* after loading and one warm-up generation (:meth:`engine.model.slot.ModelSlot.warm_up`), the child
+  writes ``{"hello": {"device", "compute_type", "load_s", "warm_up_s", "pid"}}``, or
   ``{"hello": null, "error": {"code", "message"}}`` and exits with status 1 when the slot cannot be
   loaded (corrupt, unsupported compute type, unreadable);
 * ``{"id": 7, "prompts": [...], "max_new_tokens": 64}`` is answered with ``{"id": 7, "answers":
@@ -112,13 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             inter_threads=args.inter_threads,
             verify_hashes=not args.skip_hash_check,
         )
+        warm_up_s = slot.warm_up()
     except Exception as exc:
         code, detail = (exc.code, exc.detail) if isinstance(exc, CoderevError) else ("PRV001", str(exc))
         _send(protocol, {"hello": None, "error": _error(code, detail)})
         return 1
     _send(protocol, {"hello": {
         "device": slot.device, "compute_type": slot.compute_type, "pid": os.getpid(),
-        "load_s": round(time.perf_counter() - start, 4), "protocol": PROTOCOL_VERSION,
+        "load_s": round(time.perf_counter() - start, 4), "warm_up_s": round(warm_up_s, 4),
+        "protocol": PROTOCOL_VERSION,
     }})
     serve(slot, sys.stdin, protocol)
     return 0

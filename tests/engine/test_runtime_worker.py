@@ -83,7 +83,7 @@ def _code(future: Future[list[str]], timeout: float = 10.0) -> str:
 
 def test_hello_and_answers_equal_an_in_process_generate(worker: InferenceWorker, direct: list[str]) -> None:
     assert worker.hello["device"] == "cpu" and worker.hello["compute_type"] == "int8"
-    assert worker.hello["pid"] == worker.pid and worker.hello["load_s"] > 0
+    assert worker.hello["pid"] == worker.pid and worker.hello["load_s"] > 0 < worker.hello["warm_up_s"]
     answer = worker.submit([PROMPTS[0]], 96, key="a", version=1).result(10)
     assert answer == [direct[0]]
     assert parse_fix(answer[0]) is not None, "the packaged model answers in the FIX format"
