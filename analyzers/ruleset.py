@@ -379,5 +379,15 @@ def builtin_rules_for_startup() -> RuleSet:
     """The built-in rules without compiling each query at load (the language server's start-up
     path: every built-in query is compiled and checked by the test suite, and compiling each one
     again here would double the start-up cost), nor checking each against the schema (the test
-    suite does; a malformed file is still validated and reported). Loaded once per process."""
-    return load_rules(check_queries=False, trust_builtin=True)
+    suite does; a malformed file is still validated and reported). Loaded once per process, from
+    the parsed-rule cache when it is current (:mod:`analyzers.rule_cache`)."""
+    from analyzers import rule_cache
+
+    files = rule_files(BUILTIN_RULES)
+    cached = rule_cache.read(BUILTIN_RULES, files)
+    if cached is not None:
+        return RuleSet(cached)
+    rules = load_rules(check_queries=False, trust_builtin=True)
+    if not rules.errors:  # a broken install is reported at every start, never cached
+        rule_cache.write(BUILTIN_RULES, files, list(rules.rules))
+    return rules

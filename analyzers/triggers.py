@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 _TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|;[^\n]*|[()\[\]]|[?*+]|@[\w.-]+|#[\w?!-]+|[^\s()\[\]"?*+;]+')
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0"}
@@ -109,10 +108,26 @@ def _predicates(node: _Node | str, out: list[list[str]]) -> None:
         _predicates(item, out)
 
 
-@lru_cache(maxsize=4096)
-def requirements(query: str) -> tuple[tuple[frozenset[str], ...], ...]:
+Requirements = tuple[tuple[frozenset[str], ...], ...]
+_KNOWN: dict[str, Requirements] = {}  # query -> requirements (computed, or restored by seed())
+
+
+def seed(known: dict[str, Requirements]) -> None:
+    """Take requirements computed by an earlier process (the built-in rule cache,
+    :mod:`analyzers.rule_cache`): parsing every query again costs a start-up tens of ms."""
+    _KNOWN.update(known)
+
+
+def requirements(query: str) -> Requirements:
     """Per top-level pattern of ``query``: the word sets of which the text must contain at least
     one word each for the pattern to match (an empty tuple: no requirement known)."""
+    known = _KNOWN.get(query)
+    if known is None:
+        known = _KNOWN[query] = _requirements(query)
+    return known
+
+
+def _requirements(query: str) -> Requirements:
     out: list[tuple[frozenset[str], ...]] = []
     for pattern, captures in _groups(_parse(query)):
         if isinstance(pattern, str):

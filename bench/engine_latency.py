@@ -31,7 +31,7 @@ from typing import Any
 from lsprotocol import types
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lsp_latency import ROOT, SERVER, RawClient, percentile
+from lsp_latency import ROOT, SERVERS, RawClient, percentile
 
 PAUSE_MS = 100
 YAML = "python.insecure-deserialization.yaml-load"
@@ -77,8 +77,8 @@ class Client(RawClient):
 
 async def start(model: bool, workdir: Path) -> tuple[asyncio.subprocess.Process, Client]:
     env = {**os.environ, "CODEREV_CACHE_DIR": str(workdir / "cache")}
-    process = await asyncio.create_subprocess_exec(*SERVER, cwd=str(ROOT), env=env, stdin=PIPE, stdout=PIPE,
-                                                   stderr=DEVNULL, limit=2**26)
+    process = await asyncio.create_subprocess_exec(*SERVERS["python -m server.lsp"], cwd=str(ROOT), env=env,
+                                                   stdin=PIPE, stdout=PIPE, stderr=DEVNULL, limit=2**26)
     client = Client(process)
     options = {"debounceMs": 0, "model.enabled": model, "model.storePath": str(workdir / "slots"),
                "ai.reviewPauseMs": PAUSE_MS, "ai.review": model, "select": [YAML]}

@@ -10,9 +10,8 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analyzers.errors import CATALOGUE, CoderevError, catalogue_markdown
 
@@ -21,10 +20,24 @@ if TYPE_CHECKING:
 
 
 def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("coderev")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
         return "0+unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked (the lookup scans the installed
+    distributions, a cost every ``coderev serve`` start would pay otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser.exit(0, f"coderev {package_version()}\n")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     from server import model_command, scan_command
 
     parser = _Parser(prog="coderev", description="Local-first security code review.")
-    parser.add_argument("--version", action="version", version=f"coderev {package_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--log-format", default="text", choices=("text", "json"))
     parser.add_argument("--log-file", type=Path, help="also write JSON log lines to this file")

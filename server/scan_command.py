@@ -10,9 +10,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from typing import TYPE_CHECKING
 
 from analyzers.batch import FileResult, analyze_files
 from analyzers.config import AnalysisOptions, find_project_config, options_from_mapping, read_config_file
@@ -20,7 +18,11 @@ from analyzers.errors import CoderevError
 from analyzers.finding import Edit, Severity, apply_edits
 from analyzers.ruleset import RuleSet, load_rules
 from analyzers.workspace import iter_source_files
-from server.reports import Report, json_report, sarif, text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from server.reports import Report
 
 log = logging.getLogger("coderev.scan")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -135,6 +137,8 @@ def _scan(
     show_progress = console.is_terminal and not args.no_progress and len(files) >= PROGRESS_MIN_FILES
     if not show_progress:
         return analyze_files(files, options, rules=rules, jobs=args.jobs or None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("scan", total=len(files))
@@ -145,6 +149,12 @@ def _scan(
 
 
 def run(args: argparse.Namespace, version: str) -> int:
+    # rich and the report writers are imported here, not at start-up: ``coderev serve`` parses the
+    # same command line and must not pay for them
+    from rich.console import Console
+
+    from server.reports import Report
+
     err = Console(stderr=True, highlight=False)
     try:
         threshold = Severity(args.severity)
@@ -164,6 +174,10 @@ def run(args: argparse.Namespace, version: str) -> int:
 
 
 def _emit(args: argparse.Namespace, report: Report, version: str) -> None:
+    from rich.console import Console
+
+    from server.reports import json_report, sarif, text
+
     if args.format == "text" and args.output is None:
         text.render(report, Console(highlight=False, soft_wrap=True))
         return

@@ -22,7 +22,6 @@ from lsprotocol import types
 
 from analyzers import Document, Finding
 from analyzers.finding import Edit, Fix, Span
-from engine.learning.learner import FixCandidate
 from engine.runtime.api import AiFix
 from server.lsp import convert
 
@@ -164,6 +163,8 @@ def ai_first(ls: CoderevServer, doc: OpenDocument, finding: Finding | None, slot
     learner = ls.project.learner(doc.root, only_if_learned=True)
     if learner is None:
         return False
+    from engine.learning.learner import FixCandidate
+
     ranked = learner.rank_fixes(
         finding, [FixCandidate(finding.fix, "template"), FixCandidate(finding.fix, "ai", slot)],
         path=str(doc.path) if doc.path else doc.uri,

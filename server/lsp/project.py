@@ -12,15 +12,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzers import Analyzer, RuleSet, load_rules
 from analyzers.config import AnalysisOptions, find_project_config, options_from_mapping
 from analyzers.errors import CoderevError
 from analyzers.ruleset import builtin_rules_for_startup
 from engine.feedback import FeedbackEvent, FeedbackStore
-from engine.learning.learner import Learner
 from server.lsp.settings import Settings
+
+if TYPE_CHECKING:
+    from engine.learning.learner import Learner
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,19 @@ class Project:
                 store = self._stores[root] = FeedbackStore.for_workspace(root, self.settings.cache_dir)
             return store
 
+    def _stored(self, root: Path | None) -> bool:
+        """Whether ``root`` has a feedback store, open or on disk: one that was never written
+        holds nothing to read, and opening it would create it."""
+        with self._lock:
+            if root in self._stores:
+                return True
+        return FeedbackStore.exists_for_workspace(root, self.settings.cache_dir)
+
     def dismissed(self, root: Path | None) -> frozenset[str]:
         with self._lock:
             cached = self._dismissed.get(root)
         if cached is None:
-            cached = self.store(root).dismissed_fingerprints()
+            cached = self.store(root).dismissed_fingerprints() if self._stored(root) else frozenset()
             with self._lock:
                 self._dismissed[root] = cached
         return cached
@@ -141,12 +151,16 @@ class Project:
     def learner(self, root: Path | None, *, only_if_learned: bool = False) -> Learner | None:
         """The acceptance model of a workspace root, over its feedback store (engine/learning);
         with ``only_if_learned``, None while the store holds no event (nothing to load or apply)."""
+        if only_if_learned and not self._stored(root):
+            return None
         store = self.store(root)
         with self._lock:
             learner = self._learners.get(root)
             if learner is None and only_if_learned and store.empty():
                 return None
             if learner is None:
+                from engine.learning.learner import Learner  # with the first learned event, not at start-up
+
                 learner = self._learners[root] = Learner(store, enabled=self.settings.learning_enabled)
             learner.enabled = self.settings.learning_enabled
             return learner

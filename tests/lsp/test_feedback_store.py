@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.feedback import CACHE_DIR_ENV, EventKind, FeedbackEvent, FeedbackStore, cache_root, workspace_key
+from analyzers.user_cache import CACHE_DIR_ENV, cache_root
+from engine.feedback import EventKind, FeedbackEvent, FeedbackStore, workspace_key
 
 
 def _event(kind: EventKind, fingerprint: str = "f" * 20) -> FeedbackEvent:
@@ -73,3 +74,22 @@ def test_two_processes_write_without_losing_events(tmp_path: Path) -> None:
     assert len(list(store.events())) == 40
     assert len(store.dismissed_fingerprints()) == 20
     store.close()
+
+
+def test_the_server_reads_no_store_into_existence(tmp_path: Path) -> None:
+    """A workspace nobody gave feedback in has no store on disk: the first analysis reads nothing
+    and creates nothing; the first dismissal creates it and is remembered."""
+    from dataclasses import replace
+
+    from server.lsp.project import Project
+
+    project = Project()
+    project.settings = replace(project.settings, cache_dir=str(tmp_path / "cache"))
+    root = tmp_path / "ws"
+    assert project.dismissed(root) == frozenset()
+    assert project.learner(root, only_if_learned=True) is None
+    assert not (tmp_path / "cache").exists()
+    project.record(root, _event(EventKind.DISMISS, "d" * 20))
+    assert FeedbackStore.exists_for_workspace(root, tmp_path / "cache")
+    assert project.dismissed(root) == {"d" * 20}
+    project.close()
