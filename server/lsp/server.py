@@ -29,6 +29,8 @@ from server.lsp.scheduler import Scheduler
 from server.lsp.settings import RunMode
 
 VERSION = "0.1.0"
+# After the first diagnostics are delivered, before the full query of their language compiles.
+WARM_UP_DELAY_S = 0.05
 
 
 @dataclass(slots=True)
@@ -90,8 +92,6 @@ class CoderevServer(LanguageServer):
             error = CoderevError("SYS003", f"analysis of {doc.uri} v{snapshot.version} failed: {exc!r}")
             self.log.error(error.render(), code=error.code, uri=doc.uri)
             return AnalysisResult(snapshot.version, generation, snapshot, (), (), revision)
-        if snapshot.language is not None:  # other text files have pattern rules (secrets) only
-            self._warm_up(config.analyzer, snapshot.language)
         kept = self._learned(doc, tuple(f for f in findings if f.fingerprint not in dismissed))
         converted = doc.converted.diagnostics(kept, snapshot) + ai_review.diagnostics(doc, snapshot, kept)
         return AnalysisResult(snapshot.version, generation, snapshot, kept, converted, revision)
@@ -137,6 +137,20 @@ class CoderevServer(LanguageServer):
             out.append(replace(finding, severity=Severity.HINT) if hint else finding)
         return tuple(out)
 
+    def _warm_up_after_delivery(self, doc: OpenDocument, result: AnalysisResult) -> None:
+        """Schedule the full query's compilation once ``result`` has reached the client.
+
+        py-tree-sitter holds the GIL while it compiles a query (~270 ms for Python's rules), so
+        compiling in a worker thread still stalls the event loop: started as soon as the first
+        analysis returned, it delayed that analysis' own diagnostics by the whole compile. A push
+        is written before this runs; a pull response is written by pygls just after the handler
+        returns, hence the short delay."""
+        language = result.snapshot.language
+        if language is None:  # other text files have pattern rules (secrets) only
+            return
+        analyzer = self.project.config_for(doc.root).analyzer
+        asyncio.get_running_loop().call_later(WARM_UP_DELAY_S, self._warm_up, analyzer, language)
+
     def _warm_up(self, analyzer: Analyzer, language: LanguageSpec) -> None:
         """Compile the full query of a language in the background once a first, prefiltered
         analysis has answered (``RuleSet.compiled_for``), then report rules that failed to compile."""
@@ -170,6 +184,7 @@ class CoderevServer(LanguageServer):
     # -- publishing (event loop) --------------------------------------------------------------
     def publish(self, doc: OpenDocument, result: AnalysisResult) -> None:
         """Push diagnostics for a current result (pull clients ask for them instead)."""
+        self._warm_up_after_delivery(doc, result)
         if self.client.pull_diagnostics or doc.closed or result.version != doc.version:
             return
         self.text_document_publish_diagnostics(

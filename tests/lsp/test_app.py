@@ -45,3 +45,38 @@ def test_a_failing_handler_becomes_a_sys003_error() -> None:
         asyncio.run(guarded("x/z", broken_async)(server, None))
     assert len(server.log.errors) == 2 and all(e.startswith("SYS003") for e in server.log.errors)
     assert asyncio.iscoroutinefunction(guarded("x/z", broken_async))
+
+
+def test_the_full_query_compiles_only_after_the_first_diagnostics_are_out(tmp_path: Any) -> None:
+    """py-tree-sitter holds the GIL while compiling; compiling before the first push delayed it."""
+    from lsprotocol import types
+
+    from server.lsp import text_sync
+
+    server = create_server()
+    events: list[str] = []
+    warm_up = server._warm_up
+
+    def record_warm_up(*args: Any) -> None:
+        events.append("warm-up")
+        warm_up(*args)
+
+    server._warm_up = record_warm_up  # type: ignore[method-assign]
+    server.text_document_publish_diagnostics = lambda params: events.append("publish")  # type: ignore[method-assign]
+    path = tmp_path / "app.py"
+    path.write_text("import os\n\ndef run(cmd):\n    os.system(cmd)\n")
+
+    async def scenario() -> None:
+        item = types.TextDocumentItem(uri=path.as_uri(), language_id="python", version=1, text=path.read_text())
+        text_sync.did_open(server, types.DidOpenTextDocumentParams(text_document=item))
+        doc = server.documents.get(path.as_uri())
+        assert doc is not None and doc.task is not None
+        await doc.task
+        for _ in range(100):
+            if "warm-up" in events:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    server.analysis_pool.shutdown(wait=True)
+    assert events[:2] == ["publish", "warm-up"]
