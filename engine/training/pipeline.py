@@ -30,7 +30,7 @@ class PipelineConfig:
     name: str = "coderev-default"
     version: str = "1.0.0"
     seed: int = 1234
-    n_train: int = 40000  # units rendered for training (each gives about one sample)
+    n_train: int = 60000  # units rendered for training (each gives about two samples)
     n_test: int = 1500
     vocab_size: int = 2000
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -28,9 +28,9 @@ WRAPPERS = [
 ]
 HELD_OUT_WRAPPERS = 3
 
-# Multi-line layouts of a call: hanging with or without a trailing comma (training), first argument
-# on the opening line and the others below it (held out).
-LAYOUTS = ["hang_comma", "hang", "open_line"]
+# Multi-line layouts of a call: hanging with or without a trailing comma, or closed on the last
+# argument's line (training); first argument on the opening line and the others below it (held out).
+LAYOUTS = ["hang_comma", "hang", "hang_close", "open_line"]
 
 
 def _arg(rng: random.Random, split: str) -> str:
@@ -40,11 +40,13 @@ def _arg(rng: random.Random, split: str) -> str:
 
 def _call(rng: random.Random, split: str, func: str, args: list[str]) -> str:
     if rng.random() < 0.3 and len(args) > 1:
-        layout = "open_line" if split == "test" else rng.choice(LAYOUTS[:2])
+        layout = "open_line" if split == "test" else rng.choice(LAYOUTS[:-1])
         if layout == "hang_comma":
             return func + "(\n    " + ",\n    ".join(args) + ",\n)"
         if layout == "hang":
             return func + "(\n    " + ",\n    ".join(args) + "\n)"
+        if layout == "hang_close":
+            return func + "(\n    " + ",\n    ".join(args) + ")"
         return func + "(" + args[0] + ",\n    " + ",\n    ".join(args[1:]) + ")"
     return func + "(" + ", ".join(args) + ")"
 
@@ -59,7 +61,9 @@ def _sql(rng: random.Random, hole: str, split: str) -> tuple[str, list[str]]:
     attribute (training), or ``self.<name>`` or a subscript (held out)."""
     values = ["{v}", "{w}"][: rng.randint(1, 2)]
     if rng.random() < 0.3:
-        held_out, trained = ("self.{w}", "{w}[0]"), ("{fn}({w})", "{x}.{col}")
+        held_out = ("self.{w}", "{w}[0]")
+        trained = ("{fn}({w})", "{x}.{col}", "{x}.{col}.{col2}", "str({w})", "{fn}({w}, {x})", "{w}.{col}()",
+                   "int({w})", "{w} + 1", "len({x})")
         values[-1] = rng.choice(held_out if split == "test" else trained)
     where = " AND ".join(f"{c} = {hole}" for c in ("{col}", "{col2}")[: len(values)])
     form = rng.randrange(4)

@@ -110,7 +110,8 @@ _LEAVES = {
 }
 _FORMS: dict[str, tuple[list[str], list[str]]] = {
     "python": (["{fn}(§A)", "§E.{col}", "§E.{col}(§A)", "§E + §E", "open(§E)", "str(§E)", "§E.read()",
-                "§E.encode()"],
+                "§E.encode()", "(§E, §E)", "len(§E)", "int(§E)", "§E.get({q}{col}{q})", "§E.strip()",
+                "§E * 2", "§E.decode()", "({fn}(§A))", "{{{q}{col}{q}: §E}}"],
                ["§E[{q}{col}{q}]", "§E[0]", "self.{w}", "await §E", "§E or §E"]),
     "javascript": (["⟨fn⟩(§A)", "§E.⟨col⟩", "§E.⟨col⟩(§A)", "§E + §E", "String(§E)", "§E.trim()",
                     "JSON.stringify(§E)"],
