@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.model import prompt as fmt
-from engine.model.placeholders import abstract
+from engine.model.placeholders import abstract, abstract_range, parse
 
 SOURCE = '''@app.route("/users/<user_id>")
 def show_user(user_id):
@@ -47,7 +47,7 @@ def test_answer_shares_the_request_mapping() -> None:
         ("javascript",
          'function showBio(card, user) {\n  card.innerHTML = user.bio;\n'
          '  res.cookie("sid", token, { httpOnly: false });\n}\n',
-         ("showBio", "card", "user", "bio", "token"), ("innerHTML", "cookie", "httpOnly", "false", "function")),
+         ("showBio", "card", "user", "user.bio", "token"), ("innerHTML", "cookie", "httpOnly", "false", "function")),
         ("typescript",
          "export function load(widget: Ledger): void {\n"
          "  const agent = new https.Agent({ rejectUnauthorized: false });\n}\n",
@@ -74,6 +74,35 @@ def test_every_language_abstracts_its_own_name_nodes(
         assert name in a.names.values(), name
     for word in kept:
         assert word in a.text, (word, a.text)
+
+
+def test_expressions_no_rule_is_about_become_one_placeholder() -> None:
+    source = (
+        "def f(x):\n"
+        '    cur.execute("DELETE FROM t WHERE a = %s" % self.rows[0])\n'
+        "    data = yaml.load(await fetch(x) or x, Loader=yaml.FullLoader)\n"
+        "    value = helper(\n        x,\n    )\n"
+    )
+    a = abstract(source)
+    assert a.text == (
+        "def ID1(ID2):\n"
+        '    ID3.execute("DELETE FROM STR1 WHERE STR2 = %s" % EX1)\n'
+        "    data = yaml.load(EX2, Loader=yaml.FullLoader)\n"
+        "    ID4 = ID5(\n        ID2,\n    )\n"  # a multi-line expression keeps its lines
+    )
+    assert a.names["EX1"] == "self.rows[0]" and a.names["EX2"] == "await fetch(x) or x"
+    assert a.restore(a.text) == source
+
+
+def test_a_fixed_text_reuses_the_request_expressions_and_invents_none() -> None:
+    source = 'def f(x):\n    cur.execute("DELETE FROM t WHERE a = %s" % self.rows[0])\n'
+    fixed = 'def f(x):\n    cur.execute("DELETE FROM t WHERE a = %s", (self.rows[0],))\n'
+    request = abstract(source)
+    data = fixed.encode()
+    answer = abstract_range(data, parse(fixed), 0, len(data), language="python", seed=request,
+                            new_expressions=False)
+    assert answer.text == 'def ID1(ID2):\n    ID3.execute("DELETE FROM STR1 WHERE STR2 = %s", (EX1,))\n'
+    assert set(answer.names) == set(request.names)
 
 
 names = st.from_regex(r"[a-z][a-z_]{2,10}", fullmatch=True).filter(lambda n: n not in {"def", "for", "and", "not"})
@@ -114,7 +143,7 @@ def test_review_format_round_trip() -> None:
 def test_review_prompt_leaves_out_blank_lines_but_keeps_their_numbers() -> None:
     prompt = fmt.review_prompt("def f():\n\n    pass\n", "python")
     assert prompt == "REVIEW python\n1| def f():\n3| pass\nANSWER\n"
-    assert fmt.FORMAT_NAME == "coderev-edit-v3"
+    assert fmt.FORMAT_NAME == "coderev-edit-v4"
 
 
 @pytest.mark.parametrize(("region", "replacement", "hunks"), [

@@ -29,7 +29,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-FORMAT_NAME = "coderev-edit-v3"
+FORMAT_NAME = "coderev-edit-v4"
 ANSWER = "ANSWER"
 END = "END"
 SEARCH = "<<< "

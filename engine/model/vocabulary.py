@@ -128,10 +128,18 @@ def family(language: str) -> str:
 @lru_cache(maxsize=8)
 def keep_names(language: str) -> frozenset[str]:
     """Names of ``language`` that are never abstracted."""
+    fam = family(language)
+    return frozenset(set(_API_NAMES[fam]) | set(_KEYWORDS[fam]) | rule_names(language))
+
+
+@lru_cache(maxsize=8)
+def rule_names(language: str) -> frozenset[str]:
+    """The names the rules of ``language`` are about: quoted in a rule query or written by a rule's
+    fix template. An expression that holds none of them cannot be what a finding is about."""
     from analyzers.ruleset import default_rules
 
     fam = family(language)
-    words: set[str] = set(_API_NAMES[fam]) | set(_KEYWORDS[fam])
+    words: set[str] = set()
     for rule in default_rules():
         if not any(family(lang) == fam for lang in rule.languages):
             continue

@@ -66,7 +66,7 @@ def gold_replacement(request: FixRequest, fixed: str) -> str | None:
     if data[:start] != original[:start] or data[end:] != original[request.span[1]:]:
         return None
     answer = abstract_range(data, parse(fixed, request.language), start, end, language=request.language,
-                            seed=request.abstraction)
+                            seed=request.abstraction, new_expressions=False)
     if set(answer.names) - set(request.abstraction.names):
         return None
     replacement = dedent(answer.text, request.indent)

@@ -10,7 +10,7 @@ import sentencepiece as spm
 
 MAX_PLACEHOLDERS = 64
 SYMBOLS = ["\n", "ANSWER", "END", "FIX", "REVIEW", "NONE", "CWE-"] + [
-    f"{kind}{i}" for kind in ("ID", "STR") for i in range(1, MAX_PLACEHOLDERS + 1)
+    f"{kind}{i}" for kind in ("ID", "STR", "EX") for i in range(1, MAX_PLACEHOLDERS + 1)
 ]
 
 
