@@ -76,27 +76,91 @@ def test_every_fixable_rule_has_training_pairs() -> None:
     assert fixable == made, fixable ^ made
 
 
-HELD_OUT_MARKS = {
-    "python": ("[", "self.", "await ", " or "),
-    "javascript": ("[", "this.", "await ", " ?? "),
-    "go": ("[0]", "string(", "[1:]", "*"),
-    "java": ("this.", "[0]", "(String)", ".toString()"),
-}
-
-
-@pytest.mark.parametrize("family", sorted(HELD_OUT_MARKS))
+@pytest.mark.parametrize("family", ["go", "java", "javascript", "python"])
 def test_held_out_argument_forms_never_occur_in_training_arguments(family: str) -> None:
     import random
 
-    from engine.training.langs.common import expression
+    from engine.training.langs.common import expression, has_held_out_mark
 
     rng = random.Random(5)
-    marks = HELD_OUT_MARKS[family]
     for _ in range(400):
         trained = expression(rng, family, "train")
-        assert not any(mark in trained for mark in marks), trained
+        assert not has_held_out_mark(trained, family), trained
         held_out = expression(rng, family, "test")
-        assert any(mark in held_out for mark in marks), held_out
+        assert has_held_out_mark(held_out, family), held_out
+
+
+@pytest.mark.parametrize("language", ["go", "java", "javascript", "python"])
+def test_review_decoys_parse_and_avoid_held_out_forms_and_shapes(language: str) -> None:
+    """Decoys are valid code, never write a held-out argument form, and a decoy window with a
+    held-out statement shape never becomes a training sample."""
+    import random
+
+    from analyzers import Document, get_language
+    from engine.training import data
+    from engine.training.decoys import decoys, held_out_shapes, window_shapes
+    from engine.training.langs import go, java, javascript, python
+    from engine.training.langs.common import has_held_out_mark
+
+    module = {"go": go, "java": java, "javascript": javascript, "python": python}[language]
+    rng = random.Random(11)
+    made = decoys(rng, language, 60)
+    assert len(made) >= 50 and len(set(made)) >= 45
+    assert not [d for d in made if has_held_out_mark(d, language)]
+    banned = held_out_shapes(module)
+    assert banned, "held-out units have statement shapes"
+    source, unit_language = module.render(rng, "train", [], 3, made[:5])
+    assert all(d.split("\n")[0].strip() in source for d in made[:5])
+    analyzer = data.Analyzer()
+    findings = analyzer.analyze(Document(source, get_language(unit_language)))
+    samples = data.review_window_samples(source, findings, "train", unit_language, rng=rng, negatives=0,
+                                         decoys=made[:5], banned=banned)
+    assert samples, "decoy windows become samples"
+    shapes = window_shapes(source, unit_language)
+    for sample in samples:
+        first = int(sample.prompt.split("\n")[1].split("|")[0])
+        window = next(w for w in shapes if w[0] == first)
+        assert shapes[window] not in banned
+
+
+def test_wrapped_cores_keep_their_finding_in_any_statement_form() -> None:
+    """A vulnerable core inside a decoy statement still parses and is still a finding, in forms
+    that are not the held-out wrappers."""
+    import random
+
+    from analyzers import Analyzer, Document, get_language
+    from engine.training import statements
+    from engine.training.decoys import wrapped
+    from engine.training.langs import python
+
+    rng = random.Random(4)
+    analyzer = Analyzer()
+    found = parsed = 0
+    for _ in range(60):
+        core, is_statement = statements.core(rng.choice(statements.KINDS), rng, "train")
+        if is_statement:
+            continue
+        template = wrapped(rng, "python", core)
+        assert not template.lstrip().startswith("yield ") and " else None" not in template
+        source, language = python.render(rng, "train", [], 1, (), [template])
+        document = Document(source, get_language(language))
+        if document.tree is None or document.tree.root_node.has_error:
+            continue
+        parsed += 1
+        found += bool(analyzer.analyze(document))
+    assert parsed >= 45 and found >= 0.9 * parsed, (parsed, found)
+
+
+def test_lookalike_samples_show_the_fixed_statement_as_safe() -> None:
+    from analyzers import Analyzer, Document, get_language
+    from engine.training.data import lookalike_samples
+
+    source = "def digest(data):\n    value = hashlib.md5(data.encode()).hexdigest()\n    return value\n"
+    analyzer = Analyzer()
+    findings = analyzer.analyze(Document(source, get_language("python")))
+    samples = lookalike_samples(source, findings, analyzer, "train", "python")
+    assert [s.answer.split("\n")[1] for s in samples] == ["NONE"]
+    assert "2| ID1 = hashlib.sha256(data.encode()).hexdigest()" in samples[0].prompt
 
 
 def test_held_out_call_layout_stays_out_of_training() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -28,10 +28,12 @@ from analyzers.document import Document
 from analyzers.finding import Finding, apply_edits
 from analyzers.languages import get_language
 from engine.model import prompt as fmt
-from engine.model.placeholders import abstract_range, parse
+from engine.model.placeholders import abstract, abstract_range, parse
 from engine.model.region import dedent
 from engine.model.slot import FixRequest, prepare_fix, prepare_review, splice
 from engine.model.verify import verify_source
+from engine.training import statements
+from engine.training.decoys import decoys, held_out_shapes, window_shapes, wrapped
 from engine.training.langs import go, java, javascript, python
 
 # (generator, share of the units, whether REVIEW samples are made for it)
@@ -114,20 +116,64 @@ def review_sample(source: str, findings: list[Finding], split: str, language: st
 
 
 def review_window_samples(source: str, findings: list[Finding], split: str, language: str, *,
-                          rng: random.Random, negatives: int = 2) -> list[Sample]:
+                          rng: random.Random, negatives: int = 2, decoys: Sequence[str] = (),
+                          banned: frozenset[str] = frozenset()) -> list[Sample]:
     """Training REVIEWs, one per statement window (what a ``review_windows: statement`` slot is
-    asked): every window with a finding, and up to ``negatives`` windows without one (the safe
-    look-alikes around a finding teach the model when to answer NONE)."""
+    asked): every window with a finding, every window holding one of ``decoys`` (random statements,
+    :mod:`engine.training.decoys`) unless its shape is ``banned`` (a held-out shape), and up to
+    ``negatives`` other windows without a finding."""
     items = review_items(findings)
     request = prepare_review(source, language, "statement")
+    lines = source.split("\n")
+    decoy_starts = {i for i, line in enumerate(lines, start=1)
+                    if line.strip() and any(line.strip() == d.split("\n")[0].strip() for d in decoys)}
+    shapes = window_shapes(source, language) if decoys else {}
     positive: list[Sample] = []
     negative: list[Sample] = []
     for (first, last), prompt in zip(request.windows, request.prompts, strict=True):
         inside = [i for i in items if first <= i.line <= last]
         sample = Sample("review", "review", split, prompt, fmt.review_answer(inside), source=source,
                         items=[[i.cwe, i.line, i.message] for i in inside], language=language)
-        (positive if inside else negative).append(sample)
+        if first in decoy_starts:
+            if shapes.get((first, last)) not in banned:
+                positive.append(sample)
+        else:
+            (positive if inside else negative).append(sample)
     return positive + rng.sample(negative, min(negatives, len(negative)))
+
+
+def lookalike_samples(source: str, findings: list[Finding], analyzer: Analyzer, split: str,
+                      language: str) -> list[Sample]:
+    """Training REVIEWs of the fixed code: for each finding with a fix, the statement windows that
+    the fix changed, labelled by the analyzers on the fixed unit (nearly always NONE). A fixed
+    statement is the closest safe look-alike of a vulnerable one (``hashlib.sha256(...)`` next to
+    ``hashlib.md5(...)``), the contrast that teaches which word makes the finding."""
+    before = set(window_texts(source, language))
+    out: list[Sample] = []
+    for finding in findings:
+        if finding.fix is None or not finding.fix.edits:
+            continue
+        fixed = apply_edits(source.encode("utf-8"), finding.fix.edits).decode("utf-8")
+        document = Document(fixed, get_language(language))
+        if document.tree is None or document.tree.root_node.has_error:
+            continue
+        items = review_items(analyzer.analyze(document))
+        request = prepare_review(fixed, language, "statement")
+        for ((first, last), prompt), text in zip(zip(request.windows, request.prompts, strict=True),
+                                                 window_texts(fixed, language), strict=True):
+            if text in before:
+                continue
+            inside = [i for i in items if first <= i.line <= last]
+            out.append(Sample("review", "review", split, prompt, fmt.review_answer(inside), source=fixed,
+                              items=[[i.cwe, i.line, i.message] for i in inside], language=language))
+    return out
+
+
+def window_texts(source: str, language: str) -> list[str]:
+    """The abstracted text of each statement window, in order."""
+    text = abstract(source, language=language).text
+    lines = text.split("\n")
+    return ["\n".join(lines[a - 1 : b]).strip() for a, b in fmt.statement_windows(text)]
 
 
 def _negative(sample: Sample) -> Sample:
@@ -167,14 +213,22 @@ def generate(split: str, n_functions: int, seed: int, *, review_fraction: float 
             counters[module.LANGUAGE] = index + 1
             vulnerable = [kinds[index % len(kinds)]]
             n_filler = rng.randint(0, 4)
-        source, language = module.render(rng, split, vulnerable, n_filler)
+        extra = decoys(rng, module.LANGUAGE, rng.randint(1, 2)) if review and split == "train" else []
+        if module is python and review and split == "train" and rng.random() < 0.5:
+            core, is_statement = statements.core(rng.choice(statements.KINDS), rng, split)
+            templates = [] if is_statement else [wrapped(rng, "python", core)]
+            source, language = python.render(rng, split, vulnerable, n_filler, extra, templates)
+        else:
+            source, language = module.render(rng, split, vulnerable, n_filler, extra)
         document = Document(source, get_language(language))
         tree = document.tree
         if tree is None or tree.root_node.has_error:
             continue
         findings = analyzer.analyze(document)
         if review and split == "train":
-            yield from review_window_samples(source, findings, split, language, rng=rng)
+            yield from review_window_samples(source, findings, split, language, rng=rng, negatives=1, decoys=extra,
+                                             banned=held_out_shapes(module))
+            yield from lookalike_samples(source, findings, analyzer, split, language)
             continue
         if review:
             yield review_sample(source, findings, split, language)

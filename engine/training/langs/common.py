@@ -122,6 +122,19 @@ _FORMS: dict[str, tuple[list[str], list[str]]] = {
              ["this.⟨w⟩", "§E[0]", "(String) §E", "§E.toString()"]),
 }
 _VARIABLES = {"python": ["{w}", "{x}", "{v}"]}
+# What only the held-out forms write (regular expressions, matched against templates and code):
+# no training argument expression and no REVIEW decoy (engine.training.decoys) contains them.
+HELD_OUT_MARKS = {
+    "python": (r"[\w)\]}⟩\"']\[", r"\bself\.", r"\bawait ", r" or "),
+    "javascript": (r"[\w)\]}⟩\"']\[", r"\bthis\.", r"\bawait ", r" \?\? "),
+    "go": (r"\[0\]", r"\bstring\(", r"\[1:\]", r"\*"),
+    "java": (r"\bthis\.", r"\[0\]", r"\(String\)", r"\.toString\(\)"),
+}
+
+
+def has_held_out_mark(text: str, fam: str) -> bool:
+    """Whether ``text`` contains a form that only held-out argument expressions use."""
+    return any(re.search(mark, text) for mark in HELD_OUT_MARKS[fam])
 
 
 def expression(rng: random.Random, fam: str, split: str, depth: int = 2) -> str:

@@ -10,6 +10,7 @@ a held-out part.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from engine.training.langs.common import basic_holes, expression, fill, indent, pick
 
@@ -78,13 +79,16 @@ def statement(kind: str, rng: random.Random, split: str) -> str:
     raise KeyError(kind)
 
 
-def render(rng: random.Random, split: str, vulnerable: list[str], n_filler: int) -> tuple[str, str]:
+def render(rng: random.Random, split: str, vulnerable: list[str], n_filler: int,
+           decoys: Sequence[str] = ()) -> tuple[str, str]:
     """(source, language) of one class with the given vulnerable kinds among ``n_filler`` safe
     statements in one method."""
     values = basic_holes(rng, split, "java")
     statements = [pick(SAFE, SAFE_HELD_OUT, split, rng) for _ in range(n_filler)]
     for kind in vulnerable:
         statements.insert(rng.randint(0, len(statements)), statement(kind, rng, split))
+    for decoy in decoys:  # concrete code, no holes (engine.training.decoys)
+        statements.insert(rng.randint(0, len(statements)), decoy)
     body = "\n".join(statements) or "return;"
     context = pick(CONTEXTS, CONTEXT_HELD_OUT, split, rng)
     values["body"], values["body2"] = indent(body, " " * 8), indent(body, " " * 12)

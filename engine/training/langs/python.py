@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import textwrap
+from collections.abc import Sequence
 
 from engine.training import shapes
 from engine.training.langs.common import Names, pick
@@ -33,13 +34,19 @@ def holes(rng: random.Random, split: str) -> dict[str, str]:
     return out
 
 
-def render(rng: random.Random, split: str, vulnerable: list[str], n_filler: int) -> tuple[str, str]:
+def render(rng: random.Random, split: str, vulnerable: list[str], n_filler: int,
+           decoys: Sequence[str] = (), templates: Sequence[str] = ()) -> tuple[str, str]:
     """(source, language) of one function with the given vulnerable statement kinds among
-    ``n_filler`` safe ones."""
+    ``n_filler`` safe ones, ``decoys`` (concrete statements) and ``templates`` (statements with
+    holes, :func:`engine.training.decoys.wrapped`)."""
     values = holes(rng, split)
     statements = [pick(shapes.SAFE, shapes.SAFE_HELD_OUT, split, rng) for _ in range(n_filler)]
     for kind in vulnerable:
         statements.insert(rng.randint(0, len(statements)), statement(kind, rng, split))
+    for decoy in decoys:  # concrete code (engine.training.decoys): its braces are not holes
+        statements.insert(rng.randint(0, len(statements)), decoy.replace("{", "{{").replace("}", "}}"))
+    for template in templates:
+        statements.insert(rng.randint(0, len(statements)), template)
     body = "\n".join(s.format(**values) for s in statements) or "pass"
     context = pick(shapes.CONTEXTS, shapes.CONTEXT_HELD_OUT, split, rng)
     if any(word in body for word in ("WTF_CSRF_ENABLED = False", "_COOKIE_")) and rng.random() < 0.5:
