@@ -129,25 +129,49 @@ def family(language: str) -> str:
 def keep_names(language: str) -> frozenset[str]:
     """Names of ``language`` that are never abstracted."""
     fam = family(language)
-    return frozenset(set(_API_NAMES[fam]) | set(_KEYWORDS[fam]) | rule_names(language))
+    words: set[str] = set(_API_NAMES[fam]) | set(_KEYWORDS[fam]) | _fix_words(fam)
+    for query in _queries(fam):
+        words.update(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', query))
+    return frozenset(words)
 
 
 @lru_cache(maxsize=8)
 def rule_names(language: str) -> frozenset[str]:
-    """The names the rules of ``language`` are about: quoted in a rule query or written by a rule's
-    fix template. An expression that holds none of them cannot be what a finding is about."""
+    """The names the rules of ``language`` are about: every name-like word inside a string of a
+    rule query (``#eq?``/``#any-of?`` arguments and ``#match?`` patterns alike) and every word a
+    fix template writes. An expression that holds none of them cannot be what a finding is about
+    (:mod:`engine.model.placeholders`)."""
+    fam = family(language)
+    words = _fix_words(fam)
+    for query in _queries(fam):
+        for text in re.findall(r'"((?:\\.|[^"\\])*)"', query):
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
+                words.add(text)  # an #eq? / #any-of? name
+            else:  # a #match? pattern: its longer words (not character classes or escapes)
+                words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", re.sub(r"\\+[A-Za-z]", " ", text)))
+    return frozenset(words - _RECEIVERS)
+
+
+# The object a method is called on is never the API a finding is about (an SSRF rule's pattern
+# may mention ``self.`` as a known host prefix; ``self.rows[0]`` is still only data).
+_RECEIVERS = frozenset({"self", "cls", "this"})
+
+
+def _queries(fam: str) -> list[str]:
     from analyzers.ruleset import default_rules
 
-    fam = family(language)
+    return [r.query for r in default_rules() if any(family(lang) == fam for lang in r.languages)]
+
+
+def _fix_words(fam: str) -> set[str]:
+    from analyzers.ruleset import default_rules
+
     words: set[str] = set()
     for rule in default_rules():
-        if not any(family(lang) == fam for lang in rule.languages):
-            continue
-        words.update(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', rule.query))
-        if rule.fix is not None:
+        if rule.fix is not None and any(family(lang) == fam for lang in rule.languages):
             for _, replacement in rule.fix.edits:
                 words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"\{\{[^}]*\}\}", " ", replacement)))
-    return frozenset(words)
+    return words
 
 
 @lru_cache(maxsize=8)
