@@ -107,8 +107,11 @@ def _eval(args: argparse.Namespace) -> int:
     if digest != training.get("test_data_sha256"):
         print("note: the held-out data differs from the data at training time (the rules changed)", file=sys.stderr)
     metrics: dict[str, Any] = {"int8": evaluate(slot, test)}
-    float32_dir = args.float32 or default_work_dir(slot_dir) / "ct2-float32"
-    if float32_dir.is_dir():
+    float32_dir = args.float32
+    work = default_work_dir(slot_dir)
+    if float32_dir is None and _same_training_run(slot_dir, work):  # else: another run's models
+        float32_dir = work / "ct2-float32"
+    if float32_dir is not None and float32_dir.is_dir():
         f32 = ModelSlot(slot_dir, compute_type="float32", model_dir=str(float32_dir))
         metrics["float32"] = evaluate(f32, test)
     else:
@@ -127,6 +130,17 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.training.evaluate import gate_report
 
     return EXIT_OK if all(ok for _, _, ok in gate_report(metrics["int8"], metrics.get("float32"))) else EXIT_GATES
+
+
+
+
+def _same_training_run(slot_dir: Path, work: Path) -> bool:
+    """Whether the slot's work directory is from the run that wrote the slot (same tokenizer); a
+    later experiment trained elsewhere leaves a stale float32 model there, not a baseline."""
+    try:
+        return (work / "tokenizer.model").read_bytes() == (slot_dir / "tokenizer.model").read_bytes()
+    except OSError:
+        return False
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:

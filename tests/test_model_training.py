@@ -142,7 +142,7 @@ def test_wrapped_cores_keep_their_finding_in_any_statement_form() -> None:
             continue
         template = wrapped(rng, "python", core)
         assert not template.lstrip().startswith("yield ") and " else None" not in template
-        source, language = python.render(rng, "train", [], 1, (), [template])
+        source, language = python.render(rng, "train", [], 1, (), templates=[template])
         document = Document(source, get_language(language))
         if document.tree is None or document.tree.root_node.has_error:
             continue

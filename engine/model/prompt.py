@@ -1,4 +1,4 @@
-"""The one prompt and output format shared by every model slot (docs/adr/0005, ``coderev-edit-v3``).
+"""The one prompt and output format shared by every model slot (docs/adr/0005, ``coderev-edit-v4``).
 
 Requests::
 

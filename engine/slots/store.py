@@ -106,12 +106,16 @@ class SlotStore:
         """On an empty store, install the packaged default slot as V2 (reason "bootstrap").
 
         A store emptied of a production slot by ``demote`` is not empty (its slots are in V3),
-        so a deliberate rules-only state is kept.
+        so a deliberate rules-only state is kept. A production slot that is an earlier packaged
+        default speaking an older prompt format (left by a previous coderev) is replaced by this
+        one's (reason "upgrade"; the old one goes to V3): this coderev could not prompt it.
         """
         with self._lock:
             state = self._state()
             if state.empty():
                 self._bootstrap(state)
+            elif state.v2 is not None and self._outdated_default(state.v2):
+                self._bootstrap(state, reason="upgrade")
 
     def install(self, source: Path, role: str = "V1", reason: str = "installed by user") -> InstalledSlot:
         """Copy the slot directory ``source`` into the store as ``role`` (V1 or V2).
@@ -306,15 +310,39 @@ class SlotStore:
                 log.warning("cannot re-install the default slot: %s", exc, extra={"code": exc.code})
         return state
 
-    def _bootstrap(self, state: State) -> None:
+    def _bootstrap(self, state: State, reason: str = "bootstrap") -> None:
         from engine.model.slot import default_slot_path
 
         source = default_slot_path()
         manifest = vs.check_source(source)
         default_id = vs.slot_id(manifest)
         self._guard(lambda: vs.materialize(self.versions, source, manifest))
+        transitions = []
+        occupant = state.v2
+        if occupant is not None and occupant != default_id:
+            state.place(occupant, "V3", "supersede")
+            transitions.append(Transition(time.time(), "supersede", occupant, "V2", "V3", f"replaced by {default_id}"))
         previous = state.place(default_id, "V2", "install")
-        self._commit(state, [Transition(time.time(), "install", default_id, previous, "V2", "bootstrap")])
+        transitions.append(Transition(time.time(), "install", default_id, previous, "V2", reason))
+        self._commit(state, transitions)
+
+    def _outdated_default(self, slot_id: str) -> bool:
+        """Whether ``slot_id`` is a packaged default slot whose prompt format this coderev no
+        longer speaks, while the packaged one does."""
+        from engine.model.prompt import FORMAT_NAME
+        from engine.model.slot import default_slot_path
+
+        try:
+            held = json.loads((self.versions / slot_id / "manifest.json").read_text(encoding="utf-8"))
+            packaged = json.loads((default_slot_path() / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return (
+            isinstance(held, dict)
+            and held.get("name") == packaged.get("name")
+            and held.get("prompt_format") != FORMAT_NAME
+            and packaged.get("prompt_format") == FORMAT_NAME
+        )
 
     def _fall_back(self, state: State, leaving: str) -> list[Transition]:
         """Put the newest good slot that verifies into the empty V2; candidates that fail their

@@ -217,7 +217,7 @@ def generate(split: str, n_functions: int, seed: int, *, review_fraction: float 
         if module is python and review and split == "train" and rng.random() < 0.5:
             core, is_statement = statements.core(rng.choice(statements.KINDS), rng, split)
             templates = [] if is_statement else [wrapped(rng, "python", core)]
-            source, language = python.render(rng, split, vulnerable, n_filler, extra, templates)
+            source, language = python.render(rng, split, vulnerable, n_filler, extra, templates=templates)
         else:
             source, language = module.render(rng, split, vulnerable, n_filler, extra)
         document = Document(source, get_language(language))

@@ -87,6 +87,30 @@ def test_bootstrap_installs_the_default_as_production_once(tmp_path: Path) -> No
         "V1": None, "V2": DEFAULT_ID, "V3": [], "good": [DEFAULT_ID]}
 
 
+def test_an_old_default_speaking_an_older_prompt_format_is_upgraded(tmp_path: Path) -> None:
+    """A store left by an earlier coderev holds its default slot, which this runtime cannot
+    prompt: the packaged default replaces it; a user's own slot is never replaced."""
+    old = make_slot(tmp_path, "1.0.0")
+    fields = {k: v for k, v in read_manifest(old).items() if k != "files"}
+    write_manifest(old, {**fields, "prompt_format": "coderev-edit-v3"})
+    store = SlotStore(tmp_path / "slots")
+    store.install(old, "V2", "left by coderev 0.1")
+    store.ensure_default()
+    assert roles(store) == {DEFAULT_ID: "V2", slot_id("1.0.0"): "V3"}
+    assert [(t.action, t.reason) for t in store.history()][-2:] == [
+        ("supersede", f"replaced by {DEFAULT_ID}"), ("install", "upgrade")]
+    store.ensure_default()  # nothing more to do
+    assert len(store.history()) == 3
+
+    mine = make_slot(tmp_path, "1.0.0", name="my-model")
+    fields = {k: v for k, v in read_manifest(mine).items() if k != "files"}
+    write_manifest(mine, {**fields, "prompt_format": "coderev-edit-v3"})
+    other = SlotStore(tmp_path / "other")
+    other.install(mine, "V2")
+    other.ensure_default()
+    assert roles(other) == {slot_id("1.0.0", "my-model"): "V2"}
+
+
 def test_install_promote_demote_and_history(store: SlotStore, tmp_path: Path) -> None:
     installed = store.install(make_slot(tmp_path, "2.0.0"))
     assert (installed.id, installed.role) == (slot_id("2.0.0"), "V1")

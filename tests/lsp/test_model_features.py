@@ -159,7 +159,7 @@ async def test_ai_review_findings_stream_in_and_are_replaced(client_name: str, w
         uri = client.open("digests.py", text)
         await client.wait_until(lambda: _reviewed(client, 1, 2), WAIT)
         expected = _expected_review(text)
-        assert expected == [4, 8], "the shipped model points at the md5 and sha1 calls"
+        assert {4, 8} <= set(expected), "the shipped model points at the md5 and sha1 calls"
         assert await _ai_rows(client, uri, 1, expected) == expected
 
         # an edit inside the first function: only that one is reviewed again, and the document's

@@ -35,7 +35,7 @@ def holes(rng: random.Random, split: str) -> dict[str, str]:
 
 
 def render(rng: random.Random, split: str, vulnerable: list[str], n_filler: int,
-           decoys: Sequence[str] = (), templates: Sequence[str] = ()) -> tuple[str, str]:
+           decoys: Sequence[str] = (), *, templates: Sequence[str] = ()) -> tuple[str, str]:
     """(source, language) of one function with the given vulnerable statement kinds among
     ``n_filler`` safe ones, ``decoys`` (concrete statements) and ``templates`` (statements with
     holes, :func:`engine.training.decoys.wrapped`)."""
