@@ -84,7 +84,8 @@ EXPRESSION_NODES: dict[str, frozenset[str]] = {
 
 
 def _opaque(node: tree_sitter.Node, fam: str, names: frozenset[str], words: frozenset[str]) -> bool:
-    """Whether ``node`` is a one-line expression that holds no rule name and no kept string word."""
+    """Whether ``node`` is a one-line expression that holds no rule name (as a name or a string
+    word) and no kept string word."""
     if node.type not in EXPRESSION_NODES[fam] or node.start_point.row != node.end_point.row:
         return False
     id_nodes, str_nodes = IDENTIFIER_NODES[fam], STRING_NODES[fam]
@@ -93,7 +94,8 @@ def _opaque(node: tree_sitter.Node, fam: str, names: frozenset[str], words: froz
         child = stack.pop()
         if child.type in id_nodes and (child.text or b"").decode("utf-8") in names:
             return False
-        if child.type in str_nodes and any(w in words for w in _WORD.findall((child.text or b"").decode("utf-8"))):
+        text = _WORD.findall((child.text or b"").decode("utf-8")) if child.type in str_nodes else ()
+        if any(w in words or w in names for w in text):  # {"csrf": False}: the key is the finding
             return False
         stack.extend(child.children)
     return True
