@@ -105,7 +105,8 @@ def _eval(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         digest = write_jsonl(test, Path(tmp) / "test.jsonl")
     if digest != training.get("test_data_sha256"):
-        print("note: the held-out data differs from the data at training time (the rules or the abstraction changed since)", file=sys.stderr)
+        print("note: the held-out data differs from the data at training time (the rules or the abstraction "
+              "changed since)", file=sys.stderr)
     metrics: dict[str, Any] = {"int8": evaluate(slot, test)}
     float32_dir = args.float32
     work = default_work_dir(slot_dir)
