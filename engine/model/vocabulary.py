@@ -181,12 +181,5 @@ def keep_string_words(language: str = "python") -> frozenset[str]:
     plain lowercase words (configuration keys such as ``SESSION_COOKIE_SECURE``). A plain
     lowercase word in a string is data (a shell command, a path, a table) even when it is also an
     API name (``zip``, ``head``, ``chmod``), so it becomes a placeholder the model copies."""
-    from analyzers.ruleset import default_rules
-
-    fam = family(language)
     words = set(_STRING_WORDS) | {w for w in keep_names(language) if not re.fullmatch(r"[a-z]+", w)}
-    for rule in default_rules():
-        if rule.fix is not None and any(family(lang) == fam for lang in rule.languages):
-            for _, replacement in rule.fix.edits:
-                words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"\{\{[^}]*\}\}", " ", replacement)))
-    return frozenset(words)
+    return frozenset(words | _fix_words(family(language)))
