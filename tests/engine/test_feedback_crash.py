@@ -57,8 +57,11 @@ def test_acknowledged_events_survive_sigkill(tmp_path: Path, seed: int) -> None:
         acknowledged.append(int(line))
     time.sleep(rng.uniform(0, 0.02))  # kill somewhere inside a later record(), not just between them
     proc.send_signal(signal.SIGKILL)
-    rest, _ = proc.communicate(timeout=30)
-    acknowledged += [int(x) for x in rest.split()]  # printed before the kill landed
+    # printed before the kill landed: read through the text buffer, which readline() may have
+    # filled ahead (communicate(timeout=...) reads the raw pipe and would miss those lines)
+    rest = proc.stdout.read()
+    proc.wait(timeout=30)
+    acknowledged += [int(x) for x in rest.split()]
     assert proc.returncode == -signal.SIGKILL
     assert len(acknowledged) >= wanted, "the writer did not get going"
 
