@@ -55,6 +55,12 @@ class InstalledSlot:
     role: str
 
 
+def _version_key(version: object) -> tuple[int, ...]:
+    """``"1.10.2"`` -> ``(1, 10, 2)``; a version that is not dotted numbers sorts first."""
+    parts = str(version).split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else ()
+
+
 class SlotStore:
     """The slot store over ``root``. Safe to share between threads and between processes."""
 
@@ -107,8 +113,8 @@ class SlotStore:
 
         A store emptied of a production slot by ``demote`` is not empty (its slots are in V3),
         so a deliberate rules-only state is kept. A production slot that is an earlier packaged
-        default speaking an older prompt format (left by a previous coderev) is replaced by this
-        one's (reason "upgrade"; the old one goes to V3): this coderev could not prompt it.
+        default (left by a previous coderev, see ``_outdated_default``) is replaced by this one's
+        (reason "upgrade"; the old one goes to V3 and stays a fallback when it still loads).
         """
         with self._lock:
             state = self._state()
@@ -327,8 +333,11 @@ class SlotStore:
         self._commit(state, transitions)
 
     def _outdated_default(self, slot_id: str) -> bool:
-        """Whether ``slot_id`` is a packaged default slot whose prompt format this coderev no
-        longer speaks, while the packaged one does."""
+        """Whether the production slot ``slot_id`` is an earlier packaged default that the packaged
+        one should replace: one whose prompt format this coderev no longer speaks (however it got
+        there), or an older version that the package itself installed (reason "bootstrap" or
+        "upgrade"), so that upgrading coderev upgrades its default model. An older default the
+        user installed by hand, and any slot of another name, are left alone."""
         from engine.model.prompt import FORMAT_NAME
         from engine.model.slot import default_slot_path
 
@@ -337,12 +346,18 @@ class SlotStore:
             packaged = json.loads((default_slot_path() / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        return (
-            isinstance(held, dict)
-            and held.get("name") == packaged.get("name")
-            and held.get("prompt_format") != FORMAT_NAME
-            and packaged.get("prompt_format") == FORMAT_NAME
-        )
+        if not isinstance(held, dict) or held.get("name") != packaged.get("name"):
+            return False
+        if packaged.get("prompt_format") != FORMAT_NAME:
+            return False
+        if held.get("prompt_format") != FORMAT_NAME:
+            return True
+        older = _version_key(held.get("version")) < _version_key(packaged.get("version"))
+        return older and self._installed_by_package(slot_id)
+
+    def _installed_by_package(self, slot_id: str) -> bool:
+        installs = [t for t in read_history(self._history_path) if t.slot_id == slot_id and t.action == "install"]
+        return bool(installs) and installs[-1].reason in ("bootstrap", "upgrade")
 
     def _fall_back(self, state: State, leaving: str) -> list[Transition]:
         """Put the newest good slot that verifies into the empty V2; candidates that fail their

@@ -111,6 +111,35 @@ def test_an_old_default_speaking_an_older_prompt_format_is_upgraded(tmp_path: Pa
     assert roles(other) == {slot_id("1.0.0", "my-model"): "V2"}
 
 
+def test_an_older_default_the_package_installed_is_upgraded_but_not_one_the_user_chose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading coderev upgrades its default model: a production slot that an earlier package
+    bootstrapped, in the same prompt format but an older version, gives way to the packaged one
+    (and stays a fallback). An older default installed by hand is the user's choice and stays."""
+    import engine.model.slot as model_slot
+
+    old = make_slot(tmp_path, "1.0.0")
+    monkeypatch.setattr(model_slot, "default_slot_path", lambda: old)
+    store = SlotStore(tmp_path / "slots")
+    store.ensure_default()
+    assert roles(store) == {slot_id("1.0.0"): "V2"}
+    monkeypatch.undo()
+    store.ensure_default()
+    assert roles(store) == {DEFAULT_ID: "V2", slot_id("1.0.0"): "V3"}
+    assert [(t.action, t.reason) for t in store.history()][-2:] == [
+        ("supersede", f"replaced by {DEFAULT_ID}"), ("install", "upgrade")]
+    store.ensure_default()
+    assert len(store.history()) == 3
+    assert store.demote("worse on my code").slot_id == DEFAULT_ID  # the old one is still a fallback
+    assert store.production() is not None and store.production().id == slot_id("1.0.0")
+
+    chosen = SlotStore(tmp_path / "chosen")
+    chosen.install(old, "V2", "pinned by the user")
+    chosen.ensure_default()
+    assert roles(chosen) == {slot_id("1.0.0"): "V2"}
+
+
 def test_install_promote_demote_and_history(store: SlotStore, tmp_path: Path) -> None:
     installed = store.install(make_slot(tmp_path, "2.0.0"))
     assert (installed.id, installed.role) == (slot_id("2.0.0"), "V1")
