@@ -153,12 +153,12 @@ def test_wrapped_cores_keep_their_finding_in_any_statement_form() -> None:
 
 def test_lookalike_samples_show_the_fixed_statement_as_safe() -> None:
     from analyzers import Analyzer, Document, get_language
-    from engine.training.data import lookalike_samples
+    from engine.training.contrast import fixed_variants, variant_samples
 
     source = "def digest(data):\n    value = hashlib.md5(data.encode()).hexdigest()\n    return value\n"
     analyzer = Analyzer()
     findings = analyzer.analyze(Document(source, get_language("python")))
-    samples = lookalike_samples(source, findings, analyzer, "train", "python")
+    samples = variant_samples(source, fixed_variants(source, findings), analyzer, "train", "python")
     assert [s.answer.split("\n")[1] for s in samples] == ["NONE"]
     assert "2| ID1 = hashlib.sha256(data.encode()).hexdigest()" in samples[0].prompt
 
@@ -182,3 +182,39 @@ def _doc(source: str):  # type: ignore[no-untyped-def]
     from analyzers import Document, get_language
 
     return Document(source, get_language("python"))
+
+
+def test_pruned_variants_teach_which_keyword_makes_the_finding() -> None:
+    """Deleting ``shell=True`` from a command-injection statement gives a safe neighbour; deleting
+    ``Value:`` from an insecure Go cookie keeps the finding: the analyzers label each variant."""
+    import random
+
+    from analyzers import Analyzer, Document, get_language
+    from engine.training.contrast import pruned_variants, variant_samples
+
+    analyzer = Analyzer()
+    source = 'def run(cmd):\n    out = subprocess.run("ls -l", shell=True, capture_output=True)\n    return out\n'
+    findings = analyzer.analyze(Document(source, get_language("python")))
+    variants = list(pruned_variants(source, findings, "python", random.Random(1)))
+    assert sorted(v.split("\n")[1].strip() for v in variants) == [
+        'out = subprocess.run("ls -l", capture_output=True)', 'out = subprocess.run("ls -l", shell=True)']
+    answers = {s.prompt.split("\n")[1]: s.answer.split("\n")[1]
+               for s in variant_samples(source, variants, analyzer, "train", "python")}
+    assert answers == {'2| ID2 = subprocess.run("STR1 STR2", capture_output=True)': "NONE",
+                       '2| ID2 = subprocess.run("STR1 STR2", shell=True)': "L2 CWE-78 command-injection"}
+    # a variant whose statement shape is held out is never a training sample
+    banned = frozenset({'ID = subprocess.run("STR STR", capture_output=True)'})
+    assert len(variant_samples(source, variants, analyzer, "train", "python", banned=banned)) == 1
+
+    go = ('package p\n\nfunc f(w http.ResponseWriter) {\n'
+          '\thttp.SetCookie(w, &http.Cookie{Name: "sid", Value: v, HttpOnly: false})\n}\n')
+    findings = analyzer.analyze(Document(go, get_language("go")))
+    assert {f.cwe[0] for f in findings} == {614, 1004}
+    pruned = list(pruned_variants(go, findings, "go", random.Random(2), per_finding=3))
+    assert len(pruned) == 3  # three keyed elements, each pruned once although two findings share them
+    assert all(not Document(v, get_language("go")).tree.root_node.has_error for v in pruned)
+    labels = {s.prompt.split("\n")[1]: s.answer.split("\n")[1:-2]
+              for s in variant_samples(go, pruned, analyzer, "train", "go")}
+    without_httponly = '4| http.SetCookie(w, &http.Cookie{Name: "STR1", Value: ID3})'
+    # a cookie without HttpOnly is as insecure as one with HttpOnly: false, and the label says so
+    assert labels[without_httponly] == ["L4 CWE-614 insecure-cookie", "L4 CWE-1004 insecure-cookie"]

@@ -19,7 +19,7 @@ import hashlib
 import json
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from types import ModuleType
 
@@ -28,34 +28,20 @@ from analyzers.document import Document
 from analyzers.finding import Finding, apply_edits
 from analyzers.languages import get_language
 from engine.model import prompt as fmt
-from engine.model.placeholders import abstract, abstract_range, parse
+from engine.model.placeholders import abstract_range, parse
 from engine.model.region import dedent
 from engine.model.slot import FixRequest, prepare_fix, prepare_review, splice
 from engine.model.verify import verify_source
 from engine.training import statements
+from engine.training.contrast import fixed_variants, pruned_variants, variant_samples
 from engine.training.decoys import decoys, held_out_shapes, window_shapes, wrapped
 from engine.training.langs import go, java, javascript, python
+from engine.training.sample import Sample, review_items
 
 # (generator, share of the units, whether REVIEW samples are made for it)
 GENERATORS: tuple[tuple[ModuleType, float, bool], ...] = (
     (python, 0.62, True), (javascript, 0.14, True), (go, 0.11, True), (java, 0.13, True),
 )
-
-
-@dataclass
-class Sample:
-    task: str  # "fix" or "review"
-    kind: str  # the rule id for FIX (or "negative:<rule>"); "review" for REVIEW
-    split: str  # "train" or "test"
-    prompt: str
-    answer: str
-    source: str = ""  # the original unit (for verification at evaluation)
-    rule_id: str = ""
-    rows: tuple[int, int] = (0, 0)  # region rows in ``source`` (inclusive)
-    expected: str = ""  # FIX: expected fixed source
-    items: list[list[object]] = field(default_factory=list)  # REVIEW: [cwe, line, message]
-    language: str = "python"
-    span: tuple[int, int] = (0, 0)  # FIX: region bytes in ``source``
 
 
 def gold_replacement(request: FixRequest, fixed: str) -> str | None:
@@ -98,14 +84,6 @@ def fix_sample(source: str, finding: Finding, analyzer: Analyzer, split: str, be
                   rows=request.rows, expected=fixed, language=finding.language, span=request.span)
 
 
-def review_items(findings: list[Finding], unit_start_row: int = 0) -> list[fmt.ReviewItem]:
-    items = {
-        fmt.ReviewItem(f.cwe[0] if f.cwe else 0, f.span.start_row - unit_start_row + 1, f.category)
-        for f in findings
-    }
-    return sorted(items, key=lambda i: (i.line, i.cwe, i.message))
-
-
 def review_sample(source: str, findings: list[Finding], split: str, language: str = "python") -> Sample:
     """A held-out REVIEW: the whole function and its findings (the evaluation prompts it the way
     the slot asks, :func:`engine.model.slot.prepare_review`)."""
@@ -140,40 +118,6 @@ def review_window_samples(source: str, findings: list[Finding], split: str, lang
         else:
             (positive if inside else negative).append(sample)
     return positive + rng.sample(negative, min(negatives, len(negative)))
-
-
-def lookalike_samples(source: str, findings: list[Finding], analyzer: Analyzer, split: str,
-                      language: str) -> list[Sample]:
-    """Training REVIEWs of the fixed code: for each finding with a fix, the statement windows that
-    the fix changed, labelled by the analyzers on the fixed unit (nearly always NONE). A fixed
-    statement is the closest safe look-alike of a vulnerable one (``hashlib.sha256(...)`` next to
-    ``hashlib.md5(...)``), the contrast that teaches which word makes the finding."""
-    before = set(window_texts(source, language))
-    out: list[Sample] = []
-    for finding in findings:
-        if finding.fix is None or not finding.fix.edits:
-            continue
-        fixed = apply_edits(source.encode("utf-8"), finding.fix.edits).decode("utf-8")
-        document = Document(fixed, get_language(language))
-        if document.tree is None or document.tree.root_node.has_error:
-            continue
-        items = review_items(analyzer.analyze(document))
-        request = prepare_review(fixed, language, "statement")
-        for ((first, last), prompt), text in zip(zip(request.windows, request.prompts, strict=True),
-                                                 window_texts(fixed, language), strict=True):
-            if text in before:
-                continue
-            inside = [i for i in items if first <= i.line <= last]
-            out.append(Sample("review", "review", split, prompt, fmt.review_answer(inside), source=fixed,
-                              items=[[i.cwe, i.line, i.message] for i in inside], language=language))
-    return out
-
-
-def window_texts(source: str, language: str) -> list[str]:
-    """The abstracted text of each statement window, in order."""
-    text = abstract(source, language=language).text
-    lines = text.split("\n")
-    return ["\n".join(lines[a - 1 : b]).strip() for a, b in fmt.statement_windows(text)]
 
 
 def _negative(sample: Sample) -> Sample:
@@ -226,9 +170,13 @@ def generate(split: str, n_functions: int, seed: int, *, review_fraction: float 
             continue
         findings = analyzer.analyze(document)
         if review and split == "train":
+            banned = held_out_shapes(module)
             yield from review_window_samples(source, findings, split, language, rng=rng, negatives=1, decoys=extra,
-                                             banned=held_out_shapes(module))
-            yield from lookalike_samples(source, findings, analyzer, split, language)
+                                             banned=banned)
+            # a generator of its own, so that the contrast samples leave the rest of the data as it was
+            pruning = random.Random(f"{seed}:prune:{source}")  # noqa: S311 - reproducible synthetic data
+            variants = [*fixed_variants(source, findings), *pruned_variants(source, findings, language, pruning)]
+            yield from variant_samples(source, variants, analyzer, split, language, banned=banned)
             continue
         if review:
             yield review_sample(source, findings, split, language)

@@ -19,7 +19,8 @@ from typing import Any
 
 from engine.model import prompt as fmt
 from engine.model.manifest import write_manifest
-from engine.training.data import GENERATORS, Sample, generate, write_jsonl
+from engine.training.data import GENERATORS, generate, write_jsonl
+from engine.training.sample import Sample
 from engine.training.train import ModelConfig, TrainConfig
 
 log = logging.getLogger("coderev.training")
