@@ -137,7 +137,7 @@ def test_fixes_are_verified_or_none_and_reviews_parse(tmp_path: Path, started: l
         assert (fix is not None) == expected.verdict.ok, "None exactly when verification fails"
         if fix is not None:
             fixes.append(fix)
-            assert fix.slot_id == status.production_id and fix.slot_version == "1.1.0"
+            assert fix.slot_id == status.production_id and fix.slot_version == reference.manifest["version"]
             assert fix.fixed_source == expected.fixed_source and fix.latency_s > 0
             after = ANALYZER.analyze(Document(fix.fixed_source, PY))
             assert not [f for f in after if f.rule_id == finding.rule_id

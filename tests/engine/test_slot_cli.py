@@ -24,6 +24,7 @@ from tests.engine.test_slot_store import DEFAULT_ID, flip_byte, make_slot, slot_
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FORMAT = read_manifest(default_slot_path())["prompt_format"]
 DEFAULT_LANGUAGES = read_manifest(default_slot_path())["languages"]
+DEFAULT_VERSION = read_manifest(default_slot_path())["version"]
 _M = read_manifest(default_slot_path())["metrics"]["int8"]
 DEFAULT_METRICS = (f"FIX exact {100 * _M['fix_verified_and_exact']:.1f}%, "
                    f"verified {100 * _M['fix_verified_rate']:.1f}%, "
@@ -49,7 +50,8 @@ def test_console_list_bootstraps_and_prints_the_store(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == f"store {tmp_path / 'data' / 'slots'}"
     assert lines[1].split() == ["ROLE", "ID", "NAME", "VERSION", "QUANT", "LANGUAGES", "METRICS"]
-    assert lines[2].split()[:6] == ["V2", DEFAULT_ID, "coderev-default", "1.1.0", "int8", ",".join(DEFAULT_LANGUAGES)]
+    assert lines[2].split()[:6] == [
+        "V2", DEFAULT_ID, "coderev-default", DEFAULT_VERSION, "int8", ",".join(DEFAULT_LANGUAGES)]
     assert lines[2].endswith(DEFAULT_METRICS)
 
 
@@ -58,8 +60,8 @@ def test_install_promote_demote_history_verify(tmp_path: Path, capsys: pytest.Ca
     listed = run_json(capsys, "model", "list", "--store", store, "--json")
     assert listed == {"store": store, "slots": [{
         "role": "V2", "id": DEFAULT_ID, "path": f"{store}/versions/{DEFAULT_ID}", "name": "coderev-default",
-        "version": "1.1.0", "quantization": "int8", "languages": DEFAULT_LANGUAGES, "prompt_format": DEFAULT_FORMAT,
-        "metrics": DEFAULT_METRICS}]}
+        "version": DEFAULT_VERSION, "quantization": "int8", "languages": DEFAULT_LANGUAGES,
+        "prompt_format": DEFAULT_FORMAT, "metrics": DEFAULT_METRICS}]}
 
     assert main(["model", "install", str(make_slot(tmp_path, "2.0.0")), "--store", store]) == 0
     assert capsys.readouterr().out.startswith(f"installed {slot_id('2.0.0')} as V1")
