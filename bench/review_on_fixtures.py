@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analyzers import Analyzer, Document
 from analyzers.languages import language_for_path
 from engine.model.slot import ModelSlot
-from server.lsp.ai_review import CONTAINERS, FUNCTIONS, MAX_LINES
+from server.lsp import ai_review
 
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = (REPO / "examples", REPO / "tests" / "fixtures")
@@ -39,21 +38,6 @@ class Tally:
     elsewhere: list[str] = field(default_factory=list)
 
 
-def functions(document: Document) -> Iterator[tuple[int, str]]:
-    """(first row, text) of each function the editor would send to AI review."""
-    if document.tree is None or document.language is None:
-        return
-    kinds = FUNCTIONS.get(document.language.id, frozenset())
-    data = document.text.encode("utf-8")
-    stack = list(reversed(document.tree.root_node.children))
-    while stack:
-        node = stack.pop()
-        if node.type in kinds and node.end_point.row - node.start_point.row < MAX_LINES:
-            yield node.start_point.row, data[node.start_byte : node.end_byte].decode("utf-8")
-        elif node.type in CONTAINERS:
-            stack.extend(reversed(node.named_children))
-
-
 def review(slot: ModelSlot) -> Tally:
     analyzer = Analyzer()
     tally = Tally()
@@ -65,7 +49,9 @@ def review(slot: ModelSlot) -> Tally:
                 continue
             document = Document(path.read_text(encoding="utf-8"), language)
             rule_rows = {f.span.start_row for f in analyzer.analyze(document)}
-            for first, text in functions(document):
+            source = document.text.encode("utf-8")
+            for node in ai_review.functions(document.snapshot()):  # what the editor sends to review
+                first, text = node.start_point.row, source[node.start_byte : node.end_byte].decode("utf-8")
                 tally.functions += 1
                 lines = text.count("\n") + 1
                 expected = {row - first + 1 for row in rule_rows if first <= row < first + lines}
