@@ -26,6 +26,8 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import tree_sitter
+
 from analyzers.analysis import Analyzer
 from analyzers.document import Document
 from analyzers.finding import Finding, apply_edits
@@ -83,12 +85,13 @@ def fixed_variants(source: str, findings: list[Finding]) -> Iterator[str]:
 
 
 def pruned_variants(source: str, findings: list[Finding], language: str, rng: random.Random,
-                    per_finding: int = 2) -> Iterator[str]:
+                    per_finding: int = 2, *, tree: tree_sitter.Tree | None = None) -> Iterator[str]:
     """``source`` with one prunable node (:data:`PRUNABLE`) inside a finding deleted, at most
     ``per_finding`` variants per finding, chosen at random; a node two findings share is pruned
-    once."""
+    once. ``tree`` is ``source``'s parse tree when the caller has it (else it is parsed here)."""
     kinds = PRUNABLE.get(language)
-    tree = Document(source, get_language(language)).tree if kinds else None
+    if kinds is not None and tree is None:
+        tree = Document(source, get_language(language)).tree
     if kinds is None or tree is None:
         return
     data = source.encode("utf-8")

@@ -175,7 +175,8 @@ def generate(split: str, n_functions: int, seed: int, *, review_fraction: float 
                                              banned=banned)
             # a generator of its own, so that the contrast samples leave the rest of the data as it was
             pruning = random.Random(f"{seed}:prune:{source}")  # noqa: S311 - reproducible synthetic data
-            variants = [*fixed_variants(source, findings), *pruned_variants(source, findings, language, pruning)]
+            pruned = pruned_variants(source, findings, language, pruning, tree=tree)
+            variants = [*fixed_variants(source, findings), *pruned]
             yield from variant_samples(source, variants, analyzer, split, language, banned=banned)
             continue
         if review:
