@@ -54,6 +54,12 @@ def _origin(node: tree_sitter.Node) -> Origin:
 
 
 def _unit_name(unit: tree_sitter.Node) -> str:
+    """The name of the definition a unit is (through decorators, exports and a statement around a
+    named function or class expression), or "" (it goes into findings' fingerprints).
+
+    Error recovery may parse the same broken text as ``function f() {`` (a declaration) or as a
+    statement holding a function expression, depending on whether the tree was reparsed
+    incrementally: both are named ``f``, so a fingerprint does not depend on the parse history."""
     node: tree_sitter.Node | None = unit
     for _ in range(3):
         if node is None:
@@ -61,6 +67,9 @@ def _unit_name(unit: tree_sitter.Node) -> str:
         name = node.child_by_field_name("name")
         if name is not None:
             return node_text(name)
+        if node.type == "expression_statement" and node.named_child_count:
+            node = node.named_children[0]
+            continue
         node = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
     return ""
 
