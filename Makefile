@@ -36,7 +36,7 @@ editor-deps:
 	bash editors/vscode/e2e/install-system-deps.sh
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check server engine analyzers tests bench
+	$(BIN)/ruff check coderev tests bench
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

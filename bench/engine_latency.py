@@ -77,7 +77,7 @@ class Client(RawClient):
 
 async def start(model: bool, workdir: Path) -> tuple[asyncio.subprocess.Process, Client]:
     env = {**os.environ, "CODEREV_CACHE_DIR": str(workdir / "cache")}
-    process = await asyncio.create_subprocess_exec(*SERVERS["python -m server.lsp"], cwd=str(ROOT), env=env,
+    process = await asyncio.create_subprocess_exec(*SERVERS["python -m coderev.server.lsp"], cwd=str(ROOT), env=env,
                                                    stdin=PIPE, stdout=PIPE, stderr=DEVNULL, limit=2**26)
     client = Client(process)
     options = {"debounceMs": 0, "model.enabled": model, "model.storePath": str(workdir / "slots"),

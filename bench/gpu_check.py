@@ -10,7 +10,7 @@ It prints, and writes to ``--out`` as JSON:
 * the device and compute type that ``ModelSlot(device="auto")`` and the runtime's child process
   (``InferenceWorker``, the process the language server uses) pick for the slot;
 * a verified AI fix generated through that child process on the GPU;
-* the held-out evaluation (:mod:`engine.training.evaluate`) on CUDA next to the CPU INT8 run in the
+* the held-out evaluation (:mod:`coderev.engine.training.evaluate`) on CUDA next to the CPU INT8 run in the
   same invocation, and how many FIX and REVIEW answers differ between the two.
 
 Latency per compute type is ``bench/model_speed.py --cuda``.
@@ -29,11 +29,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import ctranslate2
 
-from analyzers import Analyzer, Document, get_language
-from engine.model.slot import REVIEW_TOKENS, ModelSlot, default_slot_path, finish_fix, prepare_fix, prepare_review
-from engine.runtime.worker import InferenceWorker
-from engine.training.data import generate
-from engine.training.evaluate import evaluate
+from coderev.analyzers import Analyzer, Document, get_language
+from coderev.engine.model.slot import (
+    REVIEW_TOKENS,
+    ModelSlot,
+    default_slot_path,
+    finish_fix,
+    prepare_fix,
+    prepare_review,
+)
+from coderev.engine.runtime.worker import InferenceWorker
+from coderev.engine.training.data import generate
+from coderev.engine.training.evaluate import evaluate
 
 SOURCE = "def digest(data):\n    return hashlib.md5(data).hexdigest()\n"
 

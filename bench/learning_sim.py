@@ -6,7 +6,7 @@ Prints, per family, how many findings are visible before any feedback and after 
 (for the dismissed family: held-out findings the user never dismissed; for the others: findings
 kept at full severity), then the reduction and the other families' recall. Exits 1 if the
 targets are missed (>= 80% fewer of the dismissed family, other families unchanged). The
-simulation itself is ``engine/learning/simulate.py``, shared with ``tests/engine/test_learning_sim.py``.
+simulation itself is ``coderev/engine/learning/simulate.py``, shared with ``tests/engine/test_learning_sim.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.learning.simulate import DEFAULT_DISMISSALS, run_simulation
+from coderev.engine.learning.simulate import DEFAULT_DISMISSALS, run_simulation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 

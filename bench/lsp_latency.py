@@ -4,7 +4,7 @@ Measures (1) the time from sending a didChange (a one-character edit in a 5,000-
 to receiving the diagnostics published for that version, with debounce 0, over N edits; and
 (2) the time from process start to the first diagnostics of the opened file: the very first start
 with an empty cache directory (the parsed-rule cache is written then), and the median and worst
-of ``--startups`` later starts for each way editors launch the server (``python -m server.lsp``,
+of ``--startups`` later starts for each way editors launch the server (``python -m coderev.server.lsp``,
 as the VS Code extension does, and ``coderev serve``, as the Neovim plugin does); one start is too
 noisy to compare with a target.
 
@@ -34,8 +34,8 @@ from typing import Any
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-SERVERS = {"python -m server.lsp": [sys.executable, "-m", "server.lsp"],
-           "coderev serve": [sys.executable, "-m", "server.cli", "serve"]}
+SERVERS = {"python -m coderev.server.lsp": [sys.executable, "-m", "coderev.server.lsp"],
+           "coderev serve": [sys.executable, "-m", "coderev.server.cli", "serve"]}
 ROOT = Path(__file__).resolve().parents[1]
 _converter = get_converter()
 
@@ -128,7 +128,7 @@ class RawClient:
 
 
 async def run(edits: int, lines: int, cache: Path, dense: bool = False, settle: float = 0.0,
-              server: str = "python -m server.lsp") -> dict[str, float]:
+              server: str = "python -m coderev.server.lsp") -> dict[str, float]:
     source = make_source(lines, dense)
     workdir = Path(tempfile.mkdtemp(prefix="coderev-bench-"))
     path = workdir / "big.py"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analyzers import Analyzer, Document, get_language
-from engine.model.slot import (
+from coderev.analyzers import Analyzer, Document, get_language
+from coderev.engine.model.slot import (
     REVIEW_TOKENS,
     ModelSlot,
     default_slot_path,
@@ -33,7 +33,7 @@ from engine.model.slot import (
     prepare_fix,
     prepare_review,
 )
-from engine.training.pipeline import default_work_dir
+from coderev.engine.training.pipeline import default_work_dir
 
 FILLER = [
     "    {v} = {w}.strip()",

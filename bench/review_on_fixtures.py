@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analyzers import Analyzer, Document
-from analyzers.languages import language_for_path
-from engine.model.slot import ModelSlot
-from server.lsp import ai_review
+from coderev.analyzers import Analyzer, Document
+from coderev.analyzers.languages import language_for_path
+from coderev.engine.model.slot import ModelSlot
+from coderev.server.lsp import ai_review
 
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = (REPO / "examples", REPO / "tests" / "fixtures")

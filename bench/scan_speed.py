@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, get_language
-from analyzers.batch import analyze_files
-from analyzers.config import AnalysisOptions
-from analyzers.languages import language_for_path
 from bench.corpus import java_corpus, javascript_corpus, large_python_file, repository_sources, stdlib_corpus
+from coderev.analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, get_language
+from coderev.analyzers.batch import analyze_files
+from coderev.analyzers.config import AnalysisOptions
+from coderev.analyzers.languages import language_for_path
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tree_sitter
 
-from analyzers import AnalysisOptions, Analyzer, Document, Finding, get_language
-from analyzers.finding import apply_edits
+from coderev.analyzers import AnalysisOptions, Analyzer, Document, Finding, get_language
+from coderev.analyzers.finding import apply_edits
 
 _DEFAULT: Analyzer | None = None
 

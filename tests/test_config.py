@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzers import AnalysisOptions, Severity, default_rules
-from analyzers.config import find_project_config, is_enabled, options_from_mapping, severity_for
+from coderev.analyzers import AnalysisOptions, Severity, default_rules
+from coderev.analyzers.config import find_project_config, is_enabled, options_from_mapping, severity_for
 from tests.check import findings
 
 RULE = default_rules().get("python.insecure-deserialization.yaml-load")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers import CoderevError, Document, Position, PositionEncoding, TextChange, TextRange, get_language
+from coderev.analyzers import CoderevError, Document, Position, PositionEncoding, TextChange, TextRange, get_language
 
 PY = get_language("python")
 

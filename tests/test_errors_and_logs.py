@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.errors import CATALOGUE, CoderevError, catalogue_markdown
-from engine import logs
+from coderev.analyzers.errors import CATALOGUE, CoderevError, catalogue_markdown
+from coderev.engine import logs
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_code_used_in_the_code_is_catalogued() -> None:
     used = set()
-    for path in [*ROOT.glob("analyzers/**/*.py"), *ROOT.glob("server/**/*.py"), *ROOT.glob("engine/**/*.py")]:
+    for path in ROOT.glob("coderev/**/*.py"):
         used |= set(re.findall(r'CoderevError\(\s*"([A-Z]+\d{3})"', path.read_text()))
     assert used, "no catalogued errors found in the code"
     assert used <= set(CATALOGUE), used - set(CATALOGUE)

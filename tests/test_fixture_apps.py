@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from analyzers import Document, Finding, language_for_path
+from coderev.analyzers import Document, Finding, language_for_path
 from tests.check import analyzer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

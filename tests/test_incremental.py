@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, language_for_path
+from coderev.analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, language_for_path
 from tests.check import analyzer
 
 ROOT = Path(__file__).resolve().parent.parent

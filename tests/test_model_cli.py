@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from server.cli import main
+from coderev.server.cli import main
 
 
 def test_model_info_verifies_and_describes_the_default_slot(capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,7 +21,7 @@ def test_model_info_verifies_and_describes_the_default_slot(capsys: pytest.Captu
 def test_model_info_on_a_tampered_slot_is_a_catalogued_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.model.slot import default_slot_path
+    from coderev.engine.model.slot import default_slot_path
 
     copy = tmp_path / "slot"
     shutil.copytree(default_slot_path(), copy)
@@ -36,8 +36,8 @@ def test_model_requires_an_action() -> None:
 
 
 def test_eval_takes_a_float32_baseline_only_from_the_run_that_wrote_the_slot(tmp_path: Path) -> None:
-    from engine.model.slot import default_slot_path
-    from server.model_command import _same_training_run
+    from coderev.engine.model.slot import default_slot_path
+    from coderev.server.model_command import _same_training_run
 
     slot = tmp_path / "slot"
     shutil.copytree(default_slot_path(), slot)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers.errors import CoderevError
-from engine.model.compute import detect_device, select_compute_type
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.model.compute import detect_device, select_compute_type
 
 CPU = {"int8", "int8_float32", "float32"}
 CUDA = {"int8", "int8_float16", "int8_bfloat16", "int8_float32", "float16", "bfloat16", "float32", "int32_float16"}

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.model import prompt as fmt
-from engine.model.placeholders import abstract, abstract_range, parse
+from coderev.engine.model import prompt as fmt
+from coderev.engine.model.placeholders import abstract, abstract_range, parse
 
 SOURCE = '''@app.route("/users/<user_id>")
 def show_user(user_id):

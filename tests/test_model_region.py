@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers import Analyzer, Document, get_language
-from analyzers.finding import apply_edits
-from analyzers.ruleset import default_rules
-from engine.model import prompt as fmt
-from engine.model.region import dedent, reindent
-from engine.model.slot import finish_fix, prepare_fix, splice
-from engine.model.verify import verify_source
-from engine.training.data import gold_replacement
+from coderev.analyzers import Analyzer, Document, get_language
+from coderev.analyzers.finding import apply_edits
+from coderev.analyzers.ruleset import default_rules
+from coderev.engine.model import prompt as fmt
+from coderev.engine.model.region import dedent, reindent
+from coderev.engine.model.slot import finish_fix, prepare_fix, splice
+from coderev.engine.model.verify import verify_source
+from coderev.engine.training.data import gold_replacement
 
 ANALYZER = Analyzer()
 

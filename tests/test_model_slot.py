@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import Analyzer, Document, get_language
-from analyzers.errors import CoderevError
-from engine.model import prompt as fmt
-from engine.model.manifest import read_manifest, verify_slot, write_manifest
-from engine.model.slot import ModelSlot, default_slot_path, finish_fix, finish_review, prepare_fix, prepare_review
-from engine.model.verify import verify_source
+from coderev.analyzers import Analyzer, Document, get_language
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.model import prompt as fmt
+from coderev.engine.model.manifest import read_manifest, verify_slot, write_manifest
+from coderev.engine.model.slot import (
+    ModelSlot,
+    default_slot_path,
+    finish_fix,
+    finish_review,
+    prepare_fix,
+    prepare_review,
+)
+from coderev.engine.model.verify import verify_source
 
 SLOT = default_slot_path()
 PY = get_language("python")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import Analyzer
-from engine.model.manifest import verify_slot
-from engine.model.slot import ModelSlot
+from coderev.analyzers import Analyzer
+from coderev.engine.model.manifest import verify_slot
+from coderev.engine.model.slot import ModelSlot
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,8 +24,8 @@ pytestmark = [
 
 
 def test_miniature_pipeline_end_to_end(tmp_path: Path) -> None:
-    from engine.training.data import read_jsonl
-    from engine.training.pipeline import quick_config, run
+    from coderev.engine.training.data import read_jsonl
+    from coderev.engine.training.pipeline import quick_config, run
 
     config = quick_config()
     slot_dir = tmp_path / "slot"
@@ -50,8 +50,8 @@ def test_miniature_pipeline_end_to_end(tmp_path: Path) -> None:
 
 
 def test_data_is_deterministic_and_held_out_shapes_are_disjoint() -> None:
-    from engine.training import shapes
-    from engine.training.data import generate
+    from coderev.engine.training import shapes
+    from coderev.engine.training.data import generate
 
     first = [s.prompt + s.answer for s in generate("train", 60, 7)]
     second = [s.prompt + s.answer for s in generate("train", 60, 7)]
@@ -68,8 +68,8 @@ def test_data_is_deterministic_and_held_out_shapes_are_disjoint() -> None:
 
 def test_every_fixable_rule_has_training_pairs() -> None:
     """Every rule with a template fix, in every language, gets FIX pairs from the generators."""
-    from analyzers.ruleset import default_rules
-    from engine.training.data import generate
+    from coderev.analyzers.ruleset import default_rules
+    from coderev.engine.training.data import generate
 
     fixable = {r.id for r in default_rules() if r.fix is not None}
     made = {s.rule_id for s in generate("train", 900, 3) if s.task == "fix"}
@@ -80,7 +80,7 @@ def test_every_fixable_rule_has_training_pairs() -> None:
 def test_held_out_argument_forms_never_occur_in_training_arguments(family: str) -> None:
     import random
 
-    from engine.training.langs.common import expression, has_held_out_mark
+    from coderev.engine.training.langs.common import expression, has_held_out_mark
 
     rng = random.Random(5)
     for _ in range(400):
@@ -96,11 +96,11 @@ def test_review_decoys_parse_and_avoid_held_out_forms_and_shapes(language: str) 
     held-out statement shape never becomes a training sample."""
     import random
 
-    from analyzers import Document, get_language
-    from engine.training import data
-    from engine.training.decoys import decoys, held_out_shapes, window_shapes
-    from engine.training.langs import go, java, javascript, python
-    from engine.training.langs.common import has_held_out_mark
+    from coderev.analyzers import Document, get_language
+    from coderev.engine.training import data
+    from coderev.engine.training.decoys import decoys, held_out_shapes, window_shapes
+    from coderev.engine.training.langs import go, java, javascript, python
+    from coderev.engine.training.langs.common import has_held_out_mark
 
     module = {"go": go, "java": java, "javascript": javascript, "python": python}[language]
     rng = random.Random(11)
@@ -128,10 +128,10 @@ def test_wrapped_cores_keep_their_finding_in_any_statement_form() -> None:
     that are not the held-out wrappers."""
     import random
 
-    from analyzers import Analyzer, Document, get_language
-    from engine.training import statements
-    from engine.training.decoys import wrapped
-    from engine.training.langs import python
+    from coderev.analyzers import Analyzer, Document, get_language
+    from coderev.engine.training import statements
+    from coderev.engine.training.decoys import wrapped
+    from coderev.engine.training.langs import python
 
     rng = random.Random(4)
     analyzer = Analyzer()
@@ -152,8 +152,8 @@ def test_wrapped_cores_keep_their_finding_in_any_statement_form() -> None:
 
 
 def test_lookalike_samples_show_the_fixed_statement_as_safe() -> None:
-    from analyzers import Analyzer, Document, get_language
-    from engine.training.contrast import fixed_variants, variant_samples
+    from coderev.analyzers import Analyzer, Document, get_language
+    from coderev.engine.training.contrast import fixed_variants, variant_samples
 
     source = "def digest(data):\n    value = hashlib.md5(data.encode()).hexdigest()\n    return value\n"
     analyzer = Analyzer()
@@ -166,7 +166,7 @@ def test_lookalike_samples_show_the_fixed_statement_as_safe() -> None:
 def test_held_out_call_layout_stays_out_of_training() -> None:
     import random
 
-    from engine.training import statements
+    from coderev.engine.training import statements
 
     rng = random.Random(9)
     seen = {"train": 0, "test": 0}
@@ -179,7 +179,7 @@ def test_held_out_call_layout_stays_out_of_training() -> None:
 
 
 def _doc(source: str):  # type: ignore[no-untyped-def]
-    from analyzers import Document, get_language
+    from coderev.analyzers import Document, get_language
 
     return Document(source, get_language("python"))
 
@@ -189,8 +189,8 @@ def test_pruned_variants_teach_which_keyword_makes_the_finding() -> None:
     ``Value:`` from an insecure Go cookie keeps the finding: the analyzers label each variant."""
     import random
 
-    from analyzers import Analyzer, Document, get_language
-    from engine.training.contrast import pruned_variants, variant_samples
+    from coderev.analyzers import Analyzer, Document, get_language
+    from coderev.engine.training.contrast import pruned_variants, variant_samples
 
     analyzer = Analyzer()
     source = 'def run(cmd):\n    out = subprocess.run("ls -l", shell=True, capture_output=True)\n    return out\n'

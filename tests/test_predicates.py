@@ -6,9 +6,9 @@ import pytest
 import tree_sitter
 import tree_sitter_python
 
-from analyzers.fixes import fstring_to_params, shell_to_list, sql_percent_query
-from analyzers.predicates import is_dynamic, local_constants
-from analyzers.taint import is_tainted
+from coderev.analyzers.fixes import fstring_to_params, shell_to_list, sql_percent_query
+from coderev.analyzers.predicates import is_dynamic, local_constants
+from coderev.analyzers.taint import is_tainted
 from tests.check import argument_of
 
 PYTHON = tree_sitter.Language(tree_sitter_python.language())

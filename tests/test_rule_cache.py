@@ -1,4 +1,4 @@
-"""The parsed built-in rule cache (analyzers/rule_cache.py): a real pickle on disk, keyed to the
+"""The parsed built-in rule cache (coderev/analyzers/rule_cache.py): a real pickle on disk, keyed to the
 rule files, ignored when it cannot be trusted."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import rule_cache, triggers
-from analyzers.ruleset import BUILTIN_RULES, load_rules, rule_files
+from coderev.analyzers import rule_cache, triggers
+from coderev.analyzers.ruleset import BUILTIN_RULES, load_rules, rule_files
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers import default_rules
-from analyzers.ruleset import Example, Rule
+from coderev.analyzers import default_rules
+from coderev.analyzers.ruleset import Example, Rule
 from tests.check import findings, fixed
 
 CASES = [

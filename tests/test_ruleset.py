@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from analyzers.ruleset import BUILTIN_RULES, load_rules
+from coderev.analyzers.ruleset import BUILTIN_RULES, load_rules
 
 GOOD = (BUILTIN_RULES / "python" / "insecure-deserialization-yaml-load.yaml").read_text()
 
@@ -72,13 +72,13 @@ def test_schema_is_published_and_valid_json_schema() -> None:
 
 
 def test_trusted_builtin_loading_equals_checked_loading() -> None:
-    from analyzers.ruleset import builtin_rules_for_startup
+    from coderev.analyzers.ruleset import builtin_rules_for_startup
 
     assert builtin_rules_for_startup().rules == load_rules().rules
 
 
 def test_a_malformed_file_is_still_reported_when_trusted(tmp_path: Path) -> None:
-    from analyzers.ruleset import parse_rule
+    from coderev.analyzers.ruleset import parse_rule
 
     data = good_rule()
     del data["cwe"]

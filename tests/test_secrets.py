@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analyzers.patterns import redact, shannon_entropy
+from coderev.analyzers.patterns import redact, shannon_entropy
 from tests.check import findings
 
 CODEREV = str(Path(sys.executable).with_name("coderev"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers import AnalysisOptions, get_language
-from analyzers.suppression import suppression_comment
+from coderev.analyzers import AnalysisOptions, get_language
+from coderev.analyzers.suppression import suppression_comment
 from tests.check import rule_ids
 
 RULE = "python.insecure-deserialization.yaml-load"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.taint import is_tainted, spec_files, spec_for, validate
+from coderev.analyzers.taint import is_tainted, spec_files, spec_for, validate
 from tests.check import argument_of
 
 TAINTED = [
@@ -160,7 +160,7 @@ def test_helper_functions_of_the_same_unit_are_followed(language: str, code: str
 
 
 def test_a_spec_can_extend_another(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzers.taint import spec as spec_module
+    from coderev.analyzers.taint import spec as spec_module
 
     (tmp_path / "base.yaml").write_text("languages: [javascript]\nsources:\n  request: [req.query]\nsanitizers: [parseInt]\n")
     (tmp_path / "child.yaml").write_text(
@@ -174,7 +174,7 @@ def test_a_spec_can_extend_another(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_typed_and_call_patterns_are_parsed() -> None:
-    from analyzers.taint.spec import parse_pattern
+    from coderev.analyzers.taint.spec import parse_pattern
 
     typed = parse_pattern("{http.Request}.FormValue")
     assert (typed.type, typed.path, typed.call) == ("http.Request", "FormValue", False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from analyzers.text import LineIndex, Position, PositionEncoding
+from coderev.analyzers.text import LineIndex, Position, PositionEncoding
 
 ENCODINGS = list(PositionEncoding)
 # Text without lone surrogates (what a file can hold), weighted towards multi-byte characters.

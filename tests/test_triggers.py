@@ -1,4 +1,4 @@
-"""The literal prefilter (analyzers/triggers.py) may only leave out rules that cannot match."""
+"""The literal prefilter (coderev/analyzers/triggers.py) may only leave out rules that cannot match."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import Analyzer, Document, default_rules, get_language
-from analyzers.ruleset import RuleSet, builtin_rules_for_startup
-from analyzers.triggers import may_match, requirements
+from coderev.analyzers import Analyzer, Document, default_rules, get_language
+from coderev.analyzers.ruleset import RuleSet, builtin_rules_for_startup
+from coderev.analyzers.triggers import may_match, requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 SUFFIXES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".tsx": "tsx", ".go": "go", ".java": "java"}
@@ -71,7 +71,7 @@ def _samples() -> list[tuple[str, str, str]]:
 def test_prefiltered_analysis_equals_full_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh rule set that never compiles a full query (only prefiltered ones) finds exactly
     what the full queries find, on every sample."""
-    monkeypatch.setattr("analyzers.ruleset.PARTIAL_QUERIES", 10**6)  # never fall back to the full query
+    monkeypatch.setattr("coderev.analyzers.ruleset.PARTIAL_QUERIES", 10**6)  # never fall back to the full query
     full = Analyzer(default_rules())
     prefiltered_rules = RuleSet(builtin_rules_for_startup().rules)  # a fresh set: nothing compiled yet
     prefiltered = Analyzer(prefiltered_rules)
@@ -108,7 +108,7 @@ def test_full_query_is_used_once_compiled() -> None:
 def test_prefiltered_queries_are_bounded_per_language() -> None:
     """Many different documents before the full compile: after a few prefiltered queries the
     full one is compiled instead of one more small one per document."""
-    from analyzers.ruleset import PARTIAL_QUERIES
+    from coderev.analyzers.ruleset import PARTIAL_QUERIES
 
     rules = RuleSet(builtin_rules_for_startup().rules)  # a fresh set: nothing compiled yet
     enabled = frozenset(r.id for r in rules)

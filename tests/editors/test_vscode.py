@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.feedback import EventKind, FeedbackStore
+from coderev.engine.feedback import EventKind, FeedbackStore
 
 pytestmark = [pytest.mark.editor, pytest.mark.slow]
 

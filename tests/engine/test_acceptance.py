@@ -7,11 +7,11 @@ import math
 
 import pytest
 
-from analyzers import Analyzer, Document, get_language
-from analyzers.finding import Finding
-from engine.feedback import EventKind, FeedbackEvent
-from engine.learning.acceptance import AcceptanceModel, Evidence, sigmoid
-from engine.learning.features import (
+from coderev.analyzers import Analyzer, Document, get_language
+from coderev.analyzers.finding import Finding
+from coderev.engine.feedback import EventKind, FeedbackEvent
+from coderev.engine.learning.acceptance import AcceptanceModel, Evidence, sigmoid
+from coderev.engine.learning.features import (
     MAX_TOKENS,
     FeatureContext,
     context_tokens,
@@ -20,7 +20,7 @@ from engine.learning.features import (
     finding_context,
     path_features,
 )
-from engine.learning.policy import Action, Thresholds, decide, rerank
+from coderev.engine.learning.policy import Action, Thresholds, decide, rerank
 
 SOURCE = """import hashlib
 import yaml

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.runtime.breaker import CircuitBreaker
+from coderev.engine.runtime.breaker import CircuitBreaker
 
 
 class FakeClock:

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import Analyzer, Document, Finding, get_language
-from analyzers.errors import CoderevError
-from engine.model.manifest import write_manifest
-from engine.model.slot import ModelSlot, default_slot_path
-from engine.runtime.api import EngineConfig, EngineStatus
-from engine.runtime.engine import ModelEngine
-from engine.runtime.slo import SloConfig
-from engine.slots.store import SlotStore
+from coderev.analyzers import Analyzer, Document, Finding, get_language
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.model.manifest import write_manifest
+from coderev.engine.model.slot import ModelSlot, default_slot_path
+from coderev.engine.runtime.api import EngineConfig, EngineStatus
+from coderev.engine.runtime.engine import ModelEngine
+from coderev.engine.runtime.slo import SloConfig
+from coderev.engine.slots.store import SlotStore
 
 PY = get_language("python")
 ANALYZER = Analyzer()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.feedback import EventKind, FeedbackEvent, FeedbackStore
-from engine.learning.learner import Learner
+from coderev.engine.feedback import EventKind, FeedbackEvent, FeedbackStore
+from coderev.engine.learning.learner import Learner
 
 ROOT = Path(__file__).resolve().parents[2]
 # Records events as fast as it can, through the learner (event + model state in one transaction),
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = """
 import sys
 from pathlib import Path
-from engine.feedback import EventKind, FeedbackEvent, FeedbackStore
-from engine.learning.learner import Learner
+from coderev.engine.feedback import EventKind, FeedbackEvent, FeedbackStore
+from coderev.engine.learning.learner import Learner
 
 learner = Learner(FeedbackStore(Path(sys.argv[1])))
 i = 0

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import Analyzer, Document, get_language
-from analyzers.finding import Finding
-from engine.feedback import EventKind, FeedbackEvent, FeedbackStore
-from engine.learning.features import finding_context
-from engine.learning.learner import CORRUPT_PREFIX, STATE_KEY, FixCandidate, Learner
-from engine.learning.pairs import export_jsonl, training_pairs
-from engine.learning.policy import Action
+from coderev.analyzers import Analyzer, Document, get_language
+from coderev.analyzers.finding import Finding
+from coderev.engine.feedback import EventKind, FeedbackEvent, FeedbackStore
+from coderev.engine.learning.features import finding_context
+from coderev.engine.learning.learner import CORRUPT_PREFIX, STATE_KEY, FixCandidate, Learner
+from coderev.engine.learning.pairs import export_jsonl, training_pairs
+from coderev.engine.learning.policy import Action
 
 SOURCE = """import hashlib
 import yaml

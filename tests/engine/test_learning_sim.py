@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.learning.simulate import REDUCTION_TARGET, run_simulation
+from coderev.engine.learning.simulate import REDUCTION_TARGET, run_simulation
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine.runtime.policy import Decision, decide
-from engine.runtime.slo import SloConfig, SloMonitor, SlotStats
+from coderev.engine.runtime.policy import Decision, decide
+from coderev.engine.runtime.slo import SloConfig, SloMonitor, SlotStats
 
 CONFIG = SloConfig()  # p95 3 s, errors 2%, min_samples 30, min_shadow_samples 50, margin 0.02
 

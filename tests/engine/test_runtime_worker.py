@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import Analyzer, Document, get_language
-from analyzers.errors import CoderevError
-from engine.model.prompt import parse_fix
-from engine.model.slot import ModelSlot, default_slot_path, prepare_fix
-from engine.runtime.worker import InferenceWorker, SlotLoadError, WorkerBusy
+from coderev.analyzers import Analyzer, Document, get_language
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.model.prompt import parse_fix
+from coderev.engine.model.slot import ModelSlot, default_slot_path, prepare_fix
+from coderev.engine.runtime.worker import InferenceWorker, SlotLoadError, WorkerBusy
 
 SOURCES = [
     "def load(doc):\n    return yaml.load(doc)\n",
@@ -242,7 +242,7 @@ def test_close_stops_the_child_and_every_thread() -> None:
 def test_library_noise_on_stdout_cannot_corrupt_the_protocol() -> None:
     script = (
         "import os, sys\n"
-        "from engine.runtime.child import _claim_stdout\n"
+        "from coderev.engine.runtime.child import _claim_stdout\n"
         "protocol = _claim_stdout()\n"
         "print('python noise')\n"
         "os.write(1, b'native noise\\n')\n"

@@ -11,8 +11,8 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from analyzers.errors import CoderevError
-from engine.runtime.slo import SloConfig, SloMonitor, percentile
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.runtime.slo import SloConfig, SloMonitor, percentile
 
 
 class FakeClock:

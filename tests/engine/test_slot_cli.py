@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.model.manifest import read_manifest
-from engine.model.prompt import FORMAT_NAME
-from engine.model.slot import ModelSlot, default_slot_path
-from engine.slots import SlotStore
-from engine.slots.store import default_store_root
-from server.cli import main
+from coderev.engine.model.manifest import read_manifest
+from coderev.engine.model.prompt import FORMAT_NAME
+from coderev.engine.model.slot import ModelSlot, default_slot_path
+from coderev.engine.slots import SlotStore
+from coderev.engine.slots.store import default_store_root
+from coderev.server.cli import main
 from tests.engine.test_slot_store import DEFAULT_ID, flip_byte, make_slot, slot_id
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_default_store_root_follows_the_data_dir_variable(tmp_path: Path, monkey
 
 def test_console_list_bootstraps_and_prints_the_store(tmp_path: Path) -> None:
     env = {**os.environ, "CODEREV_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "server.cli", "model", "list"], env=env, cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "coderev.server.cli", "model", "list"], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -177,11 +177,11 @@ def test_stale_scratch_directories_are_removed_but_live_ones_kept(tmp_path: Path
 def test_a_corrupt_packaged_default_does_not_lock_the_user_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.model.slot
+    import coderev.engine.model.slot
 
     broken = make_slot(tmp_path, "1.0.0")
     flip_byte(broken / "model.bin")
-    monkeypatch.setattr(engine.model.slot, "default_slot_path", lambda: broken)
+    monkeypatch.setattr(coderev.engine.model.slot, "default_slot_path", lambda: broken)
     store = str(tmp_path / "store")
     assert main(["model", "install", str(make_slot(tmp_path, "2.0.0")), "--as", "V2", "--store", store]) == 0
     captured = capsys.readouterr()

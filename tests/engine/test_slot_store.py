@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.errors import CoderevError
-from engine.model.manifest import read_manifest, write_manifest
-from engine.model.slot import ModelSlot, default_slot_path
-from engine.slots import SlotStore
-from engine.slots.atomic import CRASH_ENV, remove_tree, set_read_only
-from engine.slots.versions import slot_id as id_of
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.model.manifest import read_manifest, write_manifest
+from coderev.engine.model.slot import ModelSlot, default_slot_path
+from coderev.engine.slots import SlotStore
+from coderev.engine.slots.atomic import CRASH_ENV, remove_tree, set_read_only
+from coderev.engine.slots.versions import slot_id as id_of
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ID = id_of(read_manifest(default_slot_path()))
@@ -117,7 +117,7 @@ def test_an_older_default_the_package_installed_is_upgraded_but_not_one_the_user
     """Upgrading coderev upgrades its default model: a production slot that an earlier package
     bootstrapped, in the same prompt format but an older version, gives way to the packaged one
     (and stays a fallback). An older default installed by hand is the user's choice and stays."""
-    import engine.model.slot as model_slot
+    import coderev.engine.model.slot as model_slot
 
     old = make_slot(tmp_path, "1.0.0")
     monkeypatch.setattr(model_slot, "default_slot_path", lambda: old)
@@ -287,7 +287,7 @@ def test_a_failed_rename_leaves_the_old_state_and_the_next_open_cleans_up(
 CRASH_SCRIPT = """
 import sys
 from pathlib import Path
-from engine.slots import SlotStore
+from coderev.engine.slots import SlotStore
 store = SlotStore(Path(sys.argv[1]))
 if sys.argv[2] == "install":
     store.install(Path(sys.argv[3]))

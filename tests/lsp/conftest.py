@@ -19,11 +19,11 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from analyzers import AnalysisOptions, Analyzer, Document, get_language, load_rules
-from analyzers.finding import Finding
-from server.lsp import convert
+from coderev.analyzers import AnalysisOptions, Analyzer, Document, get_language, load_rules
+from coderev.analyzers.finding import Finding
+from coderev.server.lsp import convert
 
-SERVER = [sys.executable, "-m", "server.lsp"]
+SERVER = [sys.executable, "-m", "coderev.server.lsp"]
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 15.0
 RULES = Path(__file__).resolve().parent / "rules"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pygls.exceptions import JsonRpcInternalError
 
-from server.lsp.app import COMMANDS, FEATURES, create_server, guarded
+from coderev.server.lsp.app import COMMANDS, FEATURES, create_server, guarded
 
 
 class _Log:
@@ -51,7 +51,7 @@ def test_the_full_query_compiles_only_after_the_first_diagnostics_are_out(tmp_pa
     """py-tree-sitter holds the GIL while compiling; compiling before the first push delayed it."""
     from lsprotocol import types
 
-    from server.lsp import text_sync
+    from coderev.server.lsp import text_sync
 
     server = create_server()
     events: list[str] = []

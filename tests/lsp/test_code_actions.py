@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from engine.feedback import EventKind, FeedbackStore
+from coderev.engine.feedback import EventKind, FeedbackStore
 from tests.lsp.conftest import RULE, Client, apply_text_edits, encoding_of, start, stop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from server.lsp.convert import RULE_DOC_URL
+from coderev.server.lsp.convert import RULE_DOC_URL
 from tests.lsp.conftest import RULE, Client, apply_text_edits, encoding_of, expected, keys, start, stop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

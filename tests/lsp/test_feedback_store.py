@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.user_cache import CACHE_DIR_ENV, cache_root
-from engine.feedback import EventKind, FeedbackEvent, FeedbackStore, workspace_key
+from coderev.analyzers.user_cache import CACHE_DIR_ENV, cache_root
+from coderev.engine.feedback import EventKind, FeedbackEvent, FeedbackStore, workspace_key
 
 
 def _event(kind: EventKind, fingerprint: str = "f" * 20) -> FeedbackEvent:
@@ -81,7 +81,7 @@ def test_the_server_reads_no_store_into_existence(tmp_path: Path) -> None:
     and creates nothing; the first dismissal creates it and is remembered."""
     from dataclasses import replace
 
-    from server.lsp.project import Project
+    from coderev.server.lsp.project import Project
 
     project = Project()
     project.settings = replace(project.settings, cache_dir=str(tmp_path / "cache"))

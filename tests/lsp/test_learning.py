@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from engine.feedback import EventKind, FeedbackStore
+from coderev.engine.feedback import EventKind, FeedbackStore
 from tests.lsp.conftest import Client, start, stop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

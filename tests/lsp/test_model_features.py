@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from analyzers import Document, get_language
-from engine.feedback import EventKind, FeedbackStore
-from engine.model.manifest import read_manifest, write_manifest
-from engine.model.slot import ModelSlot
-from engine.slots.store import SlotStore
-from server.lsp import ai_review
+from coderev.analyzers import Document, get_language
+from coderev.engine.feedback import EventKind, FeedbackStore
+from coderev.engine.model.manifest import read_manifest, write_manifest
+from coderev.engine.model.slot import ModelSlot
+from coderev.engine.slots.store import SlotStore
+from coderev.server.lsp import ai_review
 from tests.lsp.conftest import Client, apply_text_edits, encoding_of, start, stop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -258,7 +258,7 @@ async def test_shadow_traffic_promotes_a_better_experimental_slot(
 ) -> None:
     """V2 is an untrained model, V1 the shipped one: every fix request is also sent to V1 (shadow
     sample 1.0), V1's fixes verify and V2's do not, so after enough requests V1 is promoted."""
-    from engine.slots.importer import import_hf
+    from coderev.engine.slots.importer import import_hf
 
     store = SlotStore(tmp_path / "slots")
     store.ensure_default()

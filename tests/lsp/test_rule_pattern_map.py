@@ -7,9 +7,9 @@ from pathlib import Path
 
 import tree_sitter
 
-from analyzers import Rule, default_rules
-from analyzers.languages import LANGUAGES, get_language
-from analyzers.ruleset import CompiledRules
+from coderev.analyzers import Rule, default_rules
+from coderev.analyzers.languages import LANGUAGES, get_language
+from coderev.analyzers.ruleset import CompiledRules
 
 
 def _per_rule(language_id: str, rules: list[Rule]) -> list[str]:
@@ -32,7 +32,7 @@ def test_pattern_to_rule_map_matches_per_rule_compilation() -> None:
 
 
 def test_unchecked_loading_keeps_every_rule_and_drops_a_broken_query_at_compile(tmp_path: Path) -> None:
-    from analyzers.ruleset import builtin_rules_for_startup, load_rules
+    from coderev.analyzers.ruleset import builtin_rules_for_startup, load_rules
 
     assert [r.id for r in builtin_rules_for_startup()] == [r.id for r in default_rules()]
     good = (Path(__file__).parent / "rules" / "python" / "lsptest-yaml-load.yaml").read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from engine.feedback import FeedbackStore
+from coderev.engine.feedback import FeedbackStore
 from tests.lsp.conftest import OPTIONS, start, stop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.lsp.settings import ScanScope, json_schema, kebab, parse_settings, render_markdown
+from coderev.server.lsp.settings import ScanScope, json_schema, kebab, parse_settings, render_markdown
 from tests.lsp.conftest import ROOT
 
 

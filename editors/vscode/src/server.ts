@@ -100,8 +100,8 @@ export async function resolveServer(
         if (settings.interpreter.length > 0) {
             const [command, ...args] = settings.interpreter;
             return {
-                executable: { command, args: [...args, '-P', '-m', 'server.lsp'], options: { cwd, env } },
-                description: `environment: ${settings.interpreter.join(' ')} -m server.lsp`,
+                executable: { command, args: [...args, '-P', '-m', 'coderev.server.lsp'], options: { cwd, env } },
+                description: `environment: ${settings.interpreter.join(' ')} -m coderev.server.lsp`,
             };
         }
         const coderev = onPath('coderev');
@@ -151,10 +151,10 @@ export async function resolveServer(
                     command,
                     // -P: do not put the working directory (the user's workspace, which may well
                     // hold a `server` package of its own) in front of the bundled packages.
-                    args: [...args, '-P', '-m', 'server.lsp'],
+                    args: [...args, '-P', '-m', 'coderev.server.lsp'],
                     options: { cwd, env: { ...env, PYTHONPATH: pythonPath, PYTHONNOUSERSITE: '1' } },
                 },
-                description: `bundled coderev ${bundle.coderev}: ${candidate.join(' ')} -m server.lsp`,
+                description: `bundled coderev ${bundle.coderev}: ${candidate.join(' ')} -m coderev.server.lsp`,
             };
         }
     }

@@ -18,7 +18,7 @@ export interface ClientSettings {
 }
 
 /**
- * The server's settings, as in server/lsp/settings.py (SCHEMA). Only these keys are sent to the
+ * The server's settings, as in coderev/server/lsp/settings.py (SCHEMA). Only these keys are sent to the
  * server: it reports any other key under `coderev` as an unknown setting (SYS001).
  */
 export const SERVER_KEYS: readonly string[] = [

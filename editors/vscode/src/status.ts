@@ -20,7 +20,7 @@ export type ModelMode = 'disabled' | 'loading' | 'ready' | 'fallback';
 const MODES: readonly string[] = ['disabled', 'loading', 'ready', 'fallback'];
 
 /**
- * The payload of the server's `coderev/status` notification and request (server/lsp/model.py).
+ * The payload of the server's `coderev/status` notification and request (coderev/server/lsp/model.py).
  * Every field may be missing: an older server sends less, and the item shows what it gets.
  */
 export interface ServerStatus {

@@ -2,7 +2,7 @@
 --- (Neovim 0.11+ `vim.lsp.config`) and `require('coderev').setup()` (Neovim 0.7 to 0.10).
 local M = {}
 
---- The languages the server analyzes (server/lsp: Python, JavaScript/TypeScript, Go, Java).
+--- The languages the server analyzes (coderev/server/lsp: Python, JavaScript/TypeScript, Go, Java).
 M.filetypes = { 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java' }
 
 --- Files that mark a workspace root; `.coderev.toml` and `pyproject.toml` also hold its settings.

@@ -1,6 +1,0 @@
-"""Data-driven, intra-procedural taint tracking (see ``engine.py`` and ADR 0006)."""
-
-from analyzers.taint.engine import LANGUAGE, is_tainted
-from analyzers.taint.spec import TaintSpec, spec_files, spec_for, validate
-
-__all__ = ["LANGUAGE", "TaintSpec", "is_tainted", "spec_files", "spec_for", "validate"]

@@ -1,0 +1,265 @@
+"""Running rules over a document, fully or incrementally.
+
+The unit of re-analysis is a top-level syntax node (a function, a class, a statement). Rules
+match inside one unit, so a unit's findings depend only on its own text: they are cached by
+(node type, text), and after an edit only units whose text changed are matched again; the rest
+are reused and moved to their new position. Units that contain syntax errors are never cached,
+because error recovery can depend on context. Suppression, severity overrides and fingerprints
+depend on the whole file and are applied after the units are combined, on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import tree_sitter
+
+from coderev.analyzers import predicates
+from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for
+from coderev.analyzers.document import Document, Snapshot
+from coderev.analyzers.finding import Finding
+from coderev.analyzers.fixes import build_fix, node_text, render, span_of
+from coderev.analyzers.languages import TEXT, LanguageSpec
+from coderev.analyzers.patterns import SECRET_CATEGORY, match_patterns, redacted
+from coderev.analyzers.ruleset import CompiledRules, RuleSet, default_rules
+from coderev.analyzers.suppression import directive_rows, is_suppressed
+from coderev.analyzers.taint import LANGUAGE as TAINT_LANGUAGE
+
+Origin = tuple[int, int, int]
+# A finding as cached for its unit, its fingerprint key, and the unit's move since (if any).
+_Collected = tuple[Finding, str, tuple[Origin, Origin] | None]
+UnitKey = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitResult:
+    origin: Origin
+    findings: tuple[tuple[Finding, str], ...]  # (finding placed at origin, fingerprint key)
+
+
+@dataclass(slots=True)
+class UnitCache:
+    """Findings of the units of one document at its last analysis, keyed by unit text."""
+
+    entries: dict[UnitKey, _UnitResult] = field(default_factory=dict)
+    reused: int = 0  # units reused in the last run (for tests and benchmarks)
+    matched: int = 0  # units matched again in the last run
+
+
+def _origin(node: tree_sitter.Node) -> Origin:
+    return node.start_byte, node.start_point.row, node.start_point.column
+
+
+def _unit_name(unit: tree_sitter.Node) -> str:
+    """The name of the definition a unit is (through decorators, exports and a statement around a
+    named function or class expression), or "" (it goes into findings' fingerprints).
+
+    Error recovery may parse the same broken text as ``function f() {`` (a declaration) or as a
+    statement holding a function expression, depending on whether the tree was reparsed
+    incrementally: both are named ``f``, so a fingerprint does not depend on the parse history."""
+    node: tree_sitter.Node | None = unit
+    for _ in range(3):
+        if node is None:
+            break
+        name = node.child_by_field_name("name")
+        if name is not None:
+            return node_text(name)
+        if node.type == "expression_statement" and node.named_child_count:
+            node = node.named_children[0]
+            continue
+        node = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
+    return ""
+
+
+class Analyzer:
+    """Applies a rule set with options to documents. Thread-safe; holds no per-document state."""
+
+    def __init__(self, rules: RuleSet | None = None, options: AnalysisOptions | None = None) -> None:
+        self.rules = rules if rules is not None else default_rules()
+        self.options = options or AnalysisOptions()
+        self._enabled = frozenset(r.id for r in self.rules if is_enabled(r, self.options))
+        self._severity = {r.id: severity_for(r, self.options) for r in self.rules}
+
+    def compiled(self, language: LanguageSpec) -> CompiledRules:
+        """The full combined query of the enabled rules for ``language`` (compiled on first use)."""
+        return self.rules.compiled(language.id, self._enabled)
+
+    def is_warm(self, language: LanguageSpec) -> bool:
+        """Whether the full query of ``language`` is compiled (see ``RuleSet.compiled_for``)."""
+        return self.rules.is_compiled(language.id, self._enabled)
+
+    def analyze(self, snapshot: Snapshot | Document, cache: UnitCache | None = None) -> list[Finding]:
+        """Findings of a document, sorted by position. With ``cache``, unchanged units are reused
+        and the cache is updated to this version."""
+        if isinstance(snapshot, Document):
+            snapshot = snapshot.snapshot()
+        if snapshot.tree is None or snapshot.language is None:
+            return self._analyze_text(snapshot)
+        source = snapshot.source
+        compiled = self.rules.compiled_for(snapshot.language.id, self._enabled, source)
+        old = cache.entries if cache is not None else {}
+        fresh: dict[UnitKey, _UnitResult] = {}
+        reused = matched = 0
+        collected: list[_Collected] = []
+        for unit in snapshot.tree.root_node.children:
+            origin = _origin(unit)
+            key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]))
+            result = old.get(key) if not unit.has_error else None
+            if result is None:
+                result = _UnitResult(origin, tuple(self._match_unit(compiled, unit, snapshot)))
+                matched += 1
+            else:
+                reused += 1
+            if not unit.has_error:
+                fresh[key] = result
+            move = None if result.origin == origin else (result.origin, origin)
+            collected.extend((f, k, move) for f, k in result.findings)
+        if cache is not None:
+            cache.entries, cache.reused, cache.matched = fresh, reused, matched
+        return self._finish(snapshot, collected)
+
+    def _analyze_text(self, snapshot: Snapshot) -> list[Finding]:
+        """A file without a grammar: only text-pattern rules (secrets), over the whole text."""
+        if snapshot.tree is not None:  # pragma: no cover - a tree always comes with a language
+            return []
+        source = snapshot.source
+        patterns = self.rules.compiled(TEXT.id, self._enabled).patterns
+        found = sorted(
+            match_patterns(patterns, source, 0, len(source), (0, 0, 0), language_id=TEXT.id),
+            key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id),
+        )
+        return self._finish(snapshot, [(f, k, None) for f, k in found], TEXT)
+
+    def _match_unit(
+        self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot
+    ) -> list[tuple[Finding, str]]:
+        language = snapshot.language
+        assert language is not None
+        unit_name = _unit_name(unit)
+        out: list[tuple[Finding, str]] = []
+        if compiled.patterns:
+            out += match_patterns(
+                compiled.patterns, snapshot.source, unit.start_byte, unit.end_byte, _origin(unit),
+                language_id=language.id, unit_name=unit_name,
+            )
+        if compiled.query is None or unit.type == "comment":
+            return _in_order(out)
+        cursor = tree_sitter.QueryCursor(compiled.query)
+        seen: set[tuple[str, int, int]] = set()
+        # The bundled type stubs predate the `predicate` callback (tree-sitter >= 0.25 has it).
+        token = TAINT_LANGUAGE.set(language.id)  # the taint predicate sees nodes only
+        try:
+            matches = cursor.matches(unit, predicate=predicates.evaluate)  # type: ignore[call-arg]
+        finally:
+            TAINT_LANGUAGE.reset(token)
+        for pattern, captures in matches:
+            rule = compiled.rule_at(pattern)
+            reported = captures.get(rule.report)
+            if not reported:
+                continue
+            node = reported[0]
+            mark = (rule.id, node.start_byte, node.end_byte)
+            if mark in seen:
+                continue
+            seen.add(mark)
+            fix = None
+            if rule.fix is not None:
+                fix = build_fix(rule.fix.description, rule.fix.safe, rule.fix.edits, captures)
+            secret_nodes = captures.get("secret") or (reported if rule.category == SECRET_CATEGORY else None)
+            secret = span_of(secret_nodes[0]) if secret_nodes else None
+            snippet = redacted(node.text or b"") if secret else " ".join(node_text(node).split())[:200]
+            finding = Finding(
+                rule_id=rule.id,
+                language=language.id,
+                severity=rule.severity,
+                message=render(rule.message, captures) or rule.message,
+                span=span_of(node),
+                cwe=rule.cwe,
+                category=rule.category,
+                confidence=rule.confidence,
+                fix=fix,
+                secret=secret,
+            )
+            out.append((finding, f"{rule.id}\0{unit_name}\0{snippet}"))
+        return _in_order(out)
+
+    def _finish(
+        self, snapshot: Snapshot, collected: list[_Collected], language: LanguageSpec | None = None
+    ) -> list[Finding]:
+        language = language or snapshot.language
+        assert language is not None
+        honor = self.options.honor_foreign_suppressions
+        marked = directive_rows(snapshot.source, snapshot.lines)
+        occurrences: Counter[str] = Counter()
+        out: list[Finding] = []
+        for finding, key, move in collected:
+            occurrence = occurrences[key]
+            occurrences[key] += 1
+            final = finding.finalized(
+                self._severity.get(finding.rule_id, finding.severity), _fingerprint(key, occurrence), move
+            )
+            row = final.span.start_row
+            if (row in marked or row - 1 in marked) and is_suppressed(
+                snapshot.lines, row, final.rule_id, language, honor
+            ):
+                continue
+            out.append(final)
+        return _one_per_place(out)
+
+
+_CONFIDENCE = {"high": 2, "medium": 1, "low": 0}
+
+
+def _strength(finding: Finding) -> tuple[int, int, int, str]:
+    """Which of two findings about the same thing to keep: the more confident (a provider's key
+    format over a generic "password = ..." match), then the more severe, then the more precise
+    (narrower) one; the rule id only breaks exact ties."""
+    span = finding.span
+    return (
+        _CONFIDENCE[finding.confidence.value],
+        finding.severity.rank,
+        span.start_byte - span.end_byte,
+        finding.rule_id,
+    )
+
+
+def _same_problem(a: Finding, b: Finding) -> bool:
+    return a.category == b.category and not set(a.cwe).isdisjoint(b.cwe)
+
+
+def _one_per_place(found: list[Finding]) -> list[Finding]:
+    """Overlapping findings of one category that share a CWE report the same problem (a provider
+    token that is also a password literal, a query both formatted and built from request data):
+    keep the strongest. ``found`` is sorted by start, and so is the result."""
+    kept: list[Finding] = []
+    active: list[int] = []  # indexes in ``kept`` whose span reaches the current start
+    replaced = False
+    for finding in found:
+        active = [i for i in active if kept[i].span.end_byte > finding.span.start_byte]
+        rival = next((i for i in active if _same_problem(kept[i], finding)), None)
+        if rival is None:
+            active.append(len(kept))
+            kept.append(finding)
+        elif _strength(finding) > _strength(kept[rival]):
+            kept[rival] = finding
+            replaced = True
+    if replaced:
+        kept.sort(key=lambda f: (f.span.start_byte, f.span.end_byte, f.rule_id))
+    return kept
+
+
+def _in_order(found: list[tuple[Finding, str]]) -> list[tuple[Finding, str]]:
+    """Units are disjoint and visited in order, so sorting within each sorts the whole file."""
+    found.sort(key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id))
+    return found
+
+
+@lru_cache(maxsize=1 << 16)
+def _fingerprint(key: str, occurrence: int) -> str:
+    """A stable id for a finding: its rule, enclosing definition and code, and which occurrence of
+    that same code it is. Positions are left out so the id survives edits elsewhere."""
+    digest = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:20]

@@ -1,0 +1,162 @@
+"""Analysis options: which rules run, at what severity, on which files.
+
+One typed options object is built from plain mappings (``[tool.coderev]`` in pyproject.toml,
+``.coderev.toml``, editor settings). Invalid values never stop analysis: each falls back to its
+default and is reported as a catalogued SYS001 error so the user can see and fix it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.finding import Severity
+from coderev.analyzers.ruleset import Rule
+
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    select: tuple[str, ...] = ()  # empty: every rule
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)  # selector -> severity
+    honor_foreign_suppressions: bool = False  # also obey `nosec` and `nosemgrep`
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    rule_dirs: tuple[Path, ...] = ()
+
+
+def selector_matches(rule: Rule, selector: str) -> bool:
+    """A selector is a rule id, an id prefix ending at a dot, a category, or ``CWE-<n>``."""
+    selector = selector.strip()
+    if selector.upper().startswith("CWE-"):
+        return selector[4:].isdigit() and int(selector[4:]) in rule.cwe
+    if selector in {rule.id, rule.category, "all"}:
+        return True
+    return rule.id.startswith(selector.rstrip(".") + ".")
+
+
+def is_enabled(rule: Rule, options: AnalysisOptions) -> bool:
+    selected = not options.select or any(selector_matches(rule, s) for s in options.select)
+    return selected and not any(selector_matches(rule, s) for s in options.ignore)
+
+
+def severity_for(rule: Rule, options: AnalysisOptions) -> Severity:
+    """The rule's severity after overrides; the most specific matching selector wins."""
+    best: tuple[int, int, Severity] | None = None
+    for selector, severity in options.severity.items():
+        if not selector_matches(rule, selector):
+            continue
+        if selector == rule.id:
+            rank = 3
+        elif rule.id.startswith(selector.rstrip(".") + "."):
+            rank = 2
+        else:  # category, CWE or "all"
+            rank = 1
+        if best is None or (rank, len(selector)) > best[:2]:
+            best = (rank, len(selector), severity)
+    return best[2] if best else rule.severity
+
+
+def _str_list(key: str, value: Any, errors: list[CoderevError]) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    errors.append(CoderevError("SYS001", f"'{key}' must be a list of strings, got {value!r}"))
+    return None
+
+
+KEYS = ("select", "ignore", "severity", "honor-foreign-suppressions", "exclude", "max-file-size", "rule-dirs")
+
+
+def options_from_mapping(
+    data: Mapping[str, Any], base: Path | None = None
+) -> tuple[AnalysisOptions, list[CoderevError]]:
+    """Options from a settings mapping (kebab- or snake-case keys); bad values -> defaults + errors."""
+    errors: list[CoderevError] = []
+    values: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = raw_key.replace("_", "-")
+        if key in {"select", "ignore", "exclude"}:
+            parsed = _str_list(key, value, errors)
+            if parsed is not None:
+                values[key] = parsed
+        elif key == "severity":
+            values[key] = _severities(value, errors)
+        elif key == "honor-foreign-suppressions":
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                errors.append(CoderevError("SYS001", f"'{key}' must be true or false, got {value!r}"))
+        elif key == "max-file-size":
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                values[key] = value
+            else:
+                errors.append(CoderevError("SYS001", f"'{key}' must be a positive integer, got {value!r}"))
+        elif key == "rule-dirs":
+            dirs = _str_list(key, value, errors)
+            if dirs is not None:
+                values[key] = tuple((base / d) if base else Path(d) for d in dirs)
+    defaults = AnalysisOptions()
+    return (
+        AnalysisOptions(
+            select=values.get("select", defaults.select),
+            ignore=values.get("ignore", defaults.ignore),
+            severity=values.get("severity", defaults.severity),
+            honor_foreign_suppressions=values.get("honor-foreign-suppressions", False),
+            exclude=values.get("exclude", defaults.exclude),
+            max_file_size=values.get("max-file-size", defaults.max_file_size),
+            rule_dirs=values.get("rule-dirs", defaults.rule_dirs),
+        ),
+        errors,
+    )
+
+
+def _severities(value: Any, errors: list[CoderevError]) -> dict[str, Severity]:
+    if not isinstance(value, Mapping):
+        errors.append(CoderevError("SYS001", f"'severity' must be a table of selector = level, got {value!r}"))
+        return {}
+    out: dict[str, Severity] = {}
+    for selector, level in value.items():
+        try:
+            out[str(selector)] = Severity(level)
+        except ValueError:
+            errors.append(
+                CoderevError(
+                    "SYS001",
+                    f"'severity.{selector}' must be one of error, warning, info, hint; got {level!r}",
+                )
+            )
+    return out
+
+
+def read_config_file(path: Path) -> tuple[dict[str, Any], list[CoderevError]]:
+    """The coderev settings in one file: the ``[tool.coderev]`` table of a ``pyproject.toml``, or
+    the whole of any other TOML file (``.coderev.toml``)."""
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {}, [CoderevError("SYS001", f"{path} cannot be read: {exc}")]
+    if path.name == "pyproject.toml":
+        for key in ("tool", "coderev"):
+            data = data.get(key, {}) if isinstance(data, dict) else {}
+    return (data if isinstance(data, dict) else {}), []
+
+
+def find_project_config(root: Path) -> tuple[dict[str, Any], Path | None, list[CoderevError]]:
+    """The settings of ``.coderev.toml``, or else of ``pyproject.toml``'s ``[tool.coderev]``, in
+    ``root``. A pyproject.toml without that table does not count as a configuration."""
+    for name in (".coderev.toml", "pyproject.toml"):
+        path = root / name
+        if not path.is_file():
+            continue
+        data, errors = read_config_file(path)
+        if data or errors or name == ".coderev.toml":
+            return data, path, errors
+    return {}, None, []

@@ -1,0 +1,207 @@
+"""The error catalogue: every failure a user can hit has a stable code and a remedy.
+
+Codes never change meaning once published; retired codes are not reused. The families are
+AUTH (permissions), ANA (analysis), PRV (model provider), DAT (data and storage) and SYS
+(configuration, environment, internal). The catalogue sits in the bottom layer so that every
+layer (analyzers, engine, server) raises the same typed error; see docs/adr/0002.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    """One catalogue entry: a stable code, a short title and what the user should do."""
+
+    code: str
+    title: str
+    remedy: str
+
+
+_SPECS: Final = (
+    ErrorSpec(
+        "AUTH001",
+        "Permission denied",
+        "Check that your user can read the path (or write it, for output files).",
+    ),
+    ErrorSpec(
+        "ANA001",
+        "Rule file is malformed",
+        "Fix the field named in the message; all other rules still load.",
+    ),
+    ErrorSpec(
+        "ANA002",
+        "Rule query does not compile",
+        "Check the tree-sitter query against the grammar's node types "
+        "(`coderev rules --check FILE` shows the failing pattern).",
+    ),
+    ErrorSpec(
+        "ANA003",
+        "File skipped: binary content",
+        "Nothing to do; coderev analyzes text files only.",
+    ),
+    ErrorSpec(
+        "ANA004",
+        "File skipped: not valid UTF-8",
+        "Re-save the file as UTF-8 to have it analyzed.",
+    ),
+    ErrorSpec(
+        "ANA005",
+        "File skipped: larger than the size limit",
+        "Raise `max-file-size` in the configuration if you want it analyzed.",
+    ),
+    ErrorSpec(
+        "ANA006",
+        "Language not supported",
+        "coderev analyzes Python, JavaScript, TypeScript, Go and Java files.",
+    ),
+    ErrorSpec(
+        "ANA007",
+        "Edit is outside the document",
+        "The editor and server disagree on the text; reopen the file to resynchronize.",
+    ),
+    ErrorSpec(
+        "ANA008",
+        "Unknown document",
+        "The document was not opened with the server; reopen the file.",
+    ),
+    ErrorSpec(
+        "ANA009",
+        "Rule example does not behave as declared",
+        "Fix the rule's query or its examples; `make test` runs every rule's examples.",
+    ),
+    ErrorSpec(
+        "PRV001",
+        "Model provider unavailable",
+        "Rule findings still work; `coderev model info` shows why the model did not load.",
+    ),
+    ErrorSpec(
+        "PRV002",
+        "Model slot is corrupt",
+        "A file of the slot is missing or its sha256 differs from the manifest; the slot was "
+        "quarantined, not loaded. Reinstall coderev or rebuild the slot with `coderev model train`.",
+    ),
+    ErrorSpec(
+        "PRV003",
+        "Model compute type not supported on this device",
+        "Remove the compute-type setting (auto picks a supported one) or choose one that "
+        "`coderev model info` lists as supported.",
+    ),
+    ErrorSpec(
+        "PRV004",
+        "Model slot quarantined",
+        "The slot failed its hash check or did not load, so it was moved to quarantine (V3) and "
+        "not used. `coderev model history` says why; reinstall it with `coderev model install DIR`.",
+    ),
+    ErrorSpec(
+        "PRV005",
+        "Model engine unavailable, rules-only mode",
+        "The model worker failed repeatedly or crashed; rule findings and template fixes still "
+        "work, and the engine retries on its own with backoff. The log says what failed.",
+    ),
+    ErrorSpec(
+        "PRV006",
+        "Model request timed out",
+        "The model did not answer within `coderev.model.timeoutMs`; raise it, or use a smaller "
+        "model or a GPU. Rule findings are not affected.",
+    ),
+    ErrorSpec(
+        "PRV007",
+        "Model import failed",
+        "`coderev model import` needs the `train` extra (`pip install 'coderev[train]'`) and a local "
+        "Hugging Face model directory with config.json, weights and a sentencepiece tokenizer.",
+    ),
+    ErrorSpec(
+        "PRV008",
+        "Model slot uses another prompt format",
+        "The slot's manifest names a prompt format this version of coderev does not speak, so its "
+        "answers could not be read. Install a slot built for this version (`coderev model train`, "
+        "or `coderev model import --prompt-format` for an imported model) or upgrade coderev.",
+    ),
+    ErrorSpec(
+        "DAT001",
+        "Cannot write output",
+        "Check that the output directory exists and has free space.",
+    ),
+    ErrorSpec(
+        "DAT002",
+        "Cannot read input",
+        "Check that the path exists and is readable.",
+    ),
+    ErrorSpec(
+        "DAT003",
+        "Model slot manifest is malformed",
+        "The slot's manifest.json is missing or unreadable; rebuild the slot with `coderev model train`.",
+    ),
+    ErrorSpec(
+        "DAT004",
+        "Model slot store not readable or writable",
+        "Check the permissions and free space of the slot store directory (`coderev model list` "
+        "prints it), or move it with the `coderev.model.storePath` setting.",
+    ),
+    ErrorSpec(
+        "DAT005",
+        "Learning state unreadable",
+        "The acceptance model's saved state is damaged; it was set aside and learning starts "
+        "afresh. Run the `coderev.resetLearning` command to clear it explicitly.",
+    ),
+    ErrorSpec(
+        "SYS001",
+        "Invalid configuration value",
+        "Fix the setting named in the message; its default is used until then.",
+    ),
+    ErrorSpec(
+        "SYS002",
+        "Invalid command-line usage",
+        "Run the command with --help to see its options.",
+    ),
+    ErrorSpec(
+        "SYS003",
+        "Internal error",
+        "This is a bug in coderev: please report it with the log file attached.",
+    ),
+    ErrorSpec(
+        "SYS004",
+        "Malformed protocol message",
+        "The editor sent a message the language server cannot read; it was rejected and the "
+        "server keeps running. Update the editor extension, or report it with the log file.",
+    ),
+)
+
+CATALOGUE: Final[dict[str, ErrorSpec]] = {spec.code: spec for spec in _SPECS}
+
+
+class CoderevError(Exception):
+    """An error that carries a catalogue code, a specific detail and the catalogue remedy."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        if code not in CATALOGUE:
+            raise ValueError(f"unknown error code {code!r}")
+        self.code = code
+        self.detail = detail
+        super().__init__(self.render())
+
+    @property
+    def spec(self) -> ErrorSpec:
+        return CATALOGUE[self.code]
+
+    def render(self) -> str:
+        return f"{self.code} {self.spec.title}: {self.detail}. {self.spec.remedy}"
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table (docs/errors.md is generated from it)."""
+    lines = [
+        "# Error catalogue",
+        "",
+        "Every failure a user can hit carries one of these stable codes.",
+        "Generated from `coderev/analyzers/errors.py` by `coderev errors --markdown`; do not edit by hand.",
+        "",
+        "| code | meaning | what to do |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{s.code}` | {s.title} | {s.remedy} |" for s in _SPECS]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,273 @@
+"""Custom query predicates, evaluated by tree-sitter's predicate callback.
+
+Built-in text predicates (#eq?, #match?, #any-of? and their not- forms) are handled by
+tree-sitter itself; the ones here look at structure, which text alone cannot decide:
+
+- ``#dynamic? @x`` / ``#not-dynamic? @x``: the value may come from outside the program text.
+- ``#tainted? @x`` / ``#not-tainted? @x``: the value may hold data from a source (the HTTP
+  request, by default) in the enclosing function, by the taint engine in ``coderev/analyzers/taint``
+  driven by ``coderev/analyzers/taint/<language>.yaml``; ``(#tainted? @x "cli" "env")`` also counts the
+  other source classes named (console input and command-line arguments, the environment).
+- ``#lacks-argument? @args "name" ...``: no keyword argument of those names (nor ``**kwargs``).
+- ``#int-below? @n "2048"``: an integer literal below the limit.
+
+Note: tree-sitter's own ``#not-any-of?`` with several values does not negate correctly in
+py-tree-sitter 0.26; use ``#not-match? @x "^(a|b)$"`` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import tree_sitter
+
+from coderev.analyzers.taint import is_tainted
+from coderev.analyzers.taint.engine import DEFAULT_CLASSES
+
+BUILTIN = frozenset(
+    {"eq?", "not-eq?", "any-eq?", "any-not-eq?", "match?", "not-match?", "any-match?",
+     "any-not-match?", "any-of?", "not-any-of?", "is?", "is-not?", "set!", "select-adjacent!",
+     "strip!"}
+)
+
+# Identifiers written like constants are taken as constants: CONSTANT_QUERY, MAX_ROWS.
+_CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_CONSTANT_WORDS = frozenset({"None", "True", "False", "undefined", "null", "nil", "NaN", "iota"})
+_IDENTIFIERS = frozenset({"identifier", "shorthand_property_identifier"})
+_CALLS = frozenset({"call", "call_expression", "method_invocation", "new_expression"})
+_REFERENCES = frozenset({"this", "self", "super"})
+# Calls whose result is a number (or a length), so cannot carry an injection payload.
+_NUMERIC = frozenset(
+    {"int", "float", "len", "bool", "abs", "round", "Number", "parseInt", "parseFloat",
+     "Atoi", "ParseInt", "ParseFloat", "Itoa", "FormatInt", "valueOf", "parseLong", "parseDouble",
+     "uuid4", "count"}
+)
+# Calls that quote or escape their argument for the language it is embedded in (SQL identifiers,
+# shell words, URL components), so the result cannot change the surrounding statement.
+_QUOTING = re.compile(r"^(?:quote(?:_\w+)?|\w*_quote|escape_(?:string|identifier|literal)|Identifier)$")
+# Calls whose result is built only from their receiver and arguments (string methods, str(),
+# translation of a literal): dynamic exactly when one of those is.
+_TRANSPARENT = frozenset(
+    {"join", "format", "replace", "strip", "lstrip", "rstrip", "lower", "upper", "title", "encode",
+     "decode", "str", "repr", "_", "gettext", "gettext_lazy", "ngettext", "pgettext", "toString",
+     "concat", "trim", "toLowerCase", "toUpperCase", "String", "Sprintf", "Join"}
+)
+# Child fields that name a member rather than hold a value (obj.<attribute>, f(<name>=...)).
+_NAME_FIELDS = frozenset({"attribute", "property", "field", "name", "key", "type"})
+
+
+def _call_name(node: tree_sitter.Node) -> str:
+    target = node.child_by_field_name("function") or node.child_by_field_name("name")
+    if target is None:
+        target = node.child_by_field_name("constructor")
+    if target is None:
+        return ""
+    for field in ("attribute", "property", "field", "name"):
+        inner = target.child_by_field_name(field)
+        if inner is not None:
+            target = inner
+            break
+    return (target.text or b"").decode("utf-8", "replace")
+
+
+def is_dynamic(node: tree_sitter.Node, constants: frozenset[str] = frozenset()) -> bool:
+    """True when the value of ``node`` may come from outside the program text.
+
+    Literals, constant-style names, names in ``constants`` and numeric conversions are static;
+    any other name, call result, attribute of a dynamic object, or string interpolation of one of
+    these is dynamic.
+    """
+    kind = node.type
+    if kind in _IDENTIFIERS:
+        text = (node.text or b"").decode("utf-8", "replace")
+        return not (_CONSTANT_NAME.match(text) or text in _CONSTANT_WORDS or text in constants)
+    if kind in _REFERENCES:
+        return True
+    if kind in _CALLS:
+        name = _call_name(node)
+        if name not in _TRANSPARENT:
+            return name not in _NUMERIC and not _QUOTING.match(name)
+        function = node.child_by_field_name("function")
+        owner = function if function is not None else node  # Java puts `object` on the call
+        receiver = owner.child_by_field_name("object") or owner.child_by_field_name("operand")
+        arguments = node.child_by_field_name("arguments")
+        return any(is_dynamic(part, constants) for part in (receiver, arguments) if part is not None)
+    if kind == "conditional_expression":  # `a if test else b` holds a or b, never the test
+        values = node.named_children
+        return any(is_dynamic(v, constants) for v in values[:1] + values[2:3])
+    cursor = node.walk()
+    if not cursor.goto_first_child():
+        return False
+    while True:
+        child = cursor.node
+        if (
+            child is not None
+            and child.is_named
+            and cursor.field_name not in _NAME_FIELDS
+            and cursor.field_name != "condition"
+            and child.type != "comment"
+            and is_dynamic(child, constants)
+        ):
+            return True
+        if not cursor.goto_next_sibling():
+            return False
+
+
+def local_constants(node: tree_sitter.Node) -> frozenset[str]:
+    """Python names that, in the function around ``node``, are bound only to static values
+    before it (``cmd = "ls -l"``). Parameters and names bound any other way are not included."""
+    scope = _function_of(node)
+    if scope is None:
+        return frozenset()
+    static: dict[str, bool] = dict.fromkeys(_parameter_names(scope), False)
+    body = scope.child_by_field_name("body")
+    stack = [body] if body is not None else []
+    while stack:
+        current = stack.pop()
+        if current.start_byte >= node.start_byte or current.type in _SCOPE_BREAKS:
+            continue
+        kind = current.type
+        if kind in {"assignment", "augmented_assignment", "named_expression"}:
+            left = current.child_by_field_name("left") or current.child_by_field_name("name")
+            right = current.child_by_field_name("right") or current.child_by_field_name("value")
+            if left is not None:
+                known = frozenset(n for n, ok in static.items() if ok)
+                value = (
+                    left.type == "identifier"
+                    and right is not None
+                    and right.end_byte <= node.start_byte
+                    and not is_dynamic(right, known)
+                )
+                for name in _targets(left):
+                    static[name] = static.get(name, True) and value
+        elif kind in {"for_statement", "for_in_clause", "as_pattern_target", "import_from_statement",
+                      "import_statement", "global_statement", "nonlocal_statement"}:
+            target = current.child_by_field_name("left") or current
+            for name in _targets_in(target):
+                static[name] = False
+        stack.extend(reversed(current.named_children))
+    return frozenset(n for n, ok in static.items() if ok)
+
+
+def _keyword_names(args: tree_sitter.Node) -> set[str]:
+    names: set[str] = set()
+    for child in args.named_children:
+        if child.type == "keyword_argument":
+            name = child.child_by_field_name("name")
+            if name is not None and name.text is not None:
+                names.add(name.text.decode("utf-8", "replace"))
+        elif child.type in {"dictionary_splat", "list_splat"}:
+            names.add("**")  # unknown keywords: assume any may be present
+    return names
+
+
+def _int_value(node: tree_sitter.Node) -> int | None:
+    text = (node.text or b"").decode("utf-8", "replace").replace("_", "").rstrip("lL")
+    try:
+        return int(text, 0)
+    except ValueError:
+        return None
+
+
+_SCOPE_BREAKS = frozenset({"function_definition", "class_definition"})
+
+
+def _text(node: tree_sitter.Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _targets(node: tree_sitter.Node) -> list[str]:
+    """Names bound by an assignment target: ``x``, ``a, b``, ``self.path``."""
+    if node.type in {"identifier", "attribute"}:
+        return [_text(node)]
+    return [name for child in node.named_children for name in _targets(child)]
+
+
+def _targets_in(node: tree_sitter.Node) -> set[str]:
+    """Every name and attribute path mentioned in ``node``."""
+    found = {_text(node)} if node.type in {"identifier", "attribute"} else set()
+    for child in node.named_children:
+        found |= _targets_in(child)
+    return found
+
+
+def _function_of(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The innermost Python function definition containing ``node`` (None at module level)."""
+    scope = node.parent
+    while scope is not None and scope.type != "function_definition":
+        scope = scope.parent
+    return scope
+
+
+def _parameter_name(param: tree_sitter.Node) -> tree_sitter.Node | None:
+    if param.type == "identifier":
+        return param
+    name = param.child_by_field_name("name")
+    return name or next((c for c in param.named_children if c.type == "identifier"), None)
+
+
+def _parameter_names(function: tree_sitter.Node) -> list[str]:
+    params = function.child_by_field_name("parameters")
+    names = (_parameter_name(p) for p in (params.named_children if params is not None else []))
+    return [_text(n) for n in names if n is not None]
+
+
+Captures = dict[str, list[tree_sitter.Node]]
+Args = Sequence[tuple[str, str]]
+
+
+def _nodes(args: Args, captures: Captures) -> list[tree_sitter.Node]:
+    return [n for value, kind in args if kind == "capture" for n in captures.get(value, [])]
+
+
+def _strings(args: Args) -> list[str]:
+    return [value for value, kind in args if kind == "string"]
+
+
+def _dynamic(args: Args, captures: Captures) -> bool:
+    return any(is_dynamic(n) and is_dynamic(n, local_constants(n)) for n in _nodes(args, captures))
+
+
+def _lacks_argument(args: Args, captures: Captures) -> bool:
+    wanted = set(_strings(args))
+    for node in _nodes(args, captures):
+        present = _keyword_names(node)
+        if "**" in present or wanted & present:
+            return False
+    return True
+
+
+def _tainted(args: Args, captures: Captures) -> bool:
+    classes = DEFAULT_CLASSES | frozenset(_strings(args))
+    return any(is_tainted(n, classes) for n in _nodes(args, captures))
+
+
+def _int_below(args: Args, captures: Captures) -> bool:
+    limits = [int(s) for s in _strings(args)]
+    values = [_int_value(n) for n in _nodes(args, captures)]
+    return bool(limits) and all(v is not None and v < limits[0] for v in values)
+
+
+CUSTOM: dict[str, Callable[[Args, Captures], bool]] = {
+    "dynamic?": _dynamic,
+    "not-dynamic?": lambda a, c: not _dynamic(a, c),
+    "lacks-argument?": _lacks_argument,
+    "int-below?": _int_below,
+    "tainted?": _tainted,
+    "not-tainted?": lambda a, c: not _tainted(a, c),
+}
+
+KNOWN = BUILTIN | frozenset(CUSTOM)
+_PREDICATE = re.compile(r"\(#([A-Za-z][\w-]*[?!])")
+
+
+def unknown_predicates(query: str) -> list[str]:
+    """Predicate names used in ``query`` that neither tree-sitter nor coderev knows."""
+    return sorted({name for name in _PREDICATE.findall(query) if name not in KNOWN})
+
+
+def evaluate(name: str, args: Args, _pattern: int, captures: Captures) -> bool:
+    """The callback handed to ``QueryCursor.matches`` for predicates tree-sitter leaves to us."""
+    check = CUSTOM.get(name)
+    return True if check is None else check(args, captures)

@@ -1,0 +1,182 @@
+"""Scopes, parameters and declarations for the taint engine: which functions enclose a sink,
+which names a binding or parameter introduces, which parameters a framework fills from a source,
+and which names are declared with which type (for ``{Type}.member`` source patterns)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from coderev.analyzers.taint.spec import Pattern, TaintSpec
+from coderev.analyzers.taint.syntax import NAME_FIELDS, Node, Syntax, callee, text
+
+_WHITESPACE = re.compile(r"\s+")
+_SPLATS = frozenset({"list_splat_pattern", "dictionary_splat_pattern", "rest_pattern", "spread_parameter",
+                     "variadic_parameter_declaration"})
+UNNAMED_RECEIVERS = frozenset({"self", "this", "cls", "super"})
+
+
+@dataclass(slots=True)
+class Context:
+    """The state of one question "is this sink tainted?": the spec, what is tainted so far."""
+
+    spec: TaintSpec
+    syntax: Syntax
+    classes: frozenset[str]
+    sink: Node
+    names: set[str] = field(default_factory=set)
+    prefixes: list[tuple[str, bool]] = field(default_factory=list)  # (dotted prefix, calls only)
+    functions: dict[str, list[Node]] | None = None  # the unit's named functions (helpers), lazily
+    roots: frozenset[str] = frozenset()  # first names of the prefixes
+    depth: int = 0  # helper calls followed so far
+
+
+def _norm_type(value: str) -> str:
+    value = _WHITESPACE.sub("", value).lstrip(":*&")
+    return re.sub(r"<.*>", "", value)
+
+
+def _type_matches(declared: str, wanted: str) -> bool:
+    declared = _norm_type(declared)
+    return declared == wanted or declared.endswith("." + wanted)
+
+
+# --- scopes and declarations ---------------------------------------------------------------------
+
+
+def scopes_of(node: Node, syntax: Syntax) -> list[Node]:
+    """The function-like ancestors of ``node``, outermost first."""
+    found: list[Node] = []
+    current = node.parent
+    while current is not None:
+        if current.type in syntax.functions:
+            found.append(current)
+        current = current.parent
+    return found[::-1]
+
+
+def bound_names(node: Node, syntax: Syntax) -> list[str]:
+    """The names an assignment target or parameter pattern binds."""
+    kind = node.type
+    if kind in syntax.names:
+        return [text(node)]
+    if kind in syntax.paths:
+        root = node
+        while root.named_child_count and root.type in syntax.paths:
+            root = root.named_children[0]
+        names = [text(node)]
+        if root.type in syntax.names and text(root) not in UNNAMED_RECEIVERS:
+            names.append(text(root))
+        return names
+    if kind in syntax.subscripts:
+        return bound_names(node.named_children[0], syntax) if node.named_child_count else []
+    out: list[str] = []
+    for index, child in enumerate(node.children):
+        if child.is_named and node.field_name_for_child(index) not in NAME_FIELDS:
+            out.extend(bound_names(child, syntax))
+    return out
+
+
+def parameters(function: Node, syntax: Syntax) -> list[tuple[Node, list[str], str]]:
+    """(parameter node, names, declared type text) for each parameter of a function."""
+    out: list[tuple[Node, list[str], str]] = []
+    for field_name in syntax.parameter_lists:
+        holder = function.child_by_field_name(field_name)
+        if holder is None:
+            continue
+        params = [holder] if holder.type in syntax.names else holder.named_children
+        for param in params:
+            if param.type in syntax.comments:
+                continue
+            kind = param.child_by_field_name("type")
+            names_nodes = param.children_by_field_name("name") or param.children_by_field_name("pattern")
+            if param.type in syntax.names:
+                names = [text(param)]
+            elif names_nodes:
+                names = [n for node in names_nodes for n in bound_names(node, syntax)]
+            else:
+                names = [text(c) for c in param.named_children if c.type in syntax.names][:1]
+                if not names and param.type not in syntax.names:
+                    names = bound_names(param, syntax)
+            out.append((param, names, text(kind)))
+    return out
+
+
+def _function_name(function: Node) -> str:
+    return text(function.child_by_field_name("name"))
+
+
+def _annotations(param: Node) -> set[str]:
+    found: set[str] = set()
+    for child in param.children:
+        if child.type == "modifiers":
+            for mod in child.named_children:
+                name = mod.child_by_field_name("name")
+                if name is not None:
+                    found.add(text(name).rsplit(".", 1)[-1])
+    return found
+
+
+def parameter_sources(function: Node, ctx: Context) -> None:
+    params = parameters(function, ctx.syntax)
+    for rule in ctx.spec.parameters:
+        if rule.source_class not in ctx.classes:
+            continue
+        skip: set[str] = set(rule.skip_names)
+        if rule.decorators is not None:
+            parent = function.parent
+            if parent is None or parent.type != "decorated_definition":
+                continue  # checked first: a plain function's parent is the module, with every unit as a child
+            decorators = [d for d in parent.children if d.type == "decorator"]
+            if not any(rule.decorators.search(text(d)) for d in decorators):
+                continue
+            if rule.typed_segments is not None:
+                skip |= {m.group(1) for d in decorators for m in rule.typed_segments.finditer(text(d))}
+        elif rule.functions and _function_name(function) not in rule.functions:
+            continue
+        for param, names, declared in params:
+            if rule.annotations and not (_annotations(param) & rule.annotations):
+                continue
+            if rule.decorators is not None and param.type in _SPLATS:
+                continue
+            if rule.skip_types is not None and declared and rule.skip_types.match(_norm_type(declared)):
+                continue
+            default = param.child_by_field_name("value")
+            if default is not None and default.type in ctx.syntax.calls and callee(default)[0] in rule.skip_defaults:
+                continue
+            ctx.names.update(n for n in names if n not in skip)
+
+
+def declared_types(scope: Node, syntax: Syntax) -> dict[str, str]:
+    """Names declared with a type anywhere in ``scope`` (parameters and local declarations)."""
+    types: dict[str, str] = {}
+    stack = [scope]
+    while stack:
+        current = stack.pop()
+        if current.type in syntax.functions:
+            for _, names, declared in parameters(current, syntax):
+                if declared:
+                    types.update(dict.fromkeys(names, declared))
+        elif current.type in syntax.bindings or current.type == "enhanced_for_statement":
+            declared_node = current.child_by_field_name("type")
+            parent = current.parent
+            if declared_node is None and parent is not None and parent.type == "local_variable_declaration":
+                declared_node = parent.child_by_field_name("type")
+            if declared_node is not None:
+                for target in current.children_by_field_name(syntax.bindings.get(current.type, ("name", ""))[0]):
+                    types.update(dict.fromkeys(bound_names(target, syntax), text(declared_node)))
+        stack.extend(current.named_children)
+    return types
+
+
+def concrete(patterns: Iterable[Pattern], types: dict[str, str]) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for pattern in patterns:
+        if pattern.type is None:
+            out.append((pattern.path, pattern.call))
+            continue
+        for name, declared in types.items():
+            if _type_matches(declared, pattern.type):
+                out.append((f"{name}.{pattern.path}" if pattern.path else name, pattern.call))
+    return out

@@ -1,0 +1,128 @@
+"""Finding and reading the files of a workspace: excludes, .gitignore, binary and size checks.
+
+Shared by ``coderev scan`` and the language server's workspace scan. Reading a file never
+raises for bad content: a binary, non-UTF-8 or oversized file becomes a :class:`Skip` with a
+catalogued code, so one bad file never stops a scan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from coderev.analyzers.config import DEFAULT_MAX_FILE_SIZE
+from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.languages import is_secret_scan_candidate, language_for_path
+
+ALWAYS_SKIPPED = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", "dist-packages", ".eggs",
+     "bower_components", "vendor", ".idea", ".vscode"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A file that was not analyzed, and why (a catalogued error)."""
+
+    path: Path
+    error: CoderevError
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").is_file()
+
+
+class Excludes:
+    """Exclude globs (gitignore syntax) plus every ``.gitignore`` met on the way down."""
+
+    def __init__(self, root: Path, patterns: Iterable[str] = ()) -> None:
+        self.root = root
+        self._user = pathspec.GitIgnoreSpec.from_lines(list(patterns))
+        self._ignores: dict[Path, pathspec.GitIgnoreSpec] = {}
+
+    def _gitignore(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
+        if directory not in self._ignores:
+            path = directory / ".gitignore"
+            try:
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines = []
+            self._ignores[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = self._ignores[directory]
+        return spec if spec.patterns else None
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        try:
+            relative = path.relative_to(self.root)
+        except ValueError:
+            relative = Path(path.name)
+        suffix = "/" if is_dir else ""
+        if self._user.match_file(relative.as_posix() + suffix):
+            return True
+        for parent in (self.root, *(self.root / p for p in relative.parents[:-1][::-1])):
+            spec = self._gitignore(parent)
+            if spec is not None and spec.match_file(path.relative_to(parent).as_posix() + suffix):
+                return True
+        return False
+
+
+def is_analyzable(path: Path) -> bool:
+    """Source files of a supported language, and text files that may hold secrets."""
+    return language_for_path(path) is not None or is_secret_scan_candidate(path)
+
+
+def iter_source_files(
+    paths: Iterable[Path], exclude: Iterable[str] = (), *, all_text: bool = False
+) -> Iterator[Path]:
+    """Files to analyze under ``paths`` in a stable order. Files named explicitly are always
+    yielded; directories are walked, skipping VCS/dependency folders, virtualenvs, excludes and
+    .gitignore'd paths. Only files :func:`is_analyzable` unless ``all_text``."""
+    patterns = list(exclude)
+    for top in paths:
+        if top.is_file():
+            yield top
+            continue
+        excludes = Excludes(top, patterns)
+        for current, dirnames, filenames in os.walk(top):
+            here = Path(current)
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in ALWAYS_SKIPPED
+                and not _is_virtualenv(here / d)
+                and not excludes.excluded(here / d, is_dir=True)
+            )
+            for name in sorted(filenames):
+                path = here / name
+                if (all_text or is_analyzable(path)) and not excludes.excluded(
+                    path, is_dir=False
+                ):
+                    yield path
+
+
+def read_source(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> str | Skip:
+    """The text of a source file, or why it is skipped (binary, not UTF-8, too large, unreadable)."""
+    try:
+        size = path.stat().st_size
+        if size > max_size:
+            return Skip(path, CoderevError("ANA005", f"{path} is {size} bytes (limit {max_size})"))
+        data = path.read_bytes()
+    except PermissionError as exc:
+        return Skip(path, CoderevError("AUTH001", f"{path}: {exc.strerror}"))
+    except OSError as exc:
+        return Skip(path, CoderevError("DAT002", f"{path}: {exc.strerror or exc}"))
+    return decode_source(path, data)
+
+
+def decode_source(path: Path, data: bytes) -> str | Skip:
+    """Decode file bytes as UTF-8 (a BOM is dropped); binary content is a skip, not an error."""
+    if b"\0" in data[:8192]:
+        return Skip(path, CoderevError("ANA003", f"{path} looks binary (contains NUL bytes)"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Skip(path, CoderevError("ANA004", f"{path}: invalid UTF-8 at byte {exc.start}"))

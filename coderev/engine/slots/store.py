@@ -1,0 +1,415 @@
+"""The on-disk model slot store: which installed model is experimental (V1), in production (V2)
+or quarantined (V3), and how slots move between those roles.
+
+Layout under the root (``$CODEREV_DATA_DIR/slots`` or the platform's user data directory)::
+
+    .lock            fcntl.flock'ed around every operation (two editor windows, two CLIs)
+    state.json       {"V1": id|null, "V2": id|null, "V3": [ids], "good": [ids]}
+    history.jsonl    one transition per line
+    versions/<id>/   immutable verified slot copies (V3 ones read-only)
+
+Every operation re-reads ``state.json`` under the lock, computes the new state, writes it
+atomically, then appends the transitions to the history. The state file is the commit point: a
+crash before it leaves the old state (plus leftovers that the next open removes), a crash after
+it the new one. A damaged ``state.json`` is rebuilt from the history, or failing that from
+``versions/`` (see ``_recover``). The design is recorded in docs/adr/0008-slot-store.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.model.manifest import verify_slot
+from coderev.engine.slots import versions as vs
+from coderev.engine.slots.atomic import (
+    append_lines,
+    crash_point,
+    is_read_only,
+    remove_tree,
+    set_read_only,
+    write_json_atomic,
+)
+from coderev.engine.slots.lock import StoreLock, clean_scratch, scratch_dir
+from coderev.engine.slots.state import State, Transition, read_history, replay, valid_id
+
+log = logging.getLogger("coderev.slots")
+DATA_DIR_ENV = "CODEREV_DATA_DIR"
+
+
+def default_store_root() -> Path:
+    """``$CODEREV_DATA_DIR/slots`` when set, else ``<user data dir>/coderev/slots``."""
+    base = os.environ.get(DATA_DIR_ENV)
+    return Path(base or platformdirs.user_data_dir("coderev")) / "slots"
+
+
+@dataclass(frozen=True)
+class InstalledSlot:
+    """One installed slot as the store sees it; ``role`` is "V1", "V2", "V3" or "" (none)."""
+
+    id: str
+    path: Path
+    manifest: dict[str, Any]
+    role: str
+
+
+def _version_key(version: object) -> tuple[int, ...]:
+    """``"1.10.2"`` -> ``(1, 10, 2)``; a version that is not dotted numbers sorts first."""
+    parts = str(version).split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else ()
+
+
+class SlotStore:
+    """The slot store over ``root``. Safe to share between threads and between processes."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root else default_store_root()
+        self.versions = self.root / "versions"
+        self._state_path = self.root / "state.json"
+        self._history_path = self.root / "history.jsonl"
+        self._lock = StoreLock(self.root / ".lock")
+        try:
+            self.versions.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CoderevError("DAT004", f"cannot create the slot store {self.root}: {exc}") from exc
+        with self._lock:
+            self._open()
+
+    # ----------------------------------------------------------------------------- reading
+    def production(self) -> InstalledSlot | None:
+        """The V2 slot (not verified here: ``load_production`` is what a server should call)."""
+        with self._lock:
+            state = self._state()
+            return None if state.v2 is None else self._slot(state.v2, state)
+
+    def experimental(self) -> InstalledSlot | None:
+        with self._lock:
+            state = self._state()
+            return None if state.v1 is None else self._slot(state.v1, state)
+
+    def quarantined(self) -> list[InstalledSlot]:
+        with self._lock:
+            state = self._state()
+            return [self._slot(i, state) for i in state.v3]
+
+    def all(self) -> list[InstalledSlot]:
+        """V2, V1, then V3 oldest first, then any directory without a role (left by a process
+        that crashed after copying and before committing; the next open removes it)."""
+        with self._lock:
+            state = self._state()
+            held = state.ids()
+            loose = [i for i in vs.installed_dirs(self.versions) if i not in held]
+            return [self._slot(i, state) for i in held + loose]
+
+    def history(self) -> list[Transition]:
+        with self._lock:
+            return read_history(self._history_path)
+
+    # ----------------------------------------------------------------------------- changing
+    def ensure_default(self) -> None:
+        """On an empty store, install the packaged default slot as V2 (reason "bootstrap").
+
+        A store emptied of a production slot by ``demote`` is not empty (its slots are in V3),
+        so a deliberate rules-only state is kept. A production slot that is an earlier packaged
+        default (left by a previous coderev, see ``_outdated_default``) is replaced by this one's
+        (reason "upgrade"; the old one goes to V3 and stays a fallback when it still loads).
+        """
+        with self._lock:
+            state = self._state()
+            if state.empty():
+                self._bootstrap(state)
+            elif state.v2 is not None and self._outdated_default(state.v2):
+                self._bootstrap(state, reason="upgrade")
+
+    def install(self, source: Path, role: str = "V1", reason: str = "installed by user") -> InstalledSlot:
+        """Copy the slot directory ``source`` into the store as ``role`` (V1 or V2).
+
+        Its hashes are verified before anything changes (PRV002 / DAT003). The previous occupant
+        of the role moves to V3. Installing a quarantined slot again repairs its copy.
+        """
+        if role not in ("V1", "V2"):
+            raise CoderevError("SYS002", f"a slot is installed as V1 or V2, not {role!r}")
+        source = Path(source)
+        manifest = vs.check_source(source)
+        new_id = vs.slot_id(manifest)
+        with self._lock:
+            state = self._state()
+            current = state.role_of(new_id)
+            if current == "V2" and role == "V1":
+                raise CoderevError("SYS002", f"{new_id} is the production slot (V2); demote it before "
+                                             "installing it as V1")
+            self._guard(lambda: vs.materialize(self.versions, source, manifest))
+            now = time.time()
+            transitions = []
+            occupant = state.v1 if role == "V1" else state.v2
+            if occupant is not None and occupant != new_id:
+                state.place(occupant, "V3", "supersede")
+                transitions.append(Transition(now, "supersede", occupant, role, "V3", f"replaced by {new_id}"))
+            state.place(new_id, role, "install")
+            transitions.append(Transition(now, "install", new_id, current, role, reason))
+            self._commit(state, transitions)
+            return self._slot(new_id, state)
+
+    def promote(self, reason: str) -> Transition:
+        """V1 becomes V2; the old V2 goes to V3 but stays a fallback candidate ("good").
+
+        A V1 that fails its hash check is quarantined instead (PRV002)."""
+        with self._lock:
+            state = self._state()
+            if state.v1 is None:
+                raise CoderevError("SYS002", "no experimental slot to promote (install one with "
+                                             "`coderev model install DIR` or `coderev model import HF_DIR`)")
+            new_id, old_id = state.v1, state.v2
+            problem = vs.intact(self.versions / new_id)
+            if problem is not None:
+                self.quarantine(new_id, f"PRV004: failed its hash check before promotion: {problem}")
+                raise CoderevError("PRV002", f"experimental slot {new_id} is corrupt and was quarantined: {problem}")
+            now = time.time()
+            transitions = []
+            if old_id is not None:
+                state.place(old_id, "V3", "supersede")
+                transitions.append(Transition(now, "supersede", old_id, "V2", "V3", f"superseded by {new_id}"))
+            state.place(new_id, "V2", "promote")
+            promoted = Transition(now, "promote", new_id, "V1", "V2", reason)
+            self._commit(state, [*transitions, promoted])
+            return promoted
+
+    def demote(self, reason: str) -> Transition:
+        """V2 goes to V3 for good; the newest good slot that still verifies returns to V2, or
+        there is no production slot (rules-only)."""
+        with self._lock:
+            state = self._state()
+            if state.v2 is None:
+                raise CoderevError("SYS002", "no production slot to demote (`coderev model list` shows the roles)")
+            old_id = state.v2
+            state.place(old_id, "V3", "demote")
+            demoted = Transition(time.time(), "demote", old_id, "V2", "V3", reason)
+            self._commit(state, [demoted, *self._fall_back(state, old_id)])
+            return demoted
+
+    def quarantine(self, slot_id: str, reason: str) -> Transition:
+        """Any role -> V3 for a slot that is corrupt or does not load; a quarantined V2 is
+        replaced as in ``demote``."""
+        with self._lock:
+            state = self._state()
+            role = state.role_of(slot_id)
+            if not role:
+                raise CoderevError("SYS002", f"no installed slot {slot_id!r} (`coderev model list` shows them)")
+            state.place(slot_id, "V3", "quarantine")
+            moved = Transition(time.time(), "quarantine", slot_id, role, "V3", reason)
+            log.warning("model slot %s quarantined: %s", slot_id, reason, extra={"code": "PRV004"})
+            fallback = self._fall_back(state, slot_id) if role == "V2" else []
+            self._commit(state, [moved, *fallback])
+            return moved
+
+    def verify(self, slot_id: str | None = None) -> dict[str, str]:
+        """Check the hashes of one slot or of all; returns id -> "ok" or the problem.
+
+        A corrupt V1 or V2 is quarantined (and a V2 replaced as in ``demote``)."""
+        with self._lock:
+            state = self._state()
+            if slot_id is not None and not state.role_of(slot_id):
+                raise CoderevError("SYS002", f"no installed slot {slot_id!r} (`coderev model list` shows them)")
+            results: dict[str, str] = {}
+            for checked in [slot_id] if slot_id is not None else state.ids():
+                problem = vs.intact(self.versions / checked)
+                results[checked] = "ok" if problem is None else problem
+                if problem is not None and self._state().role_of(checked) in ("V1", "V2"):
+                    self.quarantine(checked, f"PRV004: failed verification: {problem}")
+            return results
+
+    def load_production(self) -> InstalledSlot | None:
+        """The production slot after a full hash check, or None for rules-only.
+
+        A V2 that fails the check is quarantined and the fallback of ``demote`` is tried, until a
+        slot verifies or none is left. The check runs under the lock so that a slot being
+        repaired by another process is never mistaken for a corrupt one."""
+        with self._lock:
+            while True:
+                state = self._state()
+                if state.v2 is None:
+                    return None
+                slot = self._slot(state.v2, state)
+                try:
+                    return replace(slot, manifest=verify_slot(slot.path))
+                except CoderevError as exc:
+                    if exc.code not in ("PRV002", "DAT003"):
+                        raise
+                    self.quarantine(slot.id, f"PRV004: {exc.code} when loading: {exc.detail}")
+
+    def scratch(self) -> contextlib.AbstractContextManager[Path]:
+        """A work directory on the store's file system (``coderev model import`` converts into
+        it); removed on exit, and by the next open if its process was killed."""
+        return scratch_dir(self.root)
+
+    # ----------------------------------------------------------------------------- internals
+    def _guard(self, action: Any) -> Any:
+        """Run a file-system step, turning OSError into DAT004."""
+        try:
+            return action()
+        except OSError as exc:
+            raise CoderevError("DAT004", f"slot store {self.root}: {exc}") from exc
+
+    def _open(self) -> None:
+        """Undo what a crashed process left: temporaries, uncommitted copies, permissions."""
+        removed = self._guard(lambda: vs.clean_temporaries(self.versions) + clean_scratch(self.root))
+        for leftover in self.root.glob(".state.json.tmp-*"):
+            self._guard(leftover.unlink)
+        state = self._state()
+        for orphan in [i for i in vs.installed_dirs(self.versions) if not state.role_of(i)]:
+            log.info("removing %s: copied by an install that did not commit", orphan)
+            self._guard(lambda o=orphan: remove_tree(self.versions / o))
+        if removed:
+            log.info("removed %d interrupted install(s) from %s", len(removed), self.versions)
+        self._guard(lambda: self._apply_permissions(state))
+
+    def _state(self) -> State:
+        try:
+            raw = self._state_path.read_bytes()
+        except FileNotFoundError:
+            if read_history(self._history_path):
+                return self._recover("state.json is missing")
+            return State()
+        except OSError as exc:
+            raise CoderevError("DAT004", f"cannot read {self._state_path}: {exc}") from exc
+        try:
+            state = State.from_json(json.loads(raw))
+        except ValueError as exc:
+            return self._recover(f"state.json is malformed ({exc})")
+        lost = [i for i in state.ids() if not (self.versions / i).is_dir()]
+        if lost:
+            now = time.time()
+            transitions = []
+            for slot_id in lost:
+                transitions.append(Transition(now, "lost", slot_id, state.place(slot_id, "", "quarantine"), "",
+                                              "its directory under versions/ is gone"))
+            log.warning("slot store %s: %s vanished from versions/", self.root, ", ".join(lost),
+                        extra={"code": "DAT004"})
+            self._commit(state, transitions)
+        return state
+
+    def _recover(self, problem: str) -> State:
+        """Rebuild the roles from the history, else put every copy in V3 and bootstrap the default."""
+        history = read_history(self._history_path)
+        present = set(vs.installed_dirs(self.versions))
+        state = State()
+        if history:
+            replayed = replay(history)
+            state = State(replayed.v1 if replayed.v1 in present else None,
+                          replayed.v2 if replayed.v2 in present else None,
+                          [i for i in replayed.v3 if i in present], [i for i in replayed.good if i in present])
+        source = "history.jsonl" if history else "versions/ (no usable history)"
+        log.warning("slot store %s: %s; rebuilt from %s", self.root, problem, source, extra={"code": "DAT004"})
+        now = time.time()
+        transitions = [Transition(now, "recover", i, "", state.role_of(i), f"{problem}; rebuilt from {source}")
+                       for i in state.ids()]
+        for slot_id in sorted(present - set(state.ids())):
+            state.place(slot_id, "V3", "recover")
+            transitions.append(Transition(now, "recover", slot_id, "", "V3", f"{problem}; found in versions/"))
+        self._commit(state, transitions)
+        if not history:
+            try:
+                self._bootstrap(state)
+            except CoderevError as exc:
+                log.warning("cannot re-install the default slot: %s", exc, extra={"code": exc.code})
+        return state
+
+    def _bootstrap(self, state: State, reason: str = "bootstrap") -> None:
+        from coderev.engine.model.slot import default_slot_path
+
+        source = default_slot_path()
+        manifest = vs.check_source(source)
+        default_id = vs.slot_id(manifest)
+        self._guard(lambda: vs.materialize(self.versions, source, manifest))
+        transitions = []
+        occupant = state.v2
+        if occupant is not None and occupant != default_id:
+            state.place(occupant, "V3", "supersede")
+            transitions.append(Transition(time.time(), "supersede", occupant, "V2", "V3", f"replaced by {default_id}"))
+        previous = state.place(default_id, "V2", "install")
+        transitions.append(Transition(time.time(), "install", default_id, previous, "V2", reason))
+        self._commit(state, transitions)
+
+    def _outdated_default(self, slot_id: str) -> bool:
+        """Whether the production slot ``slot_id`` is an earlier packaged default that the packaged
+        one should replace: one whose prompt format this coderev no longer speaks (however it got
+        there), or an older version that the package itself installed (reason "bootstrap" or
+        "upgrade"), so that upgrading coderev upgrades its default model. An older default the
+        user installed by hand, and any slot of another name, are left alone."""
+        from coderev.engine.model.prompt import FORMAT_NAME
+        from coderev.engine.model.slot import default_slot_path
+
+        try:
+            held = json.loads((self.versions / slot_id / "manifest.json").read_text(encoding="utf-8"))
+            packaged = json.loads((default_slot_path() / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(held, dict) or held.get("name") != packaged.get("name"):
+            return False
+        if packaged.get("prompt_format") != FORMAT_NAME:
+            return False
+        if held.get("prompt_format") != FORMAT_NAME:
+            return True
+        older = _version_key(held.get("version")) < _version_key(packaged.get("version"))
+        return older and self._installed_by_package(slot_id)
+
+    def _installed_by_package(self, slot_id: str) -> bool:
+        installs = [t for t in read_history(self._history_path) if t.slot_id == slot_id and t.action == "install"]
+        return bool(installs) and installs[-1].reason in ("bootstrap", "upgrade")
+
+    def _fall_back(self, state: State, leaving: str) -> list[Transition]:
+        """Put the newest good slot that verifies into the empty V2; candidates that fail their
+        check are quarantined on the way. Returns the transitions (none: rules-only)."""
+        transitions = []
+        for candidate in reversed(list(state.good)):
+            role = state.role_of(candidate)
+            if candidate == leaving or role not in ("V3", ""):
+                continue
+            if not role:
+                state.good.remove(candidate)
+                continue
+            problem = vs.intact(self.versions / candidate)
+            now = time.time()
+            if problem is None:
+                state.place(candidate, "V2", "restore")
+                transitions.append(Transition(now, "restore", candidate, role, "V2",
+                                              f"newest good slot, replacing {leaving}"))
+                return transitions
+            state.place(candidate, "V3", "quarantine")
+            transitions.append(Transition(now, "quarantine", candidate, role, "V3",
+                                          f"PRV004: failed verification as a fallback: {problem}"))
+        log.warning("no good slot to fall back on after %s: rules-only until a slot is installed", leaving)
+        return transitions
+
+    def _commit(self, state: State, transitions: list[Transition]) -> None:
+        """Write the state (the commit point), then the history, then the V3 permissions."""
+        def write() -> None:
+            write_json_atomic(self._state_path, state.to_json())
+            crash_point("state-replaced")
+            append_lines(self._history_path, [json.dumps(t.to_json(), sort_keys=True) for t in transitions])
+            crash_point("history-appended")
+            self._apply_permissions(state)
+
+        self._guard(write)
+
+    def _apply_permissions(self, state: State) -> None:
+        for slot_id in state.ids():
+            path = self.versions / slot_id
+            read_only = state.role_of(slot_id) == "V3"
+            if path.is_dir() and is_read_only(path) != read_only:
+                set_read_only(path, read_only)
+
+    def _slot(self, slot_id: str, state: State) -> InstalledSlot:
+        if not valid_id(slot_id):  # pragma: no cover - State.from_json rejects such ids
+            raise CoderevError("DAT004", f"invalid slot id {slot_id!r}")
+        path = self.versions / slot_id
+        return InstalledSlot(slot_id, path, vs.read_manifest_quietly(path), state.role_of(slot_id))

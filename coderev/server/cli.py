@@ -1,0 +1,167 @@
+"""The ``coderev`` command: ``scan``, ``serve``, ``rules`` and ``errors``.
+
+Heavy imports happen inside each command, so ``coderev --help`` and ``coderev scan`` never pay
+for the language-server stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coderev.analyzers.errors import CATALOGUE, CoderevError, catalogue_markdown
+
+if TYPE_CHECKING:
+    from coderev.analyzers.ruleset import RuleSet
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("coderev")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0+unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked (the lookup scans the installed
+    distributions, a cost every ``coderev serve`` start would pay otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser.exit(0, f"coderev {package_version()}\n")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        spec = CoderevError("SYS002", message)
+        self.exit(2, f"coderev: {spec}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from coderev.server import model_command, scan_command
+
+    parser = _Parser(prog="coderev", description="Local-first security code review.")
+    parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--log-format", default="text", choices=("text", "json"))
+    parser.add_argument("--log-file", type=Path, help="also write JSON log lines to this file")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = commands.add_parser("scan", help="scan files and directories for security findings")
+    scan_command.add_arguments(scan)
+
+    model = commands.add_parser("model", help="train, evaluate, install and manage model slots")
+    model_command.add_arguments(model)
+
+    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket, for debugging")
+
+    rules = commands.add_parser("rules", help="list the rules, or show one rule's documentation")
+    rules.add_argument("rule_id", nargs="?", help="show this rule's documentation")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                       help="markdown: every rule's documentation (docs/rules.md is generated this way)")
+    rules.add_argument("--rules", action="append", default=[], type=Path, metavar="DIR",
+                       help="also load rule files from DIR (and report their errors)")
+
+    errors = commands.add_parser("errors", help="print the error catalogue")
+    errors.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    return parser
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from coderev.analyzers.ruleset import load_rules
+
+    rules = load_rules(args.rules)
+    for error in rules.errors:
+        print(f"coderev: {error}", file=sys.stderr)
+    if args.rule_id:
+        rule = rules.get(args.rule_id)
+        if rule is None:
+            print(f"coderev: {CoderevError('SYS002', f'no rule with id {args.rule_id!r}')}", file=sys.stderr)
+            return 2
+        print(f"{rule.id} ({rule.severity}, {', '.join(f'CWE-{c}' for c in rule.cwe)})\n")
+        print(rule.note)
+        return 0
+    if args.format == "markdown":
+        print(rules_markdown(rules), end="")
+    elif args.format == "json":
+        rows = [
+            {"id": r.id, "languages": list(r.languages), "severity": r.severity.value,
+             "category": r.category, "cwe": list(r.cwe), "message": r.message,
+             "fix": None if r.fix is None else ("safe" if r.fix.safe else "unsafe")}
+            for r in rules
+        ]
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rules:
+            fix = "" if r.fix is None else (" [fix]" if r.fix.safe else " [fix: unsafe]")
+            print(f"{r.id:<58} {r.severity.value:<8} {','.join(f'CWE-{c}' for c in r.cwe)}{fix}")
+    return 2 if rules.errors else 0
+
+
+def rules_markdown(rules: RuleSet) -> str:
+    """Every rule's documentation as one Markdown page, grouped by language."""
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule files by `coderev rules --format markdown`; do not edit by hand.",
+        "",
+    ]
+    for rule in rules:
+        cwe = ", ".join(f"CWE-{c}" for c in rule.cwe)
+        fix = "none" if rule.fix is None else ("safe" if rule.fix.safe else "unsafe (offered for review)")
+        note = rule.note.strip().replace("\n## ", "\n#### ").replace("## ", "#### ", 1)
+        out += [
+            f"## {rule.id}",
+            "",
+            f"*{rule.message}*",
+            "",
+            f"Languages: {', '.join(rule.languages)} · severity: {rule.severity.value} · "
+            f"confidence: {rule.confidence.value} · {cwe} · fix: {fix}",
+            "",
+            note,
+            "",
+        ]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from coderev.engine import logs
+
+    logs.configure(args.log_level, args.log_format, file=args.log_file)
+    if args.command == "scan":
+        from coderev.server import scan_command
+
+        return scan_command.run(args, package_version())
+    if args.command == "model":
+        from coderev.server import model_command
+
+        return model_command.run(args)
+    if args.command == "serve":
+        from coderev.server import lsp
+
+        return lsp.serve(tcp=args.tcp, log_file=args.log_file)
+    if args.command == "rules":
+        return _rules(args)
+    if args.markdown:
+        print(catalogue_markdown(), end="")
+    else:
+        for spec in CATALOGUE.values():
+            print(f"{spec.code}  {spec.title}. {spec.remedy}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""AI review: after a pause in typing, changed functions go to the production model slot, and its
+findings appear as a second diagnostic source, ``coderev-ai``.
+
+* Reviews are keyed by each function's exact text: only functions whose text changed since their
+  last review are sent again, and a function's findings follow it when code above it moves.
+* A review never blocks rule diagnostics: it runs in the engine's worker process, and its
+  results join the document's next report (push or pull); a review of a version that was edited
+  meanwhile is dropped (the edit schedules a new one).
+* The AI findings of a document are replaced as a whole by each review; a finding on a line
+  where a rule already reports the same CWE is left out (the rule's finding is the better one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import tree_sitter
+from lsprotocol import types
+
+from coderev.analyzers import Finding, Snapshot
+from coderev.engine.model.prompt import ReviewItem
+from coderev.server.lsp import convert
+
+if TYPE_CHECKING:
+    from coderev.server.lsp.documents import OpenDocument
+    from coderev.server.lsp.server import CoderevServer
+
+SOURCE: Final = "coderev-ai"
+MAX_LINES: Final = 120  # longer functions are not reviewed (the model's context is short)
+
+# Function-like nodes per language, and the nodes whose bodies may hold them (classes, exports).
+FUNCTIONS: Final = {
+    "python": frozenset({"function_definition"}),
+    "javascript": frozenset({"function_declaration", "generator_function_declaration", "method_definition"}),
+    "typescript": frozenset({"function_declaration", "generator_function_declaration", "method_definition"}),
+    "tsx": frozenset({"function_declaration", "generator_function_declaration", "method_definition"}),
+    "go": frozenset({"function_declaration", "method_declaration"}),
+    "java": frozenset({"method_declaration", "constructor_declaration"}),
+}
+CONTAINERS: Final = frozenset({
+    "decorated_definition", "class_definition", "block", "class_declaration", "class_body", "export_statement",
+    "abstract_class_declaration", "interface_declaration", "interface_body", "enum_declaration", "enum_body",
+    "record_declaration",
+})
+
+Key = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewed:
+    """The model's findings in one function (lines 1-based within it) and which slot said so."""
+
+    items: tuple[ReviewItem, ...]
+    slot: str
+
+
+def functions(snapshot: Snapshot) -> Iterator[tree_sitter.Node]:
+    """The reviewable functions of a document, in order (methods of classes included)."""
+    if snapshot.tree is None or snapshot.language is None:
+        return
+    kinds = FUNCTIONS.get(snapshot.language.id, frozenset())
+    stack = list(reversed(snapshot.tree.root_node.children))
+    while stack:
+        node = stack.pop()
+        if node.type in kinds:
+            if node.end_point.row - node.start_point.row < MAX_LINES:
+                yield node
+        elif node.type in CONTAINERS:
+            stack.extend(reversed(node.named_children))
+
+
+def key_of(node: tree_sitter.Node, source: bytes) -> Key:
+    text = source[node.start_byte : node.end_byte]
+    return (node.type, len(text), hash(text))
+
+
+def schedule(ls: CoderevServer, doc: OpenDocument) -> None:
+    """(Re)start the pause before reviewing ``doc`` (on every change and open)."""
+    if doc.review_timer is not None:
+        doc.review_timer.cancel()
+        doc.review_timer = None
+    settings = ls.project.settings
+    if not (settings.ai_review and settings.model_enabled) or doc.skip is not None or doc.language is None:
+        return
+    loop = asyncio.get_running_loop()
+    doc.review_timer = loop.call_later(settings.ai_review_pause_ms / 1000, _start, ls, doc)
+
+
+def _start(ls: CoderevServer, doc: OpenDocument) -> None:
+    doc.review_timer = None
+    if not doc.closed:
+        doc.review_task = asyncio.ensure_future(review(ls, doc))
+
+
+async def review(ls: CoderevServer, doc: OpenDocument) -> int:
+    """Review the changed functions of ``doc`` now; returns how many were sent to the model."""
+    engine = ls.model.engine
+    if engine is None or doc.language is None:
+        return 0
+    status = engine.status()
+    if status.mode != "ready" or doc.language.id not in status.languages:
+        return 0
+    snapshot = doc.document.snapshot()
+    version = snapshot.version
+    nodes = list(functions(snapshot))
+    keys = [key_of(n, snapshot.source) for n in nodes]
+    todo = [(k, n) for k, n in zip(keys, nodes, strict=True) if k not in doc.ai_reviewed]
+    if not todo:
+        return 0
+    futures = [
+        asyncio.wrap_future(
+            engine.review(snapshot.source[n.start_byte : n.end_byte].decode("utf-8", "replace"),
+                          language=doc.language.id, key=doc.uri, version=version)
+        )
+        for _, n in todo
+    ]
+    answers = await asyncio.gather(*futures, return_exceptions=True)
+    if doc.closed or doc.version != version:
+        return 0  # edited meanwhile: the edit has scheduled a review of the new text
+    slot = f"{status.production_name} {status.production_version}"
+    reviewed = dict(doc.ai_reviewed)
+    for (key, _), answer in zip(todo, answers, strict=True):
+        if isinstance(answer, BaseException):
+            ls.log.debug(f"AI review of a function in {doc.uri} failed: {answer}")
+            continue  # not reviewed: tried again after the next pause
+        reviewed[key] = Reviewed(tuple(answer or ()), slot)
+    current = set(keys)
+    doc.ai_reviewed = {k: v for k, v in reviewed.items() if k in current}
+    doc.ai_revision += 1
+    ls.log.info(f"AI review of {doc.uri} v{version}: {len(todo)} function(s) by {slot}")
+    ls.refresh(doc)
+    return len(todo)
+
+
+def diagnostics(doc: OpenDocument, snapshot: Snapshot, findings: Sequence[Finding]) -> tuple[types.Diagnostic, ...]:
+    """The AI findings of ``snapshot`` (worker thread): the reviewed functions' findings at their
+    current place, minus those a rule reports on the same line with the same CWE."""
+    reviewed = doc.ai_reviewed
+    if not reviewed:
+        return ()
+    ruled = {(f.span.start_row, cwe) for f in findings for cwe in f.cwe}
+    out: list[types.Diagnostic] = []
+    for node in functions(snapshot):
+        found = reviewed.get(key_of(node, snapshot.source))
+        if found is None:
+            continue
+        for item in found.items:
+            row = node.start_point.row + item.line - 1
+            if row > node.end_point.row or (row, item.cwe) in ruled:
+                continue
+            out.append(_diagnostic(item, row, found.slot, snapshot))
+    return tuple(out)
+
+
+def _diagnostic(item: ReviewItem, row: int, slot: str, snapshot: Snapshot) -> types.Diagnostic:
+    line = snapshot.lines.line_bytes(row)
+    start = snapshot.lines.line_start(row) + len(line) - len(line.lstrip())
+    end = snapshot.lines.line_start(row) + len(line.rstrip())
+    first, last = snapshot.position_of(start), snapshot.position_of(max(start, end))
+    what = item.message.replace("-", " ")
+    return types.Diagnostic(
+        range=types.Range(types.Position(first.line, first.character), types.Position(last.line, last.character)),
+        message=f"Possible {what} (CWE-{item.cwe}), found by the AI review ({slot}); not checked by a rule.",
+        severity=types.DiagnosticSeverity.Information,
+        code=f"CWE-{item.cwe}",
+        code_description=types.CodeDescription(href=convert.CWE_URL.format(cwe=item.cwe)),
+        source=SOURCE,
+        data={"ai": True, "slot": slot, "cwe": item.cwe, "category": item.message},
+    )

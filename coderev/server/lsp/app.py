@@ -1,0 +1,130 @@
+"""Creates the coderev language server and registers every LSP feature, in this one place.
+
+Each handler is wrapped so that an exception in one feature is logged with SYS003 and answered
+with an error (requests) or dropped (notifications), and every other feature keeps working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+
+from coderev.analyzers.errors import CoderevError
+from coderev.server.lsp import (
+    code_actions,
+    commands,
+    configuration,
+    convert,
+    diagnostic_cache,
+    diagnostics,
+    hover,
+    model,
+    text_sync,
+)
+from coderev.server.lsp.log import configure_logging
+from coderev.server.lsp.server import CoderevServer
+
+logger = logging.getLogger("coderev.server")
+
+Handler = Callable[..., Any]
+
+FEATURES: tuple[tuple[str, Handler, Any], ...] = (
+    (types.INITIALIZE, configuration.initialize, None),
+    (types.INITIALIZED, configuration.initialized, None),
+    (types.SHUTDOWN, configuration.shutdown, None),
+    (types.WORKSPACE_DID_CHANGE_CONFIGURATION, configuration.did_change_configuration, None),
+    (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, configuration.did_change_workspace_folders, None),
+    (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, configuration.did_change_watched_files, None),
+    (types.TEXT_DOCUMENT_DID_OPEN, text_sync.did_open, None),
+    (types.TEXT_DOCUMENT_DID_CHANGE, text_sync.did_change, None),
+    (types.TEXT_DOCUMENT_DID_SAVE, text_sync.did_save, None),
+    (types.TEXT_DOCUMENT_DID_CLOSE, text_sync.did_close, None),
+    (types.TEXT_DOCUMENT_DIAGNOSTIC, diagnostics.document_diagnostic, diagnostics.OPTIONS),
+    (types.WORKSPACE_DIAGNOSTIC, diagnostics.workspace_diagnostic, None),
+    (types.TEXT_DOCUMENT_CODE_ACTION, code_actions.code_actions, code_actions.OPTIONS),
+    (types.CODE_ACTION_RESOLVE, code_actions.code_action_resolve, None),
+    (model.STATUS, configuration.status, None),
+    (types.TEXT_DOCUMENT_HOVER, hover.hover, None),
+)
+
+COMMANDS: tuple[tuple[str, Handler], ...] = (
+    (commands.ACCEPT, commands.accept),
+    (commands.DISMISS, commands.dismiss),
+    (commands.SCAN_WORKSPACE, commands.scan_workspace),
+    (commands.RESET_LEARNING, commands.reset_learning),
+)
+
+
+def _failure(name: str, ls: CoderevServer, exc: BaseException) -> JsonRpcInternalError:
+    error = CoderevError("SYS003", f"{name} failed: {type(exc).__name__}: {exc}")
+    logger.error(error.render(), extra={"code": error.code, "traceback": traceback.format_exc()})
+    ls.log.error(error.render(), code=error.code)
+    return JsonRpcInternalError(error.render())
+
+
+def guarded(name: str, fn: Handler) -> Handler:
+    """``fn`` with its failures contained: logged with SYS003, never fatal to the server."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def run_async(ls: CoderevServer, *args: Any) -> Any:
+            try:
+                return await fn(ls, *args)
+            except (asyncio.CancelledError, JsonRpcException):
+                raise
+            except Exception as exc:
+                raise _failure(name, ls, exc) from exc
+
+        return run_async
+
+    @functools.wraps(fn)
+    def run(ls: CoderevServer, *args: Any) -> Any:
+        try:
+            return fn(ls, *args)
+        except JsonRpcException:
+            raise
+        except Exception as exc:
+            raise _failure(name, ls, exc) from exc
+
+    return run
+
+
+def create_server() -> CoderevServer:
+    server = CoderevServer()
+    diagnostic_cache.install(server.protocol._converter)  # pygls keeps its converter private
+    convert.use_converter(server.protocol._converter)
+    for method, handler, options in FEATURES:
+        try:
+            server.feature(method, options)(guarded(method, handler))
+        except Exception as exc:  # one broken feature must not stop the others
+            logger.error(CoderevError("SYS003", f"cannot register {method}: {exc}").render())
+    for name, handler in COMMANDS:
+        try:
+            server.command(name)(guarded(name, handler))
+        except Exception as exc:
+            logger.error(CoderevError("SYS003", f"cannot register command {name}: {exc}").render())
+    return server
+
+
+def serve(tcp: str | None = None, log_file: Path | None = None) -> int:
+    """Run the server over stdio, or on ``HOST:PORT`` when ``tcp`` is given. Returns an exit code."""
+    configure_logging(log_file)
+    server = create_server()
+    if tcp is None:
+        server.start_io()
+        return 0
+    host, _, port = tcp.rpartition(":")
+    if not port.isdigit():
+        logger.error(CoderevError("SYS002", f"--tcp expects HOST:PORT, got {tcp!r}").render())
+        return 2
+    server.start_tcp(host or "127.0.0.1", int(port))
+    return 0

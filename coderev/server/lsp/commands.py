@@ -1,0 +1,102 @@
+"""Commands: ``coderev.accept`` (a quick-fix was applied), ``coderev.dismiss`` (hide a finding
+for good, keyed by its fingerprint), ``coderev.resetLearning`` and ``coderev.scanWorkspace``.
+
+Accept and dismiss events go to the workspace's feedback store (coderev/engine/feedback.py) with the
+rule id, fingerprint, language, the code around the finding and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.feedback import EventKind, FeedbackEvent
+from coderev.server.lsp import workspace_scan
+from coderev.server.lsp.server import CoderevServer
+from coderev.server.lsp.settings import ScanScope
+
+ACCEPT: Final = "coderev.accept"
+DISMISS: Final = "coderev.dismiss"
+SCAN_WORKSPACE: Final = "coderev.scanWorkspace"
+RESET_LEARNING: Final = "coderev.resetLearning"
+
+
+def _payload(args: tuple[Any, ...], command: str) -> Mapping[str, Any]:
+    if len(args) != 1 or not isinstance(args[0], Mapping) or not args[0].get("fingerprint"):
+        error = CoderevError("SYS004", f"{command} expects one object with a 'fingerprint', got {args!r}")
+        raise JsonRpcInvalidParams(error.render())
+    return args[0]
+
+
+def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tuple[FeedbackEvent, Any]:
+    uri = str(payload.get("uri", ""))
+    doc = ls.documents.get(uri)
+    path = ls.path_of(uri)
+    root = doc.root if doc is not None else ls.project.root_for(path)
+    line = payload.get("line", 0)
+    context = doc.context(line) if doc is not None and isinstance(line, int) else ""
+    fix = payload.get("fix")
+    event = FeedbackEvent(
+        kind=kind,
+        rule_id=str(payload.get("ruleId", "")),
+        fingerprint=str(payload["fingerprint"]),
+        language=str(payload.get("language", "")),
+        context=context,
+        fix=fix if isinstance(fix, Mapping) else None,
+        path=str(path) if path is not None else uri,
+        origin=str(payload.get("origin", "rule")),
+        slot=str(payload.get("slot", "")),
+        before=str(payload.get("before", "")) if kind is EventKind.ACCEPT else "",
+        after=str(payload.get("after", "")) if kind is EventKind.ACCEPT else "",
+        severity=str(payload.get("severity", "")),
+        category=str(payload.get("category", "")),
+    )
+    return event, root
+
+
+def _record(ls: CoderevServer, event: FeedbackEvent, root: Any) -> None:
+    try:
+        ls.project.record(root, event)
+    except CoderevError as error:
+        ls.log.show(error)
+        raise JsonRpcInvalidParams(error.render()) from error
+    ls.log.info(f"{event.kind}: {event.rule_id} {event.fingerprint}", rule=event.rule_id)
+
+
+def accept(ls: CoderevServer, *args: Any) -> None:
+    event, root = _event(ls, EventKind.ACCEPT, _payload(args, ACCEPT))
+    _record(ls, event, root)
+    engine = ls.model.engine
+    if event.origin == "ai" and event.slot and engine is not None:
+        engine.record_feedback(event.slot, True)  # the slot's acceptance rate (its SLO quality)
+
+
+def dismiss(ls: CoderevServer, *args: Any) -> None:
+    event, root = _event(ls, EventKind.DISMISS, _payload(args, DISMISS))
+    _record(ls, event, root)
+    ls.forget_scanned(event.fingerprint)
+    ls.reanalyze_all()
+
+
+def reset_learning(ls: CoderevServer, *args: Any) -> dict[str, int]:
+    """Forget the learned preferences (the raw accept/dismiss events stay; dismissed findings
+    stay dismissed) and show every finding kind again."""
+    roots = ls.project.reset_learning()
+    ls.log.info(f"learning reset in {roots} workspace root(s)")
+    ls.reanalyze_all()
+    return {"roots": roots}
+
+
+async def scan_workspace(ls: CoderevServer, *args: Any) -> dict[str, int]:
+    if ls.project.settings.workspace_scan is ScanScope.OFF:
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message="coderev: the workspace scan is off (setting workspaceScan)"
+            )
+        )
+        return {"files": 0, "findings": 0, "skipped": 0}
+    return await workspace_scan.scan(ls, force=True)

@@ -1,0 +1,158 @@
+"""The model engine inside the language server: its lifecycle and the ``coderev/status`` report.
+
+The engine (:mod:`coderev.engine.runtime.engine`) runs the production slot in a worker process; here it is
+started, restarted when a ``model.*`` setting changes, stopped on shutdown, and its state is sent
+to the editor as a ``coderev/status`` notification (also answered as a request of the same name)
+for the status items of the VS Code and Neovim clients. The engine starts a moment after the
+server is initialized, so loading a model never delays the first rule diagnostics; until it is
+ready, and whenever it falls back to rules-only, every model feature simply offers nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.runtime.api import EngineConfig, EngineStatus
+from coderev.engine.runtime.slo import SloConfig
+
+if TYPE_CHECKING:
+    from coderev.engine.runtime.engine import ModelEngine
+    from coderev.server.lsp.server import CoderevServer
+    from coderev.server.lsp.settings import Settings
+
+STATUS: Final = "coderev/status"
+START_DELAY_S: Final = 1.0  # after initialized: the first diagnostics come first
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    """The engine's configuration from the ``model.*`` settings."""
+    return EngineConfig(
+        enabled=settings.model_enabled,
+        store_path=Path(settings.model_store_path).expanduser() if settings.model_store_path else None,
+        device=settings.model_device,
+        compute_type=settings.model_compute_type,
+        timeout_s=settings.model_timeout_ms / 1000,
+        health_interval_s=float(settings.model_health_interval_s),
+        shadow_sample=settings.model_shadow_sample,
+        slo=SloConfig(p95_latency_s=settings.model_p95_latency_ms / 1000),
+    )
+
+
+def status_payload(status: EngineStatus | None) -> dict[str, Any]:
+    """What the editors' status items show (``modelSlot`` is the one-line summary)."""
+    if status is None:
+        return {"mode": "disabled", "modelSlot": None}
+    slot = None
+    if status.mode == "ready" and status.production_name:
+        slot = f"{status.production_name} {status.production_version} {status.compute_type} {status.device}"
+    return {
+        "mode": status.mode,
+        "modelSlot": slot,
+        "production": status.production_id,
+        "experimental": status.experimental_id,
+        "device": status.device,
+        "computeType": status.compute_type,
+        "breaker": status.breaker,
+        "error": {"code": status.error_code, "message": status.error_message} if status.error_code else None,
+        "queueDepth": status.queue_depth,
+        "languages": list(status.languages),
+        "workerPid": status.worker_pid,
+        "slo": {slot_id: stats.as_dict() for slot_id, stats in status.slo.items()},
+    }
+
+
+class ModelBridge:
+    """Owns the server's :class:`ModelEngine` (or none, when the model is off)."""
+
+    def __init__(self, ls: CoderevServer) -> None:
+        self.ls = ls
+        self.engine: ModelEngine | None = None
+        self._config: EngineConfig | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start: asyncio.TimerHandle | None = None
+        self._creating: asyncio.Future[None] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        engine = self.engine
+        return engine is not None and engine.status().mode == "ready"
+
+    def configure(self, settings: Settings, *, delay: float = START_DELAY_S) -> None:
+        """Start, restart or stop the engine for ``settings`` (on the event loop)."""
+        self._loop = asyncio.get_running_loop()
+        config = engine_config(settings)
+        pending = self.engine is not None or self._start is not None or self._creating is not None
+        if config == self._config and (pending or not config.enabled):
+            return
+        self.stop()
+        self._config = config
+        if not config.enabled:
+            self._notify(None)
+            return
+        self._start = self._loop.call_later(delay, self._begin, config)
+
+    def _begin(self, config: EngineConfig) -> None:
+        self._start = None
+        if config is self._config:
+            self._creating = asyncio.ensure_future(self._create(config))
+
+    async def _create(self, config: EngineConfig) -> None:
+        """Import the runtime in a thread (ctranslate2 takes a few hundred milliseconds to import,
+        which must not stall the event loop), then start the engine."""
+        try:
+            module = await asyncio.get_running_loop().run_in_executor(None, importlib.import_module,
+                                                                      "coderev.engine.runtime.engine")
+        except ImportError as exc:  # a build without ctranslate2 serves rules only
+            error = CoderevError("PRV001", f"the model runtime is not installed ({exc}); serving rules only")
+            self.ls.log.show(error)
+            self._notify(EngineStatus(mode="fallback", error_code=error.code, error_message=error.detail))
+            return
+        finally:
+            self._creating = None
+        if config is not self._config or self.engine is not None:
+            return  # reconfigured or stopped meanwhile
+        engine: ModelEngine = module.ModelEngine(config)
+        engine.add_listener(self._changed)
+        self.engine = engine
+        engine.start()
+
+    def stop(self) -> None:
+        """Stop the engine (its worker processes end), or its pending start; idempotent."""
+        self._config = None
+        if self._start is not None:
+            self._start.cancel()
+            self._start = None
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            threading.Thread(target=engine.stop, name="coderev-engine-stop", daemon=True).start()
+
+    def status(self) -> dict[str, Any]:
+        engine = self.engine
+        if engine is None and self._config is not None and self._config.enabled:
+            return status_payload(EngineStatus(mode="loading"))  # starting a moment after initialize
+        return status_payload(engine.status() if engine is not None else None)
+
+    def _changed(self, status: EngineStatus) -> None:
+        """An engine listener: any thread; the notification goes out from the event loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._notify, status)
+
+    def _notify(self, status: EngineStatus | None) -> None:
+        payload = status_payload(status)
+        if payload.get("error"):
+            self.ls.log.warning(f"model engine: {payload['error']['code']} {payload['error']['message']}")
+        try:
+            self.ls.protocol.notify(STATUS, payload)
+        except Exception as exc:  # a client that is gone or does not want it
+            self.ls.log.debug(f"{STATUS} not sent: {exc}")
+        if status is not None and status.mode == "ready":
+            self.ls.ai_review_ready()
+

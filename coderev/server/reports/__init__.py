@@ -1,0 +1,72 @@
+"""Scan reports: the shapes ``coderev scan`` writes (text for people, JSON, SARIF for CI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coderev.analyzers.batch import FileResult
+from coderev.analyzers.finding import Finding, Severity, Span
+from coderev.analyzers.patterns import redact
+from coderev.analyzers.ruleset import RuleSet
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """1-based line and column (Unicode code points) of a span, for people and SARIF."""
+
+    line: int
+    column: int
+
+
+@dataclass(slots=True)
+class Report:
+    """What a scan found, ready to render: results by file, the rules used, the threshold."""
+
+    results: list[FileResult]
+    rules: RuleSet
+    threshold: Severity
+    root: Path = field(default_factory=Path.cwd)
+    _texts: dict[Path, bytes] = field(default_factory=dict)
+
+    def shown(self, result: FileResult) -> list[Finding]:
+        return [f for f in result.findings if f.severity.rank >= self.threshold.rank]
+
+    @property
+    def findings(self) -> list[tuple[FileResult, Finding]]:
+        return [(r, f) for r in self.results for f in self.shown(r)]
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [r for r in self.results if r.skip is not None]
+
+    def display_path(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def source(self, path: Path) -> bytes:
+        """The file's text as reports show it: every secret found in it is masked."""
+        if path not in self._texts:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = b""
+            secrets = [f.secret for r in self.results if r.path == path for f in r.findings if f.secret]
+            self._texts[path] = redact(data, secrets)
+        return self._texts[path]
+
+    def lines(self, path: Path) -> list[bytes]:
+        return self.source(path).split(b"\n")
+
+    def location(self, path: Path, row: int, byte_col: int) -> Location:
+        lines = self.lines(path)
+        line = lines[row] if row < len(lines) else b""
+        return Location(row + 1, len(line[:byte_col].decode("utf-8", "replace")) + 1)
+
+    def start(self, path: Path, span: Span) -> Location:
+        return self.location(path, span.start_row, span.start_col)
+
+    def end(self, path: Path, span: Span) -> Location:
+        return self.location(path, span.end_row, span.end_col)

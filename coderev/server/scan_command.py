@@ -1,0 +1,199 @@
+"""``coderev scan``: analyze files and directories, report findings, exit by severity."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coderev.analyzers.batch import FileResult, analyze_files
+from coderev.analyzers.config import AnalysisOptions, find_project_config, options_from_mapping, read_config_file
+from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.finding import Edit, Severity, apply_edits
+from coderev.analyzers.ruleset import RuleSet, load_rules
+from coderev.analyzers.workspace import iter_source_files
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from coderev.server.reports import Report
+
+log = logging.getLogger("coderev.scan")
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+PROGRESS_MIN_FILES = 200
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, help="files or directories to scan")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--output", "-o", type=Path, help="write the report to FILE instead of stdout")
+    parser.add_argument("--select", action="append", default=[], metavar="RULES",
+                        help="only these rules: ids, id prefixes, categories or CWE-<n> (comma-separated)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="RULES", help="skip these rules")
+    parser.add_argument("--severity", choices=[s.value for s in Severity], default="hint",
+                        help="report and fail only on findings at or above this level (default: all)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="skip paths matching this gitignore-style glob (repeatable)")
+    parser.add_argument("--rules", action="append", default=[], type=Path, metavar="DIR",
+                        help="also load rule files from DIR")
+    parser.add_argument("--config", type=Path, help="configuration file (default: .coderev.toml or "
+                        "pyproject.toml [tool.coderev] in the current directory or above)")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes to the files in place")
+    parser.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: CPU count)")
+    parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def _project_config(explicit: Path | None) -> tuple[dict[str, object], Path | None]:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise CoderevError("DAT002", f"configuration file {explicit} does not exist")
+        data, errors = read_config_file(explicit)
+        path = explicit
+    else:
+        data, path, errors = {}, None, []
+        for directory in (Path.cwd(), *Path.cwd().parents):
+            data, path, errors = find_project_config(directory)
+            if path is not None:
+                break
+    if errors:
+        raise errors[0]
+    return data, path
+
+
+def build_options(args: argparse.Namespace) -> AnalysisOptions:
+    data, path = _project_config(args.config)
+    options, errors = options_from_mapping(data, base=path.parent if path else None)
+    if errors:  # in CI a bad setting must fail loudly rather than silently change the scan
+        raise errors[0]
+    select = _split(args.select) or options.select
+    ignore = options.ignore + _split(args.ignore)
+    return AnalysisOptions(
+        select=select,
+        ignore=ignore,
+        severity=options.severity,
+        honor_foreign_suppressions=options.honor_foreign_suppressions,
+        exclude=options.exclude + tuple(args.exclude),
+        max_file_size=options.max_file_size,
+        rule_dirs=options.rule_dirs + tuple(args.rules),
+    )
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            Path(tmp).chmod(path.stat().st_mode & 0o7777)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply_safe_fixes(results: list[FileResult]) -> int:
+    """Apply every safe fix in place (atomically per file); returns the number applied."""
+    applied = 0
+    for result in results:
+        edits: list[Edit] = []
+        for finding in result.findings:
+            if finding.fix is not None and finding.fix.safe:
+                edits.extend(finding.fix.edits)
+                applied += 1
+        if edits:
+            source = result.path.read_bytes()
+            _atomic_write(result.path, apply_edits(source, edits))
+    return applied
+
+
+def _load_rules(options: AnalysisOptions) -> RuleSet:
+    rules = load_rules(options.rule_dirs)
+    for error in rules.errors:
+        log.error("%s", error, extra={"code": error.code})
+    if rules.errors and options.rule_dirs:  # a broken user rule fails a CI scan loudly
+        raise rules.errors[0]
+    return rules
+
+
+def _scan(
+    args: argparse.Namespace, options: AnalysisOptions, rules: RuleSet, console: Console
+) -> list[FileResult]:
+    for path in args.paths:
+        if not path.exists():
+            raise CoderevError("DAT002", f"{path} does not exist")
+    files = list(iter_source_files(args.paths, options.exclude))
+    show_progress = console.is_terminal and not args.no_progress and len(files) >= PROGRESS_MIN_FILES
+    if not show_progress:
+        return analyze_files(files, options, rules=rules, jobs=args.jobs or None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("scan", total=len(files))
+        return analyze_files(
+            files, options, rules=rules, jobs=args.jobs or None,
+            on_result=lambda _: progress.advance(task),
+        )
+
+
+def run(args: argparse.Namespace, version: str) -> int:
+    # rich and the report writers are imported here, not at start-up: ``coderev serve`` parses the
+    # same command line and must not pay for them
+    from rich.console import Console
+
+    from coderev.server.reports import Report
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        threshold = Severity(args.severity)
+        options = build_options(args)
+        rules = _load_rules(options)
+        results = _scan(args, options, rules, err)
+        if args.fix:
+            fixed = apply_safe_fixes(results)
+            err.print(f"Applied {fixed} safe fix(es); rescanning.")
+            results = _scan(args, options, rules, err)
+        report = Report(results, rules, threshold)
+        _emit(args, report, version)
+    except CoderevError as exc:
+        log.error("%s", exc, extra={"code": exc.code})
+        return EXIT_USAGE
+    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+def _emit(args: argparse.Namespace, report: Report, version: str) -> None:
+    from rich.console import Console
+
+    from coderev.server.reports import json_report, sarif, text
+
+    if args.format == "text" and args.output is None:
+        text.render(report, Console(highlight=False, soft_wrap=True))
+        return
+    if args.format == "text":
+        buffer = io.StringIO()
+        text.render(report, Console(file=buffer, width=120, color_system=None, highlight=False))
+        payload = buffer.getvalue()
+    else:
+        document = sarif.render(report, version) if args.format == "sarif" else json_report.render(report, version)
+        payload = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(payload)
+        return
+    try:
+        _atomic_write(args.output, payload.encode("utf-8"))
+    except PermissionError as exc:
+        raise CoderevError("AUTH001", f"cannot write {args.output}: {exc.strerror}") from exc
+    except OSError as exc:
+        raise CoderevError("DAT001", f"cannot write {args.output}: {exc.strerror or exc}") from exc
