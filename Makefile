@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 VSCODE := editors/vscode
 
-.PHONY: demo test lint typecheck editor-deps pytest bench docs clean vsix e2e-vscode
+.PHONY: demo test lint typecheck editor-deps pytest fuzz bench docs clean vsix e2e-vscode
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coderev needs Python 3.11 or newer")'
@@ -36,7 +36,7 @@ editor-deps:
 	bash editors/vscode/e2e/install-system-deps.sh
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check coderev tests bench
+	$(BIN)/ruff check coderev tests bench fuzz
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -44,6 +44,16 @@ typecheck: $(VENV)/.installed-test
 # pytest exits 5 when it collected no tests; that is a failure here like any other non-zero code.
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest --cov --cov-report=term -p no:cacheprovider
+
+## fuzz: the long randomized runs that `make test` keeps derandomized: incremental == full analysis
+## over random edit sequences in every grammar, `coderev scan` on hostile files, raw JSON-RPC at the
+## server, kill -9 trials of the slot store. Each prints its count and exits non-zero on a failure;
+## failing cases are kept under build/fuzz/.
+fuzz: $(VENV)/.installed-test
+	$(PY) fuzz/incremental.py
+	$(PY) fuzz/scanner.py
+	$(PY) fuzz/jsonrpc.py
+	$(PY) fuzz/slot_store.py
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/scan_speed.py

@@ -2,13 +2,24 @@
 
 Used by ``coderev scan`` and the benchmark. Each worker builds its analyzer once; files are
 handed out in small chunks so a few big files do not leave a core idle.
+
+Everything that crosses the process boundary is plain data (paths, findings, skips with a code
+and a detail string), never an exception object: an exception whose ``__init__`` takes other
+arguments than ``args`` cannot be unpickled, and ``multiprocessing.Pool`` waits forever for a
+result it could not read. The pool is a :class:`~concurrent.futures.ProcessPoolExecutor`, which
+reports a dead worker or an unreadable result as ``BrokenProcessPool``; a pool that makes no
+progress for :func:`stall_seconds` is stopped. Either way the scan ends with a catalogued error
+(SYS005) naming the files that were in flight, never a hang.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +32,13 @@ from coderev.analyzers.languages import is_secret_scan_candidate, language_for_p
 from coderev.analyzers.ruleset import RuleSet, load_rules
 from coderev.analyzers.workspace import Skip, read_source
 
+log = logging.getLogger("coderev.scan")
+
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 48
+# A chunk of files that has not come back after this long means a worker is stuck (a file's own
+# analysis is bounded far below it); the scan stops with SYS005 instead of waiting for ever.
+MIN_STALL_SECONDS = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +50,23 @@ class FileResult:
 
 
 def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
-    """Findings of one file, or a skip; never raises for the file's content."""
+    """Findings of one file, or a skip; never raises for the file's content. An internal error on
+    one file is that file's skip (SYS003), so the others are still analyzed and reported; the
+    scan then exits 2 (see ``coderev.server.scan_command``)."""
     language = language_for_path(path)
     if language is None and not is_secret_scan_candidate(path):
-        return FileResult(path, (), 0, Skip(path, CoderevError("ANA006", f"{path.name}")))
+        return FileResult(path, (), 0, Skip.of(path, "ANA006", path.name))
     text = read_source(path, analyzer.options.max_file_size)
     if isinstance(text, Skip):
         return FileResult(path, (), 0, text)
-    document = Document(text, language)
-    return FileResult(path, tuple(analyzer.analyze(document)), document.lines.line_count)
+    try:
+        document = Document(text, language)
+        return FileResult(path, tuple(analyzer.analyze(document)), document.lines.line_count)
+    except Exception as exc:  # a bug met on this file: report it as the file's skip, keep scanning
+        skip = Skip.of(path, "SYS003", f"{type(exc).__name__} while analyzing {path}")
+        log.error("%s", skip.error, extra={"code": "SYS003"})
+        log.debug("traceback of the internal error", exc_info=True)
+        return FileResult(path, (), 0, skip)
 
 
 _worker: Analyzer | None = None  # set in the parent before forking: workers inherit it compiled
@@ -55,9 +79,63 @@ def _prepare(analyzer: Analyzer, paths: Sequence[Path]) -> None:
         analyzer.compiled(language)
 
 
-def _work(path: Path) -> FileResult:
+def _work(paths: list[Path]) -> list[FileResult]:
     assert _worker is not None
-    return analyze_file(_worker, path)
+    return [analyze_file(_worker, path) for path in paths]
+
+
+def stall_seconds(options: AnalysisOptions, chunk: int) -> float:
+    """How long one chunk may take before its worker counts as stuck."""
+    budget = getattr(options, "file_budget_seconds", 0.0) or 0.0
+    return max(MIN_STALL_SECONDS, 4.0 * budget * chunk)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """Shut the pool down now: kill its workers rather than wait for a stuck one."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.kill()
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_parallel(
+    analyzer: Analyzer, paths: Sequence[Path], jobs: int, collect: Callable[[list[FileResult]], None]
+) -> None:
+    chunk = max(1, min(16, len(paths) // (jobs * 8)))
+    chunks = [list(paths[i : i + chunk]) for i in range(0, len(paths), chunk)]
+    stall = stall_seconds(analyzer.options, chunk)
+    executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending: dict[Future[list[FileResult]], list[Path]] = {executor.submit(_work, c): c for c in chunks}
+        while pending:
+            done, _ = wait(pending, timeout=stall, return_when=FIRST_COMPLETED)
+            if not done:
+                raise CoderevError("SYS005", f"no result for {stall:.0f} s while analyzing {_names(pending)}")
+            for future in done:
+                files = pending.pop(future)
+                try:
+                    collect(future.result())
+                except BrokenProcessPool as exc:
+                    raise CoderevError("SYS005", f"{exc} while analyzing {_names({future: files})}") from None
+                except CoderevError:
+                    raise
+                except Exception as exc:  # an exception raised inside the worker, carried back
+                    raise CoderevError(
+                        "SYS005", f"{type(exc).__name__}: {exc} while analyzing {_names({future: files})}"
+                    ) from None
+    except BaseException:
+        _stop(executor)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _names(pending: dict[Future[list[FileResult]], list[Path]], most: int = 5) -> str:
+    files = [str(p) for chunk in pending.values() for p in chunk]
+    more = f" and {len(files) - most} more" if len(files) > most else ""
+    return ", ".join(files[:most]) + more
 
 
 def analyze_files(
@@ -68,11 +146,14 @@ def analyze_files(
     jobs: int | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """Analyze ``paths`` (sequentially or with ``jobs`` processes) and return results by path."""
+    """Analyze ``paths`` (sequentially or with ``jobs`` processes) and return results by path.
+
+    Raises :class:`CoderevError` SYS005 when a worker process dies, stalls or sends back a result
+    that cannot be read; the partial results are discarded, never reported as complete."""
     jobs = jobs or os.cpu_count() or 1
     results: list[FileResult] = []
 
-    def collect(items: Iterable[FileResult]) -> None:
+    def collect(items: list[FileResult]) -> None:
         for item in items:
             results.append(item)
             if on_result is not None:
@@ -83,16 +164,15 @@ def analyze_files(
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
         if len(paths) > 1:  # the literal prefilter pays off for one file, full queries for many
             _prepare(analyzer, paths)
-        collect(analyze_file(analyzer, path) for path in paths)
+        for path in paths:
+            collect([analyze_file(analyzer, path)])
     else:
         # Compiling queries costs up to a second per language: do it once, here, and fork the
         # workers afterwards so they inherit the compiled queries instead of each compiling them.
         _prepare(analyzer, paths)
         _worker = analyzer
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                chunk = max(1, min(16, len(paths) // (jobs * 8)))
-                collect(pool.imap_unordered(_work, paths, chunksize=chunk))
+            _in_parallel(analyzer, paths, jobs, collect)
         finally:
             _worker = None
     results.sort(key=lambda r: str(r.path))

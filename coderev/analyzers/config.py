@@ -75,10 +75,35 @@ def _str_list(key: str, value: Any, errors: list[CoderevError]) -> tuple[str, ..
 KEYS = ("select", "ignore", "severity", "honor-foreign-suppressions", "exclude", "max-file-size", "rule-dirs")
 
 
+def confine_rule_dirs(dirs: tuple[str, ...], base: Path) -> tuple[tuple[str, ...], list[CoderevError]]:
+    """The ``rule-dirs`` entries of a repository's own configuration file that stay inside its
+    directory ``base`` (symbolic links resolved); an absolute path or one that climbs out with
+    ``..`` is an error and dropped. A repository must not make coderev read files elsewhere on the
+    machine; directories outside it are for the user's own settings (``coderev scan --rules``,
+    the editor's user settings)."""
+    root = base.resolve()
+    kept: list[str] = []
+    errors: list[CoderevError] = []
+    for entry in dirs:
+        target = (base / entry).resolve()
+        if target == root or root in target.parents:
+            kept.append(entry)
+        else:
+            errors.append(CoderevError(
+                "SYS001",
+                f"'rule-dirs' entry {entry!r} is outside the project ({target}); a project file may only "
+                "name directories inside it: pass others with `coderev scan --rules DIR` or the editor's "
+                "user settings",
+            ))
+    return tuple(kept), errors
+
+
 def options_from_mapping(
-    data: Mapping[str, Any], base: Path | None = None
+    data: Mapping[str, Any], base: Path | None = None, *, confine: bool = False
 ) -> tuple[AnalysisOptions, list[CoderevError]]:
-    """Options from a settings mapping (kebab- or snake-case keys); bad values -> defaults + errors."""
+    """Options from a settings mapping (kebab- or snake-case keys); bad values -> defaults + errors.
+    With ``confine`` (the mapping is a repository's configuration file in ``base``), rule
+    directories must stay inside ``base`` (:func:`confine_rule_dirs`)."""
     errors: list[CoderevError] = []
     values: dict[str, Any] = {}
     for raw_key, value in data.items():
@@ -101,6 +126,9 @@ def options_from_mapping(
                 errors.append(CoderevError("SYS001", f"'{key}' must be a positive integer, got {value!r}"))
         elif key == "rule-dirs":
             dirs = _str_list(key, value, errors)
+            if dirs is not None and confine and base is not None:
+                dirs, outside = confine_rule_dirs(dirs, base)
+                errors += outside
             if dirs is not None:
                 values[key] = tuple((base / d) if base else Path(d) for d in dirs)
     defaults = AnalysisOptions()

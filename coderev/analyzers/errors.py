@@ -74,6 +74,12 @@ _SPECS: Final = (
         "Fix the rule's query or its examples; `make test` runs every rule's examples.",
     ),
     ErrorSpec(
+        "ANA011",
+        "File skipped: not a regular file",
+        "Nothing to do: a FIFO, device or socket (also behind a symbolic link) is never read. "
+        "Exclude the path (`--exclude` or `exclude` in .coderev.toml) to silence this note.",
+    ),
+    ErrorSpec(
         "PRV001",
         "Model provider unavailable",
         "Rule findings still work; `coderev model info` shows why the model did not load.",
@@ -169,6 +175,13 @@ _SPECS: Final = (
         "The editor sent a message the language server cannot read; it was rejected and the "
         "server keeps running. Update the editor extension, or report it with the log file.",
     ),
+    ErrorSpec(
+        "SYS005",
+        "Scan worker failed",
+        "A worker process of `coderev scan` died, stalled or sent back a result that could not be "
+        "read, so the scan stopped rather than report partial results. Rerun with `--jobs 1` to "
+        "analyze in one process; if the files named in the message still fail, report it.",
+    ),
 )
 
 CATALOGUE: Final[dict[str, ErrorSpec]] = {spec.code: spec for spec in _SPECS}
@@ -183,6 +196,11 @@ class CoderevError(Exception):
         self.code = code
         self.detail = detail
         super().__init__(self.render())
+
+    def __reduce__(self) -> tuple[type[CoderevError], tuple[str, str]]:
+        # Pickled by (code, detail), not by ``args`` (the rendered text): the default would call
+        # ``__init__`` with one argument, and an unpicklable exception hangs a process pool.
+        return (type(self), (self.code, self.detail))
 
     @property
     def spec(self) -> ErrorSpec:

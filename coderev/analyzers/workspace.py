@@ -2,12 +2,15 @@
 
 Shared by ``coderev scan`` and the language server's workspace scan. Reading a file never
 raises for bad content: a binary, non-UTF-8 or oversized file becomes a :class:`Skip` with a
-catalogued code, so one bad file never stops a scan.
+catalogued code, so one bad file never stops a scan. Only regular files are read, and never more
+than the size limit: a ``*.py`` that is a FIFO, a device (``zero.py -> /dev/zero``) or a socket
+is a skip (ANA011), not a scan that blocks or reads until memory runs out.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +30,21 @@ ALWAYS_SKIPPED = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """A file that was not analyzed, and why (a catalogued error)."""
+    """A file that was not analyzed, and why: a catalogue code and a detail. Plain data, so it
+    crosses process boundaries (``coderev scan``'s workers) as it is."""
 
     path: Path
-    error: CoderevError
+    code: str
+    detail: str
+
+    @classmethod
+    def of(cls, path: Path, code: str, detail: str) -> Skip:
+        CoderevError(code, detail)  # an unknown code fails here, where it is made
+        return cls(path, code, detail)
+
+    @property
+    def error(self) -> CoderevError:
+        return CoderevError(self.code, self.detail)
 
 
 def _is_virtualenv(directory: Path) -> bool:
@@ -105,24 +119,49 @@ def iter_source_files(
 
 
 def read_source(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> str | Skip:
-    """The text of a source file, or why it is skipped (binary, not UTF-8, too large, unreadable)."""
+    """The text of a regular file, or why it is skipped (not a regular file, binary, not UTF-8, too
+    large, unreadable). Opens without blocking and reads at most ``max_size + 1`` bytes, so neither
+    a FIFO nor a device nor a file that grows while it is read can stall or exhaust the reader."""
     try:
-        size = path.stat().st_size
-        if size > max_size:
-            return Skip(path, CoderevError("ANA005", f"{path} is {size} bytes (limit {max_size})"))
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except PermissionError as exc:
-        return Skip(path, CoderevError("AUTH001", f"{path}: {exc.strerror}"))
+        return Skip.of(path, "AUTH001", f"{path}: {exc.strerror}")
     except OSError as exc:
-        return Skip(path, CoderevError("DAT002", f"{path}: {exc.strerror or exc}"))
-    return decode_source(path, data)
+        return Skip.of(path, "DAT002", f"{path}: {exc.strerror or exc}")
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            return Skip.of(path, "ANA011", f"{path} is {_kind(mode)}, not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_size:
+            chunk = os.read(fd, min(1 << 20, max_size + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        return Skip.of(path, "DAT002", f"{path}: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    if size > max_size:
+        return Skip.of(path, "ANA005", f"{path} is over {max_size} bytes (the limit)")
+    return decode_source(path, b"".join(chunks))
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def decode_source(path: Path, data: bytes) -> str | Skip:
     """Decode file bytes as UTF-8 (a BOM is dropped); binary content is a skip, not an error."""
     if b"\0" in data[:8192]:
-        return Skip(path, CoderevError("ANA003", f"{path} looks binary (contains NUL bytes)"))
+        return Skip.of(path, "ANA003", f"{path} looks binary (contains NUL bytes)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return Skip(path, CoderevError("ANA004", f"{path}: invalid UTF-8 at byte {exc.start}"))
+        return Skip.of(path, "ANA004", f"{path}: invalid UTF-8 at byte {exc.start}")

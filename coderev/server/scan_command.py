@@ -72,7 +72,8 @@ def _project_config(explicit: Path | None) -> tuple[dict[str, object], Path | No
 
 def build_options(args: argparse.Namespace) -> AnalysisOptions:
     data, path = _project_config(args.config)
-    options, errors = options_from_mapping(data, base=path.parent if path else None)
+    # a configuration file belongs to the repository: its rule-dirs stay inside it; --rules is the user's
+    options, errors = options_from_mapping(data, base=path.parent if path else None, confine=True)
     if errors:  # in CI a bad setting must fail loudly rather than silently change the scan
         raise errors[0]
     select = _split(args.select) or options.select
@@ -170,6 +171,11 @@ def run(args: argparse.Namespace, version: str) -> int:
     except CoderevError as exc:
         log.error("%s", exc, extra={"code": exc.code})
         return EXIT_USAGE
+    except Exception as exc:  # a bug: exit 2 with the catalogue code, never 1 ("findings")
+        log.exception("%s", CoderevError("SYS003", f"{type(exc).__name__}: {exc}"), extra={"code": "SYS003"})
+        return EXIT_USAGE
+    if any(r.skip is not None and r.skip.code == "SYS003" for r in results):
+        return EXIT_USAGE  # the report is written, but a file met a bug: CI must not pass silently
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
 

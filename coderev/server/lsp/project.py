@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coderev.analyzers import Analyzer, RuleSet, load_rules
-from coderev.analyzers.config import AnalysisOptions, find_project_config, options_from_mapping
+from coderev.analyzers.config import AnalysisOptions, confine_rule_dirs, find_project_config, options_from_mapping
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.ruleset import builtin_rules_for_startup
 from coderev.engine.feedback import FeedbackEvent, FeedbackStore
@@ -77,7 +77,14 @@ class Project:
         if root is not None:
             project, config_file, file_errors = find_project_config(root)
             errors += file_errors
-            mapping.update({k.replace("_", "-"): v for k, v in project.items()})
+            project = {k.replace("_", "-"): v for k, v in project.items()}
+            dirs = project.get("rule-dirs")
+            if isinstance(dirs, list) and all(isinstance(d, str) for d in dirs) and config_file is not None:
+                # the repository's file may not point outside the repository; the editor's settings may
+                kept, outside = confine_rule_dirs(tuple(dirs), config_file.parent)
+                errors += [_located(e, config_file) for e in outside]
+                project["rule-dirs"] = list(kept)
+            mapping.update(project)
         options, option_errors = options_from_mapping(mapping, base=root)
         errors += [_located(e, config_file) for e in option_errors]
         rules = self._rules(options.rule_dirs, errors)
