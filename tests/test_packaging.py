@@ -1,0 +1,53 @@
+"""The wheel installs one import package, ``coderev``, and nothing generic beside it (ADR 0014)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
+        check=True, capture_output=True, timeout=600,
+    )
+    (found,) = out.glob("coderev-*.whl")
+    return found
+
+
+def test_the_wheel_has_one_top_level_package(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/", 1)[0] for name in names}
+    assert {t for t in top if not t.endswith(".dist-info")} == {"coderev"}
+    for layer in ("analyzers", "engine", "server"):
+        assert f"coderev/{layer}/__init__.py" in names
+    # the data a run needs ships inside the package
+    assert "coderev/analyzers/rule.schema.json" in names
+    assert any(n.startswith("coderev/analyzers/rules/python/") and n.endswith(".yaml") for n in names)
+    assert "coderev/engine/models/default/manifest.json" in names
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "coderev = coderev.server.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_a_project_with_its_own_server_and_engine_packages_keeps_them(tmp_path: Path) -> None:
+    """A user's project with top-level ``server``/``engine``/``analyzers`` packages imports its own,
+    and coderev still runs beside it."""
+    for name in ("server", "engine", "analyzers"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(f"WHO = 'project {name}'\n")
+    code = (
+        "import server, engine, analyzers, coderev.server.cli as cli;"
+        "print(server.WHO, engine.WHO, analyzers.WHO, cli.__name__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.split() == ["project", "server", "project", "engine", "project", "analyzers",
+                                     "coderev.server.cli"]
