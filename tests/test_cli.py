@@ -160,3 +160,8 @@ def test_an_explicit_config_file_is_the_one_read(project: Path) -> None:
     assert scan("pkg", cwd=project).returncode == 0  # the project file ignores the only finding
     assert scan("pkg", "--config", "ci/pyproject.toml", cwd=project).returncode == 1
     assert scan("pkg", "--config", "missing.toml", cwd=project).returncode == 2
+
+
+def test_version_goes_to_stdout() -> None:
+    result = subprocess.run([CODEREV, "--version"], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.startswith("coderev ") and result.stderr == ""

@@ -45,8 +45,9 @@ _SPECS: Final = (
     ),
     ErrorSpec(
         "ANA004",
-        "File skipped: not valid UTF-8",
-        "Re-save the file as UTF-8 to have it analyzed.",
+        "File skipped: not valid text in its encoding",
+        "Re-save the file as UTF-8 (or, for Python, in the encoding its `# -*- coding: ... -*-` "
+        "line declares) to have it analyzed.",
     ),
     ErrorSpec(
         "ANA005",

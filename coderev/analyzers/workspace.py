@@ -9,8 +9,10 @@ is a skip (ANA011), not a scan that blocks or reads until memory runs out.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
+import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,11 +159,49 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How a source file's bytes map to its text: the codec and whether it starts with a UTF-8 BOM."""
+
+    codec: str = "utf-8"
+    bom: bool = False
+
+    def encode(self, text: str) -> bytes:
+        """The file's bytes for ``text``; raises UnicodeEncodeError if the codec cannot hold it."""
+        return (codecs.BOM_UTF8 if self.bom else b"") + text.encode(self.codec)
+
+
+def detect_encoding(path: Path, data: bytes) -> Encoding:
+    """The encoding a reader of this file uses: for Python, the BOM or the PEP 263 declaration on
+    line 1 or 2 (as the interpreter does, via :func:`tokenize.detect_encoding`); for other files
+    UTF-8, with an optional BOM. Raises SyntaxError for an unknown or contradictory declaration."""
+    if path.suffix in {".py", ".pyi", ".pyw"}:
+        lines = iter(data.splitlines(keepends=True)[:2])
+        codec, _ = tokenize.detect_encoding(lambda: next(lines, b""))
+        if codec == "utf-8-sig":
+            return Encoding("utf-8", bom=True)
+        return Encoding(codecs.lookup(codec).name)
+    return Encoding("utf-8", bom=data.startswith(codecs.BOM_UTF8))
+
+
 def decode_source(path: Path, data: bytes) -> str | Skip:
-    """Decode file bytes as UTF-8 (a BOM is dropped); binary content is a skip, not an error."""
+    """Decode file bytes as the file's reader would (:func:`detect_encoding`); binary content is a
+    skip, not an error, and so is text that is not valid in its encoding."""
+    decoded = decode_with_encoding(path, data)
+    return decoded if isinstance(decoded, Skip) else decoded[0]
+
+
+def decode_with_encoding(path: Path, data: bytes) -> tuple[str, Encoding] | Skip:
+    """The text of ``data`` and the :class:`Encoding` that turns it back into the file's bytes."""
     if b"\0" in data[:8192]:
         return Skip.of(path, "ANA003", f"{path} looks binary (contains NUL bytes)")
     try:
-        return data.decode("utf-8-sig")
+        encoding = detect_encoding(path, data)
+    except SyntaxError as exc:
+        return Skip.of(path, "ANA004", f"{path}: {exc.msg}")
+    body = data[len(codecs.BOM_UTF8):] if encoding.bom else data
+    try:
+        return body.decode(encoding.codec), encoding
     except UnicodeDecodeError as exc:
-        return Skip.of(path, "ANA004", f"{path}: invalid UTF-8 at byte {exc.start}")
+        offset = exc.start + (len(codecs.BOM_UTF8) if encoding.bom else 0)
+        return Skip.of(path, "ANA004", f"{path}: invalid {encoding.codec} at byte {offset}")

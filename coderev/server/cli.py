@@ -37,7 +37,8 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
-        parser.exit(0, f"coderev {package_version()}\n")
+        sys.stdout.write(f"coderev {package_version()}\n")  # on stdout, like every tool's --version
+        parser.exit(0)
 
 
 class _Parser(argparse.ArgumentParser):

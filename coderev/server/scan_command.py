@@ -17,7 +17,7 @@ from coderev.analyzers.config import AnalysisOptions, find_project_config, optio
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Edit, Severity, apply_edits
 from coderev.analyzers.ruleset import RuleSet, load_rules
-from coderev.analyzers.workspace import iter_source_files
+from coderev.analyzers.workspace import Skip, decode_with_encoding, iter_source_files
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,17 +105,33 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def apply_safe_fixes(results: list[FileResult]) -> int:
-    """Apply every safe fix in place (atomically per file); returns the number applied."""
+    """Apply every safe fix in place (atomically per file); returns the number applied.
+
+    Fix spans are offsets into the UTF-8 form of the text that was analyzed, so each file is
+    decoded as it was for the analysis, edited as text and written back in its own encoding (a
+    BOM and a PEP 263 declaration survive). A file whose fixed text its encoding cannot hold is
+    left untouched, with an error."""
     applied = 0
     for result in results:
-        edits: list[Edit] = []
-        for finding in result.findings:
-            if finding.fix is not None and finding.fix.safe:
-                edits.extend(finding.fix.edits)
-                applied += 1
-        if edits:
-            source = result.path.read_bytes()
-            _atomic_write(result.path, apply_edits(source, edits))
+        fixes = [f.fix for f in result.findings if f.fix is not None and f.fix.safe]
+        edits: list[Edit] = [edit for fix in fixes for edit in fix.edits]
+        if not edits:
+            continue
+        decoded = decode_with_encoding(result.path, result.path.read_bytes())
+        if isinstance(decoded, Skip):
+            log.error("%s", decoded.error, extra={"code": decoded.code})
+            continue
+        text, encoding = decoded
+        fixed = apply_edits(text.encode("utf-8"), edits).decode("utf-8")
+        try:
+            data = encoding.encode(fixed)
+        except UnicodeEncodeError as exc:
+            error = CoderevError("DAT001", f"{result.path}: the fixed text does not fit its {encoding.codec} "
+                                 f"encoding ({exc.reason}); no fix applied to it")
+            log.error("%s", error, extra={"code": error.code})
+            continue
+        _atomic_write(result.path, data)
+        applied += len(fixes)
     return applied
 
 

@@ -9,6 +9,7 @@ from coderev.analyzers.batch import FileResult
 from coderev.analyzers.finding import Finding, Severity, Span
 from coderev.analyzers.patterns import redact
 from coderev.analyzers.ruleset import RuleSet
+from coderev.analyzers.workspace import Skip, read_source
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +50,9 @@ class Report:
     def source(self, path: Path) -> bytes:
         """The file's text as reports show it: every secret found in it is masked."""
         if path not in self._texts:
-            try:
-                data = path.read_bytes()
-            except OSError:
-                data = b""
+            # decoded as the analysis decoded it (BOM, PEP 263), so spans index the same UTF-8 bytes
+            text = read_source(path, max_size=1 << 31)
+            data = b"" if isinstance(text, Skip) else text.encode("utf-8")
             secrets = [f.secret for r in self.results if r.path == path for f in r.findings if f.secret]
             self._texts[path] = redact(data, secrets)
         return self._texts[path]
