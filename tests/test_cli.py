@@ -165,3 +165,15 @@ def test_an_explicit_config_file_is_the_one_read(project: Path) -> None:
 def test_version_goes_to_stdout() -> None:
     result = subprocess.run([CODEREV, "--version"], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.startswith("coderev ") and result.stderr == ""
+
+
+def test_a_selector_or_key_that_matches_nothing_fails_the_scan(project: Path) -> None:
+    typo = scan("--select", "sqlinjection", "pkg", cwd=project)
+    assert typo.returncode == 2 and "SYS002" in typo.stderr and "'sql-injection'" in typo.stderr
+    assert scan("--select", "sql-injection,python", "pkg", cwd=project).returncode == 1
+    (project / ".coderev.toml").write_text('selekt = ["python"]\n')
+    key = scan("pkg", cwd=project)
+    assert key.returncode == 2 and "SYS001" in key.stderr and "did you mean 'select'" in key.stderr
+    (project / ".coderev.toml").write_text('ignore = ["pyhton"]\n')
+    ignored = scan("pkg", cwd=project)
+    assert ignored.returncode == 2 and "SYS001" in ignored.stderr and "ignore 'pyhton'" in ignored.stderr

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from coderev.analyzers import AnalysisOptions, Severity, default_rules
-from coderev.analyzers.config import find_project_config, is_enabled, options_from_mapping, severity_for
+from coderev.analyzers.config import (
+    find_project_config,
+    is_enabled,
+    option_selectors,
+    options_from_mapping,
+    severity_for,
+    unknown_selectors,
+)
 from tests.check import findings
 
 RULE = default_rules().get("python.insecure-deserialization.yaml-load")
@@ -64,3 +71,39 @@ def test_project_config_sources(tmp_path: Path) -> None:
     (tmp_path / ".coderev.toml").write_text("select = [\n")
     data, path, errors = find_project_config(tmp_path)
     assert path == tmp_path / ".coderev.toml" and errors[0].code == "SYS001"
+
+
+def test_unknown_keys_are_errors_naming_the_closest_key(tmp_path: Path) -> None:
+    (tmp_path / ".coderev.toml").write_text('selekt = ["python"]\nignore = ["CWE-330"]\nmax_file_sise = 5\nzzz = 1\n')
+    data, path, errors = find_project_config(tmp_path)
+    assert path == tmp_path / ".coderev.toml"
+    assert [e.detail.split(": ", 1)[1] for e in errors] == [
+        "unknown key 'selekt' (did you mean 'select'?)",
+        "unknown key 'max_file_sise' (did you mean 'max-file-size'?)",
+        "unknown key 'zzz'",
+    ]
+    assert all(e.code == "SYS001" for e in errors)
+    options, option_errors = options_from_mapping(data)  # the rest still applies
+    assert options.ignore == ("CWE-330",) and option_errors == []
+    (tmp_path / ".coderev.toml").unlink()
+    (tmp_path / "pyproject.toml").write_text('[tool.coderev]\nexclude = ["x"]\nexlude = ["y"]\n')
+    _, _, errors = find_project_config(tmp_path)
+    assert [e.detail.split(": ", 1)[1] for e in errors] == ["unknown key 'exlude' (did you mean 'exclude'?)"]
+
+
+def test_selectors_that_match_no_rule_are_errors_with_suggestions() -> None:
+    rules = list(default_rules())
+    options = AnalysisOptions(select=("sqlinjection", "python", "CWE-89"), ignore=("pyhton.weak-crypto",),
+                              severity={"javascrpt": Severity.HINT, "all": Severity.INFO})
+    errors = unknown_selectors(option_selectors(options), rules, "SYS002")
+    assert [e.code for e in errors] == ["SYS002"] * 3
+    assert [e.detail.split(" (")[0] for e in errors] == [
+        "select 'sqlinjection' matches no rule",
+        "ignore 'pyhton.weak-crypto' matches no rule",
+        "severity.javascrpt 'javascrpt' matches no rule",
+    ]
+    assert "'sql-injection'" in errors[0].detail
+    assert "'python.weak-crypto'" in errors[1].detail
+    assert "'javascript'" in errors[2].detail
+    assert unknown_selectors([("select", "nothing-like-it-at-all")], rules)[0].detail.endswith(
+        "(`coderev rules` lists the rules)")

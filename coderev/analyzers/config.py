@@ -7,8 +7,9 @@ default and is reported as a catalogued SYS001 error so the user can see and fix
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,60 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], list[CoderevError]]:
     if path.name == "pyproject.toml":
         for key in ("tool", "coderev"):
             data = data.get(key, {}) if isinstance(data, dict) else {}
-    return (data if isinstance(data, dict) else {}), []
+    data = data if isinstance(data, dict) else {}
+    return data, unknown_keys(data, path)
+
+
+def unknown_keys(data: Mapping[str, Any], path: Path) -> list[CoderevError]:
+    """A SYS001 error for each key coderev does not know (a typo such as ``selekt`` would otherwise
+    be ignored silently and the scan would check something else than the user meant)."""
+    errors = []
+    for key in data:
+        if str(key).replace("_", "-") not in KEYS:
+            errors.append(CoderevError("SYS001", f"{path}: unknown key {key!r}{_did_you_mean(str(key), KEYS)}"))
+    return errors
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word.replace("_", "-"), list(choices), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def valid_selectors(rules: Iterable[Rule]) -> set[str]:
+    """Every selector that matches at least one of ``rules``: ids, their dotted prefixes,
+    categories, ``CWE-<n>`` and ``all``."""
+    out = {"all"}
+    for rule in rules:
+        parts = rule.id.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        out.add(rule.category)
+        out.update(f"CWE-{c}" for c in rule.cwe)
+    return out
+
+
+def unknown_selectors(
+    selectors: Iterable[tuple[str, str]], rules: Sequence[Rule], code: str = "SYS001"
+) -> list[CoderevError]:
+    """An error (``code``) for each ``(setting, selector)`` that matches no rule, naming the
+    closest valid selectors: ``--select sqlinjection`` must not select nothing and pass."""
+    errors = []
+    universe: set[str] | None = None
+    for setting, selector in selectors:
+        if any(selector_matches(rule, selector) for rule in rules):
+            continue
+        universe = universe if universe is not None else valid_selectors(rules)
+        hint = _did_you_mean(selector, sorted(universe)) or " (`coderev rules` lists the rules)"
+        errors.append(CoderevError(code, f"{setting} {selector!r} matches no rule{hint}"))
+    return errors
+
+
+def option_selectors(options: AnalysisOptions) -> list[tuple[str, str]]:
+    """The selectors of ``options`` with the setting each comes from."""
+    return [
+        *(("select", s) for s in options.select),
+        *(("ignore", s) for s in options.ignore),
+        *((f"severity.{s}", s) for s in options.severity),
+    ]
 
 
 def find_project_config(root: Path) -> tuple[dict[str, Any], Path | None, list[CoderevError]]:

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coderev.analyzers.batch import FileResult, analyze_files
-from coderev.analyzers.config import AnalysisOptions, find_project_config, options_from_mapping, read_config_file
+from coderev.analyzers.config import (
+    AnalysisOptions,
+    find_project_config,
+    option_selectors,
+    options_from_mapping,
+    read_config_file,
+    unknown_selectors,
+)
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Edit, Severity, apply_edits
 from coderev.analyzers.ruleset import RuleSet, load_rules
@@ -144,6 +151,16 @@ def _load_rules(options: AnalysisOptions) -> RuleSet:
     return rules
 
 
+def _check_selectors(args: argparse.Namespace, options: AnalysisOptions, rules: RuleSet) -> None:
+    """A selector that matches no rule is an error, not a scan that checks nothing: SYS002 for
+    the command line, SYS001 for the configuration file."""
+    given = {("--select", s) for s in _split(args.select)} | {("--ignore", s) for s in _split(args.ignore)}
+    from_file = [(k, s) for k, s in option_selectors(options) if (f"--{k}", s) not in given]
+    errors = unknown_selectors(sorted(given), list(rules), "SYS002") + unknown_selectors(from_file, list(rules))
+    if errors:
+        raise errors[0]
+
+
 def _scan(
     args: argparse.Namespace, options: AnalysisOptions, rules: RuleSet, console: Console
 ) -> list[FileResult]:
@@ -177,6 +194,7 @@ def run(args: argparse.Namespace, version: str) -> int:
         threshold = Severity(args.severity)
         options = build_options(args)
         rules = _load_rules(options)
+        _check_selectors(args, options, rules)
         results = _scan(args, options, rules, err)
         if args.fix:
             fixed = apply_safe_fixes(results)

@@ -83,3 +83,21 @@ async def test_run_mode_on_save(client_name: str, workspace: Path, tmp_path: Pat
         assert len(await client.diagnostics_for(uri, 2)) == 1
     finally:
         await stop(client)
+
+
+async def test_unknown_keys_and_selectors_are_shown_and_the_rest_applied(
+    client_name: str, workspace: Path, tmp_path: Path
+) -> None:
+    (workspace / ".coderev.toml").write_text('selekt = ["x"]\n[severity]\n"python.lsptest" = "hint"\n')
+    client = await start(client_name, workspace, tmp_path / "cache", {"ignore": ["pyhton"]})
+    try:
+        await client.wait_until(lambda: len(client.messages) >= 2)
+        shown = sorted(m.message for m in client.messages)
+        assert len(shown) == 2, shown
+        assert shown[0].startswith("SYS001") and "unknown key 'selekt' (did you mean 'select'?)" in shown[0]
+        assert "ignore 'pyhton' matches no rule (did you mean 'python'" in shown[1]
+        uri = client.open("p.py", BAD)
+        [diag] = await client.diagnostics_for(uri, 1)
+        assert diag.severity == types.DiagnosticSeverity.Hint  # the known keys still apply
+    finally:
+        await stop(client)

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coderev.analyzers import Analyzer, RuleSet, load_rules
-from coderev.analyzers.config import AnalysisOptions, confine_rule_dirs, find_project_config, options_from_mapping
+from coderev.analyzers.config import (
+    AnalysisOptions,
+    confine_rule_dirs,
+    find_project_config,
+    option_selectors,
+    options_from_mapping,
+    unknown_selectors,
+)
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.ruleset import builtin_rules_for_startup
 from coderev.engine.feedback import FeedbackEvent, FeedbackStore
@@ -69,7 +76,7 @@ class Project:
         with self._lock:
             self._configs = configs
             self.generation += 1
-        return errors
+        return list({str(e): e for e in errors}.values())  # each root repeats the editor's own errors
 
     def _build(self, root: Path | None, errors: list[CoderevError]) -> RootConfig:
         mapping: dict[str, Any] = dict(self.settings.analysis)
@@ -88,6 +95,8 @@ class Project:
         options, option_errors = options_from_mapping(mapping, base=root)
         errors += [_located(e, config_file) for e in option_errors]
         rules = self._rules(options.rule_dirs, errors)
+        # a selector that matches no rule (a typo) would silently turn rules off: say so
+        errors += unknown_selectors(option_selectors(options), list(rules))
         return RootConfig(root, Analyzer(rules, options), options, config_file)
 
     def _rules(self, dirs: tuple[Path, ...], errors: list[CoderevError]) -> RuleSet:
