@@ -177,3 +177,23 @@ def test_a_selector_or_key_that_matches_nothing_fails_the_scan(project: Path) ->
     (project / ".coderev.toml").write_text('ignore = ["pyhton"]\n')
     ignored = scan("pkg", cwd=project)
     assert ignored.returncode == 2 and "SYS001" in ignored.stderr and "ignore 'pyhton'" in ignored.stderr
+
+
+def test_exclude_patterns_work_relative_to_the_scanned_folder_or_the_current_directory(tmp_path: Path) -> None:
+    for name in ("src/gen/a.py", "src/app/b.py", "src/app/gen/c.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(VULNERABLE)
+
+    def found(*args: str) -> list[str]:
+        result = scan("src", "--format", "json", *args, cwd=tmp_path)
+        return sorted({f["path"] for f in json.loads(result.stdout)["findings"]})
+
+    everything = ["src/app/b.py", "src/app/gen/c.py", "src/gen/a.py"]
+    assert found() == everything
+    for pattern in ("/gen/", "src/gen/", "/src/gen", "src/gen/**"):  # one folder, either base
+        assert found("--exclude", pattern) == ["src/app/b.py", "src/app/gen/c.py"], pattern
+    assert found("--exclude", "gen/") == ["src/app/b.py"]  # unanchored: every gen folder
+    assert found("--exclude", "src/**/c.py") == ["src/app/b.py", "src/gen/a.py"]
+    # a configuration file's patterns are relative to its folder as well
+    (tmp_path / ".coderev.toml").write_text('exclude = ["src/app/"]\n')
+    assert found() == ["src/gen/a.py"]

@@ -92,18 +92,42 @@ def is_analyzable(path: Path) -> bool:
     return language_for_path(path) is not None or is_secret_scan_candidate(path)
 
 
+def rebased(patterns: Iterable[str], top: Path, bases: Iterable[Path]) -> list[str]:
+    """Exclude patterns for a walk of ``top``: each pattern as it is (relative to ``top``), plus,
+    for a pattern written relative to one of ``bases`` (the current directory, the configuration
+    file's folder) that names a path inside ``top``, the same pattern relative to ``top``. So
+    ``coderev scan src --exclude src/gen/`` and ``--exclude gen/`` both skip ``src/gen``."""
+    out = list(patterns)
+    for base in bases:
+        try:
+            inside = top.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+        if inside == ".":
+            continue
+        for pattern in patterns:
+            negated = pattern.startswith("!")
+            body = pattern[negated:].lstrip("/")
+            if body.startswith(inside + "/") and len(body) > len(inside) + 1:
+                out.append(("!" if negated else "") + "/" + body[len(inside) + 1 :])
+    return list(dict.fromkeys(out))
+
+
 def iter_source_files(
-    paths: Iterable[Path], exclude: Iterable[str] = (), *, all_text: bool = False
+    paths: Iterable[Path], exclude: Iterable[str] = (), *, all_text: bool = False,
+    exclude_bases: Iterable[Path] = (),
 ) -> Iterator[Path]:
     """Files to analyze under ``paths`` in a stable order. Files named explicitly are always
     yielded; directories are walked, skipping VCS/dependency folders, virtualenvs, excludes and
-    .gitignore'd paths. Only files :func:`is_analyzable` unless ``all_text``."""
+    .gitignore'd paths. Only files :func:`is_analyzable` unless ``all_text``. Exclude patterns are
+    relative to each walked directory, or to one of ``exclude_bases`` (:func:`rebased`)."""
     patterns = list(exclude)
+    bases = list(exclude_bases)
     for top in paths:
         if top.is_file():
             yield top
             continue
-        excludes = Excludes(top, patterns)
+        excludes = Excludes(top, rebased(patterns, top, bases))
         for current, dirnames, filenames in os.walk(top):
             here = Path(current)
             dirnames[:] = sorted(

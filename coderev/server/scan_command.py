@@ -46,7 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--severity", choices=[s.value for s in Severity], default="hint",
                         help="report and fail only on findings at or above this level (default: all)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="skip paths matching this gitignore-style glob (repeatable)")
+                        help="skip paths matching this gitignore-style glob (repeatable); relative to the "
+                        "scanned folder or to the current directory (`scan src --exclude gen/` and "
+                        "`--exclude src/gen/` are the same)")
     parser.add_argument("--rules", action="append", default=[], type=Path, metavar="DIR",
                         help="also load rule files from DIR")
     parser.add_argument("--config", type=Path, help="configuration file (default: .coderev.toml or "
@@ -79,6 +81,7 @@ def _project_config(explicit: Path | None) -> tuple[dict[str, object], Path | No
 
 def build_options(args: argparse.Namespace) -> AnalysisOptions:
     data, path = _project_config(args.config)
+    args.config_dir = path.parent if path else None  # the file's exclude patterns may be relative to it
     # a configuration file belongs to the repository: its rule-dirs stay inside it; --rules is the user's
     options, errors = options_from_mapping(data, base=path.parent if path else None, confine=True)
     if errors:  # in CI a bad setting must fail loudly rather than silently change the scan
@@ -167,7 +170,8 @@ def _scan(
     for path in args.paths:
         if not path.exists():
             raise CoderevError("DAT002", f"{path} does not exist")
-    files = list(iter_source_files(args.paths, options.exclude))
+    bases = [Path.cwd(), *([args.config_dir] if args.config_dir else [])]
+    files = list(iter_source_files(args.paths, options.exclude, exclude_bases=bases))
     show_progress = console.is_terminal and not args.no_progress and len(files) >= PROGRESS_MIN_FILES
     if not show_progress:
         return analyze_files(files, options, rules=rules, jobs=args.jobs or None)
