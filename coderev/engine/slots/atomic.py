@@ -1,9 +1,9 @@
 """Crash-safe file operations for the slot store.
 
-Every change the store makes is built on three moves that a crash (power loss, SIGKILL) cannot
-tear: write into a private temporary name, ``fsync`` it, then ``os.replace`` it over the final
-name and ``fsync`` the parent directory so that the rename itself is durable. A reader therefore
-sees either the old file or the new one, never a half-written mix.
+Every change the store makes is built on moves that a crash (power loss, SIGKILL) cannot tear:
+write into a private temporary name, ``fsync`` it, then ``os.replace`` it over the final name and
+``fsync`` the parent directory so that the rename itself is durable (a reader sees the old file or
+the new one, never a mix); and appends of whole lines in one ``write``, fsynced, for the history.
 
 Quarantined slots are made read-only, so the removal code here first gives the owner write
 permission back; otherwise ``rmtree`` would fail on them for any user but root.
@@ -44,8 +44,9 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data``: temp file in the same directory, fsync, rename, fsync dir."""
+def prepare_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a private temporary next to ``path`` and fsync it; ``publish_atomic``
+    then puts it in place. A temporary left by a crash is removed by whoever owns ``path``."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, WRITABLE_FILE)
     try:
@@ -55,13 +56,26 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    crash_point("state-temp")
+    return tmp
+
+
+def publish_atomic(tmp: Path, path: Path) -> None:
+    """Rename a prepared temporary over ``path`` and make the rename durable."""
     tmp.replace(path)
     fsync_dir(path.parent)
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data``: temp file in the same directory, fsync, rename, fsync dir."""
+    publish_atomic(prepare_atomic(path, data), path)
+
+
+def json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
 def write_json_atomic(path: Path, value: Any) -> None:
-    write_atomic(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_atomic(path, json_bytes(value))
 
 
 def append_lines(path: Path, lines: Iterable[str]) -> None:
@@ -73,15 +87,20 @@ def append_lines(path: Path, lines: Iterable[str]) -> None:
     payload = "".join(line.rstrip("\n") + "\n" for line in lines).encode("utf-8")
     if not payload:
         return
+    created = not path.exists()
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, WRITABLE_FILE)
     try:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             payload = b"\n" + payload
-        os.write(fd, payload)
+        view = memoryview(payload)
+        while view:  # one write in practice; a short one is continued, never left torn
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
+    if created:
+        fsync_dir(path.parent)  # the new file's name must survive a power cut as well as its data
 
 
 def copy_file_synced(source: Path, target: Path) -> None:

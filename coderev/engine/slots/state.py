@@ -1,26 +1,34 @@
-"""The slot store's state (which installed slot holds which role) and its history.
+"""The slot store's history (which installed slot moved to which role, and why) and the state it
+leads to.
 
-``state.json`` is the truth: ``{"V1": id|null, "V2": id|null, "V3": [ids], "good": [ids]}``.
-``history.jsonl`` records every transition as ``{time, action, slot_id, from, to, reason}``.
-Because each record names the role a slot moved *to*, replaying the history in order rebuilds
-the roles, which is how a damaged ``state.json`` is recovered (see ``replay``).
+``history.jsonl`` is the truth: an append-only log of transitions ``{time, action, slot_id, from,
+to, reason}``. Each record names the role a slot moved *to*, so replaying the log in order gives
+the roles (``replay``); ``state.json`` (``{"V1": id|null, "V2": id|null, "V3": [ids], "good":
+[ids]}``) is only a cache of that replay, for readers and for speed.
+
+One operation may move several slots (a promotion supersedes the old V2 and promotes V1). Its
+records are appended in one write; when there are several, each also carries ``txn`` (an id shared
+by the operation's records) and ``of`` (how many there are), so a reader can tell a complete
+operation from one cut short by a crash, and drops the latter whole (``read_history``). A single
+record needs no such marks: a torn line is not valid JSON.
 
 ``good`` lists the slots that served as V2 and left that role only by being superseded (a
-promotion or an install over them), never by ``demote`` or ``quarantine``, newest last: they are
-the candidates to fall back on when the current V2 is demoted.
+promotion or an install over them), never by ``demote``, ``quarantine`` or ``lost``, newest last:
+they are the candidates to fall back on when the current V2 is demoted.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 ROLES = ("V1", "V2", "V3")
 # Actions that take a slot out of V2 because it is bad: it stops being a fallback candidate.
-DISQUALIFYING = frozenset({"demote", "quarantine"})
+DISQUALIFYING = frozenset({"demote", "quarantine", "lost"})
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
@@ -61,7 +69,8 @@ class Transition:
 
 @dataclass
 class State:
-    """The roles. Mutated only inside the store's lock, then written whole."""
+    """The roles. Mutated only inside the store's lock, by ``place`` calls that the transitions it
+    commits replay exactly (the store checks that before it writes anything)."""
 
     v1: str | None = None
     v2: str | None = None
@@ -111,6 +120,13 @@ class State:
     def apply(self, transition: Transition) -> None:
         self.place(transition.slot_id, transition.to_role, transition.action)
 
+    def copy(self) -> State:
+        return replace(self, v3=list(self.v3), good=list(self.good))
+
+    def roles(self) -> dict[str, str]:
+        """slot id -> role, for every slot that holds one."""
+        return {slot_id: self.role_of(slot_id) for slot_id in self.ids()}
+
     def to_json(self) -> dict[str, Any]:
         return {"V1": self.v1, "V2": self.v2, "V3": list(self.v3), "good": list(self.good)}
 
@@ -136,22 +152,50 @@ class State:
         return cls(v1, v2, list(v3), list(good))
 
 
-def read_history(path: Path) -> list[Transition]:
-    """Every well-formed record of ``history.jsonl``; a torn or foreign line is skipped."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
+def encode(transitions: list[Transition]) -> list[str]:
+    """The history lines of one operation's transitions (see the module docstring)."""
+    if len(transitions) == 1:
+        return [json.dumps(transitions[0].to_json(), sort_keys=True)]
+    txn = secrets.token_hex(8)
+    return [json.dumps({**t.to_json(), "txn": txn, "of": len(transitions)}, sort_keys=True) for t in transitions]
+
+
+def parse_history(text: str) -> list[Transition]:
+    """Every transition of every complete operation in ``text``, in order. A torn or foreign line
+    is skipped; the records of an operation that did not reach the disk whole are dropped."""
     transitions: list[Transition] = []
+    group: list[Transition] = []
+    group_id: object = None
+    group_size = 0
     for line in text.splitlines():
         try:
             record = json.loads(line)
         except ValueError:
+            group, group_id = [], None  # a torn line inside an operation leaves it incomplete
             continue
         transition = Transition.from_json(record)
-        if transition is not None:
+        if transition is None:
+            continue
+        txn, size = record.get("txn"), record.get("of")
+        if txn is None or not isinstance(size, int) or size < 2:
             transitions.append(transition)
+            group, group_id = [], None
+            continue
+        if txn != group_id:
+            group, group_id, group_size = [], txn, size
+        group.append(transition)
+        if len(group) == group_size:
+            transitions += group
+            group, group_id = [], None
     return transitions
+
+
+def read_history(path: Path) -> list[Transition]:
+    """``parse_history`` of the file at ``path`` (none when it does not exist)."""
+    try:
+        return parse_history(path.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return []
 
 
 def replay(transitions: list[Transition]) -> State:
@@ -160,3 +204,27 @@ def replay(transitions: list[Transition]) -> State:
     for transition in transitions:
         state.apply(transition)
     return state
+
+
+def adopt(current: State, target: State, time: float, reason: str) -> list[Transition]:
+    """"recover" transitions that move every slot from its role in ``current`` to its role in
+    ``target`` (applied to ``current`` as they are made). Used when a ``state.json`` holds roles its
+    history lacks (written by an earlier coderev, or the history was lost): the roles are taken
+    over; ``good`` keeps what the replay gives, since only a demotion or quarantine removes a slot
+    from it."""
+    moves: list[Transition] = []
+
+    def move(slot_id: str, role: str) -> None:
+        previous = current.place(slot_id, role, "recover")
+        moves.append(Transition(time, "recover", slot_id, previous, role, reason))
+
+    for slot_id in current.ids():
+        if not target.role_of(slot_id):
+            move(slot_id, "")
+    for slot_id in target.v3:
+        if current.role_of(slot_id) != "V3":
+            move(slot_id, "V3")
+    for role, wanted in (("V2", target.v2), ("V1", target.v1)):
+        if wanted is not None and current.role_of(wanted) != role:
+            move(wanted, role)  # a holder it displaces is in ``target`` too, so it moves as well
+    return moves

@@ -4,21 +4,22 @@ or quarantined (V3), and how slots move between those roles.
 Layout under the root (``$CODEREV_DATA_DIR/slots`` or the platform's user data directory)::
 
     .lock            fcntl.flock'ed around every operation (two editor windows, two CLIs)
-    state.json       {"V1": id|null, "V2": id|null, "V3": [ids], "good": [ids]}
-    history.jsonl    one transition per line
+    history.jsonl    every transition, append-only: the source of truth
+    state.json       {"V1": id|null, "V2": id|null, "V3": [ids], "good": [ids]}, a cache of its replay
+    format           marks a store written history-first (:mod:`coderev.engine.slots.journal`)
     versions/<id>/   immutable verified slot copies (V3 ones read-only)
 
-Every operation re-reads ``state.json`` under the lock, computes the new state, writes it
-atomically, then appends the transitions to the history. The state file is the commit point: a
-crash before it leaves the old state (plus leftovers that the next open removes), a crash after
-it the new one. A damaged ``state.json`` is rebuilt from the history, or failing that from
-``versions/`` (see ``_recover``). The design is recorded in docs/adr/0008-slot-store.md.
+Every operation reads the roles under the lock (the replay of the history), computes the new
+ones, and commits them (:class:`coderev.engine.slots.journal.Ledger`): the history append is the
+commit point, ``state.json`` follows it. A crash before the append leaves the old roles (plus
+leftovers that the next open removes), a crash after it the new ones. A damaged ``state.json`` is
+rebuilt from the history; without any usable history, from ``versions/`` (``_recover``). The
+design is recorded in docs/adr/0008-slot-store.md.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import time
@@ -31,16 +32,11 @@ import platformdirs
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.model.manifest import verify_slot
 from coderev.engine.slots import versions as vs
-from coderev.engine.slots.atomic import (
-    append_lines,
-    crash_point,
-    is_read_only,
-    remove_tree,
-    set_read_only,
-    write_json_atomic,
-)
+from coderev.engine.slots.atomic import is_read_only, remove_tree, set_read_only
+from coderev.engine.slots.defaults import outdated_default
+from coderev.engine.slots.journal import Ledger
 from coderev.engine.slots.lock import StoreLock, clean_scratch, scratch_dir
-from coderev.engine.slots.state import State, Transition, read_history, replay, valid_id
+from coderev.engine.slots.state import State, Transition, adopt, valid_id
 
 log = logging.getLogger("coderev.slots")
 DATA_DIR_ENV = "CODEREV_DATA_DIR"
@@ -62,20 +58,13 @@ class InstalledSlot:
     role: str
 
 
-def _version_key(version: object) -> tuple[int, ...]:
-    """``"1.10.2"`` -> ``(1, 10, 2)``; a version that is not dotted numbers sorts first."""
-    parts = str(version).split(".")
-    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else ()
-
-
 class SlotStore:
     """The slot store over ``root``. Safe to share between threads and between processes."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root else default_store_root()
         self.versions = self.root / "versions"
-        self._state_path = self.root / "state.json"
-        self._history_path = self.root / "history.jsonl"
+        self._ledger = Ledger(self.root)
         self._lock = StoreLock(self.root / ".lock")
         try:
             self.versions.mkdir(parents=True, exist_ok=True)
@@ -112,7 +101,7 @@ class SlotStore:
 
     def history(self) -> list[Transition]:
         with self._lock:
-            return read_history(self._history_path)
+            return self._ledger.history()
 
     # ----------------------------------------------------------------------------- changing
     def ensure_default(self) -> None:
@@ -127,7 +116,7 @@ class SlotStore:
             state = self._state()
             if state.empty():
                 self._bootstrap(state)
-            elif state.v2 is not None and self._outdated_default(state.v2):
+            elif state.v2 is not None and outdated_default(self.versions / state.v2, self._ledger.history()):
                 self._bootstrap(state, reason="upgrade")
 
     def install(self, source: Path, role: str = "V1", reason: str = "installed by user") -> InstalledSlot:
@@ -262,7 +251,7 @@ class SlotStore:
     def _open(self) -> None:
         """Undo what a crashed process left: temporaries, uncommitted copies, permissions."""
         removed = self._guard(lambda: vs.clean_temporaries(self.versions) + clean_scratch(self.root))
-        for leftover in self.root.glob(".state.json.tmp-*"):
+        for leftover in [*self.root.glob(".state.json.tmp-*"), *self.root.glob(".format.tmp-*")]:
             self._guard(leftover.unlink)
         state = self._state()
         for orphan in [i for i in vs.installed_dirs(self.versions) if not state.role_of(i)]:
@@ -273,54 +262,65 @@ class SlotStore:
         self._guard(lambda: self._apply_permissions(state))
 
     def _state(self) -> State:
-        try:
-            raw = self._state_path.read_bytes()
-        except FileNotFoundError:
-            if read_history(self._history_path):
-                return self._recover("state.json is missing")
-            return State()
-        except OSError as exc:
-            raise CoderevError("DAT004", f"cannot read {self._state_path}: {exc}") from exc
-        try:
-            state = State.from_json(json.loads(raw))
-        except ValueError as exc:
-            return self._recover(f"state.json is malformed ({exc})")
+        """The roles: the replay of the history, after repairing whatever a crash or damage left
+        (a stale or malformed ``state.json``, an earlier coderev's store, vanished directories)."""
+        ledger = self._ledger
+        truth = ledger.truth()
+        cached, problem = ledger.cached()
+        if ledger.needs_adoption(cached, truth):
+            assert cached is not None
+            state = self._adopt(cached, truth)
+        elif ledger.history():
+            state = truth
+            if cached != truth:
+                why = problem or ("state.json is missing" if cached is None else "")
+                if why:
+                    log.warning("slot store %s: %s; rebuilt from history.jsonl", self.root, why,
+                                extra={"code": "DAT004"})
+                else:
+                    log.info("slot store %s: state.json was behind history.jsonl (an interrupted commit); "
+                             "rebuilt from history.jsonl", self.root)
+                self._guard(lambda: ledger.rewrite_cache(truth))
+        elif problem is not None and vs.installed_dirs(self.versions):
+            state = self._recover(problem)
+        else:
+            state = State()
+        if not ledger.marked():
+            self._guard(ledger.mark)
         lost = [i for i in state.ids() if not (self.versions / i).is_dir()]
         if lost:
             now = time.time()
-            transitions = []
-            for slot_id in lost:
-                transitions.append(Transition(now, "lost", slot_id, state.place(slot_id, "", "quarantine"), "",
-                                              "its directory under versions/ is gone"))
+            transitions = [Transition(now, "lost", slot_id, state.place(slot_id, "", "lost"), "",
+                                      "its directory under versions/ is gone") for slot_id in lost]
             log.warning("slot store %s: %s vanished from versions/", self.root, ", ".join(lost),
                         extra={"code": "DAT004"})
             self._commit(state, transitions)
         return state
 
+    def _adopt(self, cached: State, truth: State) -> State:
+        """Take over the roles of a ``state.json`` its history lacks, recording the difference."""
+        reason = ("state.json held roles that history.jsonl lacks (a store left by an earlier coderev, "
+                  "or a lost history); taken over")
+        log.warning("slot store %s: %s", self.root, reason, extra={"code": "DAT004"})
+        state = truth.copy()
+        self._commit(state, adopt(state, cached, time.time(), reason))
+        return state
+
     def _recover(self, problem: str) -> State:
-        """Rebuild the roles from the history, else put every copy in V3 and bootstrap the default."""
-        history = read_history(self._history_path)
-        present = set(vs.installed_dirs(self.versions))
-        state = State()
-        if history:
-            replayed = replay(history)
-            state = State(replayed.v1 if replayed.v1 in present else None,
-                          replayed.v2 if replayed.v2 in present else None,
-                          [i for i in replayed.v3 if i in present], [i for i in replayed.good if i in present])
-        source = "history.jsonl" if history else "versions/ (no usable history)"
-        log.warning("slot store %s: %s; rebuilt from %s", self.root, problem, source, extra={"code": "DAT004"})
-        now = time.time()
-        transitions = [Transition(now, "recover", i, "", state.role_of(i), f"{problem}; rebuilt from {source}")
-                       for i in state.ids()]
-        for slot_id in sorted(present - set(state.ids())):
+        """Without a usable history: every copy in versions/ goes to V3 and the default is
+        installed again as V2."""
+        log.warning("slot store %s: %s; rebuilt from versions/ (no usable history)", self.root, problem,
+                    extra={"code": "DAT004"})
+        state, now = State(), time.time()
+        transitions = []
+        for slot_id in vs.installed_dirs(self.versions):
             state.place(slot_id, "V3", "recover")
             transitions.append(Transition(now, "recover", slot_id, "", "V3", f"{problem}; found in versions/"))
         self._commit(state, transitions)
-        if not history:
-            try:
-                self._bootstrap(state)
-            except CoderevError as exc:
-                log.warning("cannot re-install the default slot: %s", exc, extra={"code": exc.code})
+        try:
+            self._bootstrap(state)
+        except CoderevError as exc:
+            log.warning("cannot re-install the default slot: %s", exc, extra={"code": exc.code})
         return state
 
     def _bootstrap(self, state: State, reason: str = "bootstrap") -> None:
@@ -339,33 +339,6 @@ class SlotStore:
         transitions.append(Transition(time.time(), "install", default_id, previous, "V2", reason))
         self._commit(state, transitions)
 
-    def _outdated_default(self, slot_id: str) -> bool:
-        """Whether the production slot ``slot_id`` is an earlier packaged default that the packaged
-        one should replace: one whose prompt format this coderev no longer speaks (however it got
-        there), or an older version that the package itself installed (reason "bootstrap" or
-        "upgrade"), so that upgrading coderev upgrades its default model. An older default the
-        user installed by hand, and any slot of another name, are left alone."""
-        from coderev.engine.model.prompt import FORMAT_NAME
-        from coderev.engine.model.slot import default_slot_path
-
-        try:
-            held = json.loads((self.versions / slot_id / "manifest.json").read_text(encoding="utf-8"))
-            packaged = json.loads((default_slot_path() / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        if not isinstance(held, dict) or held.get("name") != packaged.get("name"):
-            return False
-        if packaged.get("prompt_format") != FORMAT_NAME:
-            return False
-        if held.get("prompt_format") != FORMAT_NAME:
-            return True
-        older = _version_key(held.get("version")) < _version_key(packaged.get("version"))
-        return older and self._installed_by_package(slot_id)
-
-    def _installed_by_package(self, slot_id: str) -> bool:
-        installs = [t for t in read_history(self._history_path) if t.slot_id == slot_id and t.action == "install"]
-        return bool(installs) and installs[-1].reason in ("bootstrap", "upgrade")
-
     def _fall_back(self, state: State, leaving: str) -> list[Transition]:
         """Put the newest good slot that verifies into the empty V2; candidates that fail their
         check are quarantined on the way. Returns the transitions (none: rules-only)."""
@@ -374,8 +347,7 @@ class SlotStore:
             role = state.role_of(candidate)
             if candidate == leaving or role not in ("V3", ""):
                 continue
-            if not role:
-                state.good.remove(candidate)
+            if not role:  # pragma: no cover - a slot leaves "good" when it loses its role
                 continue
             problem = vs.intact(self.versions / candidate)
             now = time.time()
@@ -391,12 +363,10 @@ class SlotStore:
         return transitions
 
     def _commit(self, state: State, transitions: list[Transition]) -> None:
-        """Write the state (the commit point), then the history, then the V3 permissions."""
+        """Append the transitions to the history (the commit point), cache the state, then set
+        the V3 permissions (``Ledger.commit``)."""
         def write() -> None:
-            write_json_atomic(self._state_path, state.to_json())
-            crash_point("state-replaced")
-            append_lines(self._history_path, [json.dumps(t.to_json(), sort_keys=True) for t in transitions])
-            crash_point("history-appended")
+            self._ledger.commit(state, transitions)
             self._apply_permissions(state)
 
         self._guard(write)
