@@ -197,3 +197,30 @@ def test_exclude_patterns_work_relative_to_the_scanned_folder_or_the_current_dir
     # a configuration file's patterns are relative to its folder as well
     (tmp_path / ".coderev.toml").write_text('exclude = ["src/app/"]\n')
     assert found() == ["src/gen/a.py"]
+
+
+def test_rules_check_validates_schema_query_and_examples(tmp_path: Path) -> None:
+    good = (ROOT / "tests" / "lsp" / "rules" / "python" / "lsptest-yaml-load.yaml").read_text()
+    (tmp_path / "ok.yaml").write_text(good)
+    (tmp_path / "query.yaml").write_text(good.replace("(call", "(calll", 1).replace("lsptest.yaml-load", "lsptest.q"))
+    # the query now looks for yaml.lod: the declared bad examples are no longer found
+    (tmp_path / "examples.yaml").write_text(
+        good.replace('"load" "load_all"', '"lod"').replace("lsptest.yaml-load", "lsptest.e"))
+    (tmp_path / "schema.yaml").write_text("id: x\n")
+    ok = subprocess.run([CODEREV, "rules", "--check", tmp_path / "ok.yaml"], capture_output=True, text=True,
+                        timeout=120, check=False)
+    assert ok.returncode == 0, ok.stdout
+    assert "ok    " in ok.stdout and "(4 example(s))" in ok.stdout and "1 ok, 0 failed" in ok.stdout
+    every = subprocess.run([CODEREV, "rules", "--check", tmp_path], capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert every.returncode == 1
+    lines = every.stdout.splitlines()
+    assert "4 rule file(s): 1 ok, 3 failed" in lines
+    assert any(line.startswith("FAIL  ANA002") and "query.yaml" in line and "calll" in line for line in lines)
+    assert any(line.startswith("FAIL  ANA009") and "examples.yaml" in line and "example 1 (bad) did not fire"
+               in line for line in lines)
+    assert any(line.startswith("FAIL  ANA001") and "schema.yaml" in line for line in lines)
+    assert any(line.startswith("  ANA009: ") and "coderev rules --check" in line for line in lines)
+    missing = subprocess.run([CODEREV, "rules", "--check", tmp_path / "nope.yaml"], capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert missing.returncode == 1 and "DAT002" in missing.stdout

@@ -36,7 +36,7 @@ _SPECS: Final = (
         "ANA002",
         "Rule query does not compile",
         "Check the tree-sitter query against the grammar's node types "
-        "(`coderev rules --check FILE` shows the failing pattern).",
+        "(`coderev rules --check FILE` shows where the query fails to compile).",
     ),
     ErrorSpec(
         "ANA003",
@@ -72,7 +72,8 @@ _SPECS: Final = (
     ErrorSpec(
         "ANA009",
         "Rule example does not behave as declared",
-        "Fix the rule's query or its examples; `make test` runs every rule's examples.",
+        "Fix the rule's query or its examples; `coderev rules --check FILE` runs a rule file's "
+        "examples and says which one fails.",
     ),
     ErrorSpec(
         "ANA011",

@@ -74,14 +74,41 @@ def build_parser() -> argparse.ArgumentParser:
                        help="markdown: every rule's documentation (docs/rules.md is generated this way)")
     rules.add_argument("--rules", action="append", default=[], type=Path, metavar="DIR",
                        help="also load rule files from DIR (and report their errors)")
+    rules.add_argument("--check", nargs="+", type=Path, metavar="PATH",
+                       help="validate rule files (or every rule file under a directory): schema, query, and "
+                       "each inline example; exit 1 if any fails")
 
     errors = commands.add_parser("errors", help="print the error catalogue")
     errors.add_argument("--markdown", action="store_true", help="as a Markdown table")
     return parser
 
 
+def _check_rules(paths: list[Path]) -> int:
+    from coderev.analyzers.rule_check import check_paths
+
+    checked = failed = 0
+    codes: dict[str, str] = {}
+    for result in check_paths(paths):
+        checked += 1
+        if result.ok:
+            assert result.rule is not None
+            print(f"ok    {result.path}  {result.rule.id} ({result.examples} example(s))")
+            continue
+        failed += 1
+        for problem in result.problems:
+            print(f"FAIL  {problem.code} {problem.detail}")
+            codes[problem.code] = f"{problem.spec.title}. {problem.spec.remedy}"
+    print(f"{checked} rule file(s): {checked - failed} ok, {failed} failed")
+    for code, text in codes.items():
+        print(f"  {code}: {text}")
+    return 1 if failed or not checked else 0
+
+
 def _rules(args: argparse.Namespace) -> int:
     from coderev.analyzers.ruleset import load_rules
+
+    if args.check:
+        return _check_rules(args.check)
 
     rules = load_rules(args.rules)
     for error in rules.errors:
