@@ -23,9 +23,13 @@ def test_provider_token_beats_the_generic_literal_on_the_same_string() -> None:
 
 
 def test_structural_secret_findings_carry_their_secret_span() -> None:
-    (finding,) = findings(f'DB_PASSWORD = "{PASSWORD}"\n')
+    code = f'DB_PASSWORD = "{PASSWORD}"\n'
+    (finding,) = findings(code)
     assert finding.rule_id == "python.hardcoded-secret.credential-literal"
-    assert finding.secret == finding.span
+    assert finding.secret is not None  # the literal's content, without its quotes
+    assert code.encode()[finding.secret.start_byte : finding.secret.end_byte] == PASSWORD.encode()
+    assert (finding.secret.start_col, finding.secret.end_col) == (finding.span.start_col + 1, finding.span.end_col - 1)
+    assert PASSWORD not in finding.message
 
 
 def test_secrets_in_comments_are_found() -> None:
@@ -66,3 +70,69 @@ def test_scan_finds_secrets_in_config_files_and_never_prints_them(tmp_path: Path
     report = json.loads(outputs["json"])
     assert sorted(f["path"] for f in report["findings"]) == [".env", "deploy.yaml", "settings.py"]
     assert "ghp_****" in outputs["text"]  # the code context is shown, masked
+
+
+OTHER = "Lk9-vR3mX8qZt2"
+
+
+def test_several_secrets_in_one_file_are_each_masked_exactly(tmp_path: Path) -> None:
+    """Every secret of a file is masked after its first four characters, to its last character."""
+    text = f'TOKEN = "{TOKEN}"\nDB_PASSWORD = "{PASSWORD}"\nother = {{"client_secret": "{OTHER}"}}\n'
+    found = findings(text)
+    assert sorted(f.rule_id for f in found) == [
+        "python.hardcoded-secret.credential-literal",
+        "python.hardcoded-secret.credential-literal",
+        "secrets.hardcoded-secret.github-token",
+    ]
+    masked = redact(text.encode(), [f.secret for f in found if f.secret is not None]).decode()
+    stars = "*" * 36
+    assert masked == (
+        f'TOKEN = "ghp_{stars}"\n'
+        f'DB_PASSWORD = "{PASSWORD[:4]}{"*" * (len(PASSWORD) - 4)}"\n'
+        f'other = {{"client_secret": "{OTHER[:4]}{"*" * (len(OTHER) - 4)}"}}\n'
+    )
+    (tmp_path / "s.py").write_text(text)
+    result = subprocess.run([CODEREV, "scan", "--no-progress", "--format", "json", "."], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    for secret in (TOKEN, PASSWORD, OTHER, TOKEN[-4:], PASSWORD[-4:], OTHER[-4:]):
+        assert secret not in result.stdout, secret
+    assert len(json.loads(result.stdout)["findings"]) == 3
+
+
+def test_a_dotenv_secret_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"DATABASE_URL=postgres://db:5432/app\nDB_PASSWORD={PASSWORD}\n")
+    result = subprocess.run([CODEREV, "scan", "--no-progress", "--format", "json", "."], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["start"], finding["end"]) == ({"line": 2, "column": 1}, {"line": 2, "column": 13 + len(PASSWORD)})
+
+
+def test_code_and_references_in_config_files_are_not_literal_secrets() -> None:
+    workflow = (
+        "jobs:\n  t:\n    steps:\n      - run: |\n"
+        '          DB_PASSWORD = os.environ["DB_PASSWORD"]\n'
+        "          token = request.headers['X-Token']\n"
+        "          api_key: process.env.API_KEY\n"
+        "          secret_key = settings.SECRET_KEY\n"
+        "          access_token=ACCESS_TOKEN_FROM_ENV\n"
+        "          private_key: ./certs/server.key\n"
+        "          password = getpass.getpass()\n"
+        "          token=reset_token)\n"
+    )
+    assert findings(workflow, "text") == []
+    assert [f.rule_id for f in findings(f"password: {PASSWORD}\npassword: Summer.Time2024\n", "text")] == [
+        "secrets.hardcoded-secret.credential-assignment"] * 2
+
+
+def test_credential_literals_are_found_in_every_language() -> None:
+    cases = {
+        "python": f'db_password = "{PASSWORD}"\n',
+        "javascript": f'const dbPassword = "{PASSWORD}";\n',
+        "typescript": f'const dbPassword: string = "{PASSWORD}";\n',
+        "go": f'package main\n\nconst dbPassword = "{PASSWORD}"\n',
+        "java": f'class A {{ void f() throws Exception {{ DriverManager.getConnection("jdbc:x", "u", "{PASSWORD}"); }} }}\n',
+    }
+    for language, code in cases.items():
+        found = [f.rule_id for f in findings(code, language)]
+        assert found == [f"{'javascript' if language == 'typescript' else language}.hardcoded-secret.credential-literal"], (
+            language, found)

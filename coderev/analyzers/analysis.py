@@ -23,7 +23,7 @@ from coderev.analyzers.document import Document, Snapshot
 from coderev.analyzers.finding import Finding
 from coderev.analyzers.fixes import build_fix, node_text, render, span_of
 from coderev.analyzers.languages import TEXT, LanguageSpec
-from coderev.analyzers.patterns import SECRET_CATEGORY, match_patterns, redacted
+from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
 from coderev.analyzers.ruleset import CompiledRules, RuleSet, default_rules
 from coderev.analyzers.suppression import directive_rows, is_suppressed
 from coderev.analyzers.taint import LANGUAGE as TAINT_LANGUAGE
@@ -169,8 +169,9 @@ class Analyzer:
             if rule.fix is not None:
                 fix = build_fix(rule.fix.description, rule.fix.safe, rule.fix.edits, captures)
             secret_nodes = captures.get("secret") or (reported if rule.category == SECRET_CATEGORY else None)
-            secret = span_of(secret_nodes[0]) if secret_nodes else None
-            snippet = redacted(node.text or b"") if secret else " ".join(node_text(node).split())[:200]
+            secret = literal_span(span_of(secret_nodes[0]), secret_nodes[0].text or b"") if secret_nodes else None
+            snippet = redacted(snapshot.source[secret.start_byte : secret.end_byte]) if secret else " ".join(
+                node_text(node).split())[:200]
             finding = Finding(
                 rule_id=rule.id,
                 language=language.id,
@@ -262,4 +263,14 @@ def _fingerprint(key: str, occurrence: int) -> str:
     """A stable id for a finding: its rule, enclosing definition and code, and which occurrence of
     that same code it is. Positions are left out so the id survives edits elsewhere."""
     digest = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8", "surrogatepass")).hexdigest()
-    return digest[:20]
+    return digest[:FINGERPRINT_LENGTH]
+
+
+FINGERPRINT_LENGTH = 20  # hex digits of the digest that a fingerprint keeps
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_fingerprint(value: object) -> bool:
+    """Whether ``value`` has the shape of :func:`_fingerprint`'s ids: the language server checks
+    the fingerprints an editor sends back (accept, dismiss) before one goes into the feedback store."""
+    return isinstance(value, str) and len(value) == FINGERPRINT_LENGTH and _HEX.issuperset(value)

@@ -86,6 +86,25 @@ def redact(source: bytes, spans: Sequence[Span]) -> bytes:
     return bytes(out)
 
 
+_QUOTED = re.compile(rb"^([A-Za-z]{0,2})(\"\"\"|'''|[\"'`])", re.DOTALL)
+
+
+def literal_span(span: Span, text: bytes) -> Span:
+    """The span of a quoted literal's content, without its prefix (``r``, ``b``...) and quotes:
+    the secret is what is masked, from its fifth character to its last, not the quote that
+    closes it. Anything that is not a quoted literal keeps its span."""
+    opening = _QUOTED.match(text)
+    if opening is None or len(text) < 2 * len(opening.group(2)) + len(opening.group(1)):
+        return span
+    quote = opening.group(2)
+    if not text.endswith(quote):
+        return span
+    head, tail = opening.end(), len(quote)
+    start_col = span.start_col + head
+    end_col = span.end_col - tail if span.end_col >= tail else span.end_col
+    return Span(span.start_byte + head, span.end_byte - tail, span.start_row, start_col, span.end_row, end_col)
+
+
 def _plausible(pattern: CompiledPattern, value: bytes) -> bool:
     if PLACEHOLDERS.match(value) or any(a.search(value) for a in pattern.allow):
         return False
