@@ -84,13 +84,17 @@ _SPECS: Final = (
     ErrorSpec(
         "PRV001",
         "Model provider unavailable",
-        "Rule findings still work; `coderev model info` shows why the model did not load.",
+        "Rule findings still work. The message says why: no usable slot is installed, or the model "
+        "worker cannot run here (its runtime does not import, or the `coderev.model.device` setting "
+        "names a device it cannot use: set it to `auto`), in which case the slot was left as it is. "
+        "`coderev model info` shows whether the packaged slot loads in this environment.",
     ),
     ErrorSpec(
         "PRV002",
         "Model slot is corrupt",
-        "A file of the slot is missing or its sha256 differs from the manifest; the slot was "
-        "quarantined, not loaded. Reinstall coderev or rebuild the slot with `coderev model train`.",
+        "A file of the slot is missing, differs from the sha256 in its manifest, or cannot be read "
+        "as a model by this runtime; the slot was quarantined, not loaded. Reinstall coderev or "
+        "rebuild the slot with `coderev model train`.",
     ),
     ErrorSpec(
         "PRV003",

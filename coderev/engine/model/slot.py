@@ -8,6 +8,7 @@ are abstracted (:mod:`coderev.engine.model.placeholders`), prompted in the one l
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ from coderev.engine.model.vocabulary import family
 
 TOKENIZER = "tokenizer.model"
 REVIEW_TOKENS = 48  # a REVIEW answer: about 10 tokens per finding
+# What a runtime says when the machine, not the model files, failed it (a GPU out of memory, a
+# CUDA driver too old, a library missing).
+_ENVIRONMENT_FAILURE = re.compile(r"CUDA|cuBLAS|cuDNN|driver|out of memory|bad_alloc|cannot allocate|"
+                                  r"lib\w+\.so", re.IGNORECASE)
 
 
 def default_slot_path() -> Path:
@@ -167,7 +172,11 @@ class ModelSlot:
                                f"this coderev reads {fmt.FORMAT_NAME!r}")
         self.review_windows = str(self.manifest.get("review_windows", "function"))
         quantization = str(self.manifest.get("quantization", "int8"))
-        self.device, self.compute_type = auto_compute(device, quantization, compute_type)
+        try:
+            self.device, self.compute_type = auto_compute(device, quantization, compute_type)
+        except (OSError, RuntimeError, ValueError) as exc:  # PRV003 (a CoderevError) passes through
+            raise CoderevError("PRV001", f"the device {device!r} cannot be used here ({exc}); set "
+                               "coderev.model.device to auto or cpu") from exc
         start = time.perf_counter()
         try:
             self.tokenizer = spm.SentencePieceProcessor(model_file=str(self.path / TOKENIZER))
@@ -176,7 +185,10 @@ class ModelSlot:
                 intra_threads=intra_threads, inter_threads=inter_threads,
             )
         except (OSError, RuntimeError, ValueError) as exc:
-            raise CoderevError("PRV001", f"cannot load the model in {self.path}: {exc}") from exc
+            if _ENVIRONMENT_FAILURE.search(str(exc)):
+                raise CoderevError("PRV001", f"cannot load the model in {self.path} on {self.device}: {exc}") from exc
+            # The files match their manifest (or were not checked) but are no model the runtime reads.
+            raise CoderevError("PRV002", f"the files of {self.path} cannot be read as a model: {exc}") from exc
         self.load_seconds = time.perf_counter() - start
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int = 256, batch_size: int = 32) -> list[str]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from coderev.engine.runtime.slo import SloConfig, SlotStats
+
+if TYPE_CHECKING:
+    from coderev.engine.slots.state import Transition
 
 Mode = Literal["disabled", "loading", "ready", "fallback"]
 
@@ -119,3 +122,5 @@ class StoreLike(Protocol):
     def demote(self, reason: str) -> Any: ...
 
     def quarantine(self, slot_id: str, reason: str) -> Any: ...
+
+    def history(self) -> list[Transition]: ...

@@ -1,12 +1,16 @@
 """The inference worker process: one loaded model slot answering generate requests.
 
-Run as ``python -m coderev.engine.runtime.child --slot DIR [--device ...]``. The parent
-(:class:`coderev.engine.runtime.worker.InferenceWorker`) talks to it in JSON lines:
+Started by the parent (:class:`coderev.engine.runtime.worker.InferenceWorker`) in isolated mode
+through :mod:`coderev.engine.runtime.boot` (``--slot DIR [--device ...]``), never with ``-m`` from
+the workspace. The parent talks to it in JSON lines:
 
 * after loading and one warm-up generation (:meth:`coderev.engine.model.slot.ModelSlot.warm_up`), the child
   writes ``{"hello": {"device", "compute_type", "load_s", "warm_up_s", "pid"}}``, or
-  ``{"hello": null, "error": {"code", "message"}}`` and exits with status 1 when the slot cannot be
-  loaded (corrupt, unsupported compute type, unreadable);
+  ``{"hello": null, "error": {"code", "message", "fault"}}`` and exits with status 1 when it cannot
+  load. ``fault`` is ``"slot"`` only when the slot's own files are at fault (hashes, manifest,
+  prompt format, files the runtime cannot read as a model: the parent quarantines it) and
+  ``"environment"`` otherwise (the runtime does not import, the device or compute type cannot be
+  used, the warm-up fails: the slot is left alone);
 * ``{"id": 7, "prompts": [...], "max_new_tokens": 64}`` is answered with ``{"id": 7, "answers":
   [...]}`` or ``{"id": 7, "error": {"code", "message"}}``;
 * ``{"id": 8, "ping": true}`` is answered with ``{"id": 8, "pong": true}``.
@@ -32,6 +36,8 @@ from typing import IO, Any
 from coderev.analyzers.errors import CoderevError
 
 PROTOCOL_VERSION = 1
+# Codes that put the blame on the slot's own files (see the module docstring).
+SLOT_FAULTS = frozenset({"PRV002", "PRV008", "DAT003"})
 
 
 def _claim_stdout() -> IO[str]:
@@ -51,8 +57,18 @@ def _error(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
 
 
+def _load_failure(exc: BaseException, stage: str) -> dict[str, str]:
+    """The ``hello`` error for a failure while loading, with whose fault it is."""
+    if isinstance(exc, CoderevError):
+        fault = "slot" if stage == "slot" and exc.code in SLOT_FAULTS else "environment"
+        return {**_error(exc.code, exc.detail), "fault": fault}
+    what = "importing the model runtime" if stage == "import" else "loading the model"
+    return {**_error("PRV001", f"{what} failed in the model worker: {type(exc).__name__}: {exc}"),
+            "fault": "environment"}
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m coderev.engine.runtime.child")
+    parser = argparse.ArgumentParser(prog="coderev-model-worker")
     parser.add_argument("--slot", type=Path, required=True, help="slot directory")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--compute-type", default="auto")
@@ -102,9 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     protocol = _claim_stdout()
     args = _parse_args(argv)
     start = time.perf_counter()
+    stage = "import"
     try:
         from coderev.engine.model.slot import ModelSlot
 
+        stage = "slot"
         slot = ModelSlot(
             args.slot,
             device=args.device,
@@ -113,10 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             inter_threads=args.inter_threads,
             verify_hashes=not args.skip_hash_check,
         )
+        stage = "warm-up"
         warm_up_s = slot.warm_up()
     except Exception as exc:
-        code, detail = (exc.code, exc.detail) if isinstance(exc, CoderevError) else ("PRV001", str(exc))
-        _send(protocol, {"hello": None, "error": _error(code, detail)})
+        _send(protocol, {"hello": None, "error": _load_failure(exc, stage)})
         return 1
     _send(protocol, {"hello": {
         "device": slot.device, "compute_type": slot.compute_type, "pid": os.getpid(),

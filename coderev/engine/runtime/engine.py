@@ -13,8 +13,11 @@ Failure handling, in order of severity:
 * the breaker opens (repeated failures, or the worker process died): requests fail at once with
   ``PRV005``, status mode ``fallback``; the lifecycle thread wakes when the backoff ends, starts
   a fresh worker and pings it; success closes the breaker (:mod:`coderev.engine.runtime.breaker`);
-* a slot that its child cannot load is quarantined in the store (``PRV004``) and the next good
-  one is tried; with none left the engine stays in rules-only ``fallback``.
+* a slot whose own files its child cannot load is quarantined in the store (``PRV004``) and the
+  next good one is tried; with none left the engine stays in rules-only ``fallback``; a worker
+  that cannot run here at all (runtime, device) leaves the slot alone (rules-only, ``PRV001``).
+  ``status()`` never sees half a change: the slot manager shares the state lock and puts new
+  workers in place in the same step as the error that goes with them (``_publish``).
 
 Every request's latency and outcome go to the SLO monitor; after each one the promotion policy is
 consulted (cheap and pure) and a decision is carried out by the lifecycle thread through the
@@ -40,7 +43,7 @@ from coderev.engine.runtime.api import AiFix, EngineConfig, EngineStatus, Mode, 
 from coderev.engine.runtime.breaker import CircuitBreaker
 from coderev.engine.runtime.policy import Decision, decide
 from coderev.engine.runtime.requests import failed, refusal, run_request, shadow_request
-from coderev.engine.runtime.serving import Serving, SlotManager
+from coderev.engine.runtime.serving import ErrorInfo, Serving, SlotManager, describe
 from coderev.engine.runtime.slo import SloMonitor
 from coderev.engine.runtime.worker import WorkerBusy
 
@@ -60,9 +63,9 @@ class ModelEngine:
         self.monitor = SloMonitor(self.config.slo)
         self.breaker = CircuitBreaker(self.config.breaker_threshold, self.config.breaker_base_backoff_s,
                                       self.config.breaker_max_backoff_s)
-        self._slots = SlotManager(self.config, store, on_dead=self._on_worker_dead)
+        self._lock = threading.RLock()  # the state below, and the slot manager's workers
+        self._slots = SlotManager(self.config, store, on_dead=self._on_worker_dead, lock=self._lock)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coderev-verify")
-        self._lock = threading.RLock()
         self._notify_lock = threading.RLock()  # a listener may cause another change
         self._listeners: list[Listener] = []
         self._last_identity: tuple[object, ...] | None = None
@@ -108,30 +111,14 @@ class ModelEngine:
             self._listeners.append(callback)
 
     def status(self) -> EngineStatus:
-        with self._lock:
+        with self._lock:  # one consistent view: slots, error, mode and breaker change together
             production, experimental = self._slots.production, self._slots.experimental
             error = self._error
             mode = self._mode()
-        breaker = self.breaker.state
+            breaker = self.breaker.state
         if mode == "fallback" and breaker != "closed" and production is not None:
             error = error or ("PRV005", "the model worker failed; retrying with backoff")
-        ids = [s.slot.id for s in (production, experimental) if s is not None]
-        return EngineStatus(
-            mode=mode,
-            production_id=production.slot.id if production else None,
-            production_version=production.version if production else None,
-            production_name=production.name if production else None,
-            experimental_id=experimental.slot.id if experimental else None,
-            device=production.worker.hello.get("device") if production else None,
-            compute_type=production.worker.hello.get("compute_type") if production else None,
-            breaker=breaker,
-            error_code=error[0] if error else None,
-            error_message=error[1] if error else None,
-            queue_depth=production.worker.queue_depth() if production else 0,
-            slo={slot_id: self.monitor.stats(slot_id) for slot_id in ids},
-            languages=tuple(str(x) for x in production.slot.manifest.get("languages", ())) if production else (),
-            worker_pid=production.worker.pid if production else None,
-        )
+        return describe(mode, production, experimental, breaker=breaker, error=error, monitor=self.monitor)
 
     def record_feedback(self, slot_id: str, accepted: bool) -> None:
         """The user accepted or dismissed a fix made by ``slot_id``."""
@@ -370,24 +357,37 @@ class ModelEngine:
     def _recover(self) -> None:
         """Half-open: a fresh worker for the production slot, and a ping. Closes or reopens."""
         log.info("model engine: trying to recover the production worker")
-        code, message = self._slots.restart_production()
-        production = self._slots.production
-        if code is None and production is not None and production.worker.ping(max(1.0, self.config.timeout_s)):
+
+        def publish(production: Serving | None, error: ErrorInfo) -> None:
+            if production is None:  # decided now; a new worker is judged by its ping below
+                self._publish(error, recovering=True)
+
+        _, message = self._slots.restart_production(publish)
+        production = self._slots.production  # not None: no error; the tick tells the listeners
+        if production is not None and production.worker.ping(max(1.0, self.config.timeout_s)):
             self.breaker.record_success()
             self._set_error(None)
             log.info("model engine recovered", extra={"slot": production.slot.id})
-        elif production is None and not self._slots.needs_retry:
-            self.breaker.record_success()  # nothing left to retry: rules-only, not a broken worker
-            self._set_error(code, message)
-        else:
+        elif production is not None:
             self.breaker.record_failure("recovery failed")
             self._set_error("PRV005", f"recovery failed ({message or 'no answer to ping'}); retrying with backoff")
 
     def _reconcile(self) -> None:
-        code, message = self._slots.reconcile()
-        if self._slots.needs_retry:
+        self._slots.reconcile(publish=lambda production, error: self._publish(error, recovering=False))
+        self._changed()
+
+    def _publish(self, error: ErrorInfo, *, recovering: bool) -> None:
+        """Set the error and the breaker for a reconcile's outcome. Called by the slot manager with
+        the state lock held, in the same step as it puts the workers in place."""
+        code, message = error
+        if recovering and self._slots.needs_retry:
+            self.breaker.record_failure("recovery failed")
+            code, message = "PRV005", f"recovery failed ({message}); retrying with backoff"
+        elif recovering:
+            self.breaker.record_success()  # nothing left to retry: rules-only, not a broken worker
+        elif self._slots.needs_retry:
             self.breaker.trip(message)
-        self._set_error(code, message)
+        self._error = (code, message) if code else None
 
     def _health_check(self) -> None:
         production = self._slots.production

@@ -9,6 +9,15 @@ Death is detected in one place: the reader reaching EOF (the child exited or was
 :meth:`ChildProcess.mark_dead` (the worker decided the child hangs). Either wakes every waiting
 call with no reply, reaps the process (no zombie) and reports once through ``on_dead``, unless
 the death was asked for by :meth:`ChildProcess.close`.
+
+A child runs no code of the workspace: :func:`worker_command` starts Python in isolated mode
+through :mod:`coderev.engine.runtime.boot`, in :data:`WORKER_CWD`, never in the server's working
+directory (docs/security.md).
+
+A child that cannot load says whose fault it is (``fault`` in its ``hello``): the slot's own
+files (:class:`SlotLoadError`: the slot is quarantined) or the environment it runs in
+(:class:`WorkerEnvironmentError`: rules-only, the slot is left alone). A child that dies or stays
+silent before its ``hello`` is a plain ``PRV001``, not the slot's fault either.
 """
 
 from __future__ import annotations
@@ -16,8 +25,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,12 +36,48 @@ from typing import Any
 from coderev.analyzers.errors import CoderevError
 
 log = logging.getLogger("coderev.runtime.worker")
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+BOOT = Path(__file__).resolve().with_name("boot.py")
+# Where a child runs: coderev's own (installed, read-only in most installs) runtime package, never
+# the workspace the server was started in.
+WORKER_CWD = BOOT.parent
 
 
 class SlotLoadError(CoderevError):
-    """The child reported that the slot itself cannot be loaded (corrupt, unsupported, unreadable),
-    as opposed to the process dying or staying silent: the slot should be quarantined."""
+    """The child reported that the slot itself cannot be loaded (its files are corrupt or
+    unreadable as a model, its prompt format unsupported): the slot should be quarantined."""
+
+
+class WorkerEnvironmentError(CoderevError):
+    """The child reported that it cannot load *any* slot here (the runtime does not import, the
+    device cannot be used, ...): says nothing about the slot, which must be left alone."""
+
+
+def import_path(cwd: Path | None = None) -> list[str]:
+    """This process's ``sys.path`` for a child: without empty or relative entries (they name the
+    working directory) and without the working directory itself."""
+    try:
+        here = (cwd or Path.cwd()).resolve()
+    except OSError:  # the working directory was removed
+        here = None
+    entries: list[str] = []
+    for entry in sys.path:
+        if not entry or not Path(entry).is_absolute() or entry in entries:
+            continue
+        try:
+            if here is not None and Path(entry).resolve() == here:
+                continue
+        except OSError:
+            continue
+        entries.append(entry)
+    return entries
+
+
+def worker_command(arguments: list[str]) -> list[str]:
+    """The command line of a child: isolated Python (``-I``: no working or script directory on
+    ``sys.path``, no user site, ``PYTHON*`` ignored; UTF-8 streams) running the boot file by its
+    absolute path, which restores this process's import path and runs the child with
+    ``arguments``."""
+    return [sys.executable, "-I", "-X", "utf8", str(BOOT), json.dumps(import_path()), *arguments]
 
 
 @dataclass(eq=False)
@@ -75,12 +120,11 @@ class ChildProcess:
 
     def start(self, load_timeout_s: float) -> dict[str, Any]:
         """Spawn the child and wait for its ``hello``; raises :class:`SlotLoadError` when the child
-        says the slot cannot load, ``PRV001`` when it exits or stays silent (it is gone then)."""
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        says the slot cannot load, :class:`WorkerEnvironmentError` when it says nothing can load
+        here, ``PRV001`` when it exits or stays silent (it is gone then)."""
         self._proc = subprocess.Popen(
             self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, encoding="utf-8", bufsize=1, env=env, close_fds=True,
+            text=True, encoding="utf-8", bufsize=1, close_fds=True, cwd=WORKER_CWD,
         )
         self._threads = [
             threading.Thread(target=self._read_replies, name=f"coderev-worker-{self.label}-reader", daemon=True),
@@ -198,10 +242,12 @@ class ChildProcess:
         else:
             detail = error if isinstance(error, dict) else {}
             text = str(detail.get("message", "the model did not load"))
+            # Only the child's explicit word blames the slot; anything else is the environment.
+            kind = SlotLoadError if detail.get("fault") == "slot" else WorkerEnvironmentError
             try:
-                self._hello_error = SlotLoadError(str(detail.get("code", "PRV001")), text)
+                self._hello_error = kind(str(detail.get("code", "PRV001")), text)
             except ValueError:  # a code this version does not know
-                self._hello_error = SlotLoadError("PRV001", text)
+                self._hello_error = kind("PRV001", text)
         self._hello_event.set()
 
     def _drain_stderr(self) -> None:

@@ -23,7 +23,6 @@ never race on the same future.
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from coderev.analyzers.errors import CoderevError
-from coderev.engine.runtime.process import ChildProcess, SlotLoadError
+from coderev.engine.runtime.process import ChildProcess, SlotLoadError, WorkerEnvironmentError, worker_command
 
-__all__ = ["InferenceWorker", "SlotLoadError", "WorkerBusy", "WorkerStats"]
+__all__ = ["InferenceWorker", "SlotLoadError", "WorkerBusy", "WorkerEnvironmentError", "WorkerStats"]
 _POLL_S = 0.1
 
 
@@ -98,11 +97,11 @@ class InferenceWorker:
         self.max_batch = max(1, max_batch)
         self.batch_wait_s = batch_wait_s
         self.hang_grace_s = hang_grace_s if hang_grace_s is not None else max(5.0, 2 * timeout_s)
-        command = [
-            sys.executable, "-m", "coderev.engine.runtime.child", "--slot", str(self.slot_path), "--device", device,
-            "--compute-type", compute_type, "--intra-threads", str(intra_threads),
-            "--inter-threads", str(inter_threads), *([] if verify_hashes else ["--skip-hash-check"]),
-        ]
+        command = worker_command([
+            "--slot", str(self.slot_path.absolute()), "--device", device, "--compute-type", compute_type,
+            "--intra-threads", str(intra_threads), "--inter-threads", str(inter_threads),
+            *([] if verify_hashes else ["--skip-hash-check"]),
+        ])
         self._child = ChildProcess(command, self.slot_id, on_dead)
         self._queue: queue.Queue[_Request] = queue.Queue(maxsize=max(1, queue_size))
         self._lock = threading.Lock()  # guards the fields below
@@ -118,8 +117,10 @@ class InferenceWorker:
 
     def start(self, load_timeout_s: float = 60.0) -> dict[str, Any]:
         """Spawn the child and wait for its ``hello`` (device, compute_type, load_s), which it
-        returns. Raises :class:`SlotLoadError` (the slot is bad: ``PRV002`` corrupt, ``PRV003``
-        compute type, ...) or ``PRV001`` (the process died or stayed silent)."""
+        returns. Raises :class:`SlotLoadError` (the slot is bad: ``PRV002`` corrupt or unreadable,
+        ``PRV008`` prompt format, ``DAT003`` manifest), :class:`WorkerEnvironmentError` (nothing
+        can load here: ``PRV001`` runtime or device, ``PRV003`` compute type) or ``PRV001`` (the
+        process died or stayed silent)."""
         hello = self._child.start(load_timeout_s)
         self._dispatcher.start()
         with self._lock:
