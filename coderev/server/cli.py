@@ -1,4 +1,4 @@
-"""The ``coderev`` command: ``scan``, ``serve``, ``rules`` and ``errors``.
+"""The ``coderev`` command: ``scan``, ``serve``, ``model``, ``rules``, ``doctor`` and ``errors``.
 
 Heavy imports happen inside each command, so ``coderev --help`` and ``coderev scan`` never pay
 for the language-server stack.
@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--check", nargs="+", type=Path, metavar="PATH",
                        help="validate rule files (or every rule file under a directory): schema, query, and "
                        "each inline example; exit 1 if any fails")
+
+    doctor = commands.add_parser("doctor", help="check the installation (grammars, rules, model, stores, "
+                                 "editors) and say how to fix each problem")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
 
     errors = commands.add_parser("errors", help="print the error catalogue")
     errors.add_argument("--markdown", action="store_true", help="as a Markdown table")
@@ -183,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return lsp.serve(tcp=args.tcp, log_file=args.log_file)
     if args.command == "rules":
         return _rules(args)
+    if args.command == "doctor":
+        from coderev.server import doctor
+
+        return doctor.run(as_json=args.json)
     if args.markdown:
         print(catalogue_markdown(), end="")
     else:
