@@ -184,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         result = trial(base / "slots", make_sources(base), args.kills, args.seed, args.max_delay)
     for problem in result.inconsistencies:
         print(problem)
-    print(f"slot store: {result.kills} kills, {len(result.inconsistencies)} inconsistencies "
-          f"({result.operations} operations acknowledged)")
+    print(f"{result.operations} operations acknowledged by the killed subprocesses")
+    print(f"slot store: {result.kills} kills, {len(result.inconsistencies)} inconsistencies")
     return 1 if result.inconsistencies else 0
 
 
