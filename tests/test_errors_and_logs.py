@@ -27,7 +27,7 @@ def test_every_code_used_in_the_code_is_catalogued() -> None:
 
 def test_errors_render_code_detail_and_remedy() -> None:
     error = CoderevError("ANA004", "x.py: invalid UTF-8 at byte 3")
-    assert str(error).startswith("ANA004 File skipped: not valid UTF-8: x.py")
+    assert str(error).startswith("ANA004 File skipped: not valid text in its encoding: x.py")
     assert error.spec.remedy in str(error)
     with pytest.raises(ValueError):
         CoderevError("NOPE001", "x")
