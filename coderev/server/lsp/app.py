@@ -29,6 +29,7 @@ from coderev.server.lsp import (
     hover,
     model,
     text_sync,
+    transport,
 )
 from coderev.server.lsp.log import configure_logging
 from coderev.server.lsp.server import CoderevServer
@@ -120,11 +121,11 @@ def serve(tcp: str | None = None, log_file: Path | None = None) -> int:
     configure_logging(log_file)
     server = create_server()
     if tcp is None:
-        server.start_io()
+        transport.start_io(server)  # coderev's reader: bad input is answered, never fatal
         return 0
     host, _, port = tcp.rpartition(":")
     if not port.isdigit():
         logger.error(CoderevError("SYS002", f"--tcp expects HOST:PORT, got {tcp!r}").render())
         return 2
-    server.start_tcp(host or "127.0.0.1", int(port))
+    transport.start_tcp(server, host or "127.0.0.1", int(port))
     return 0

@@ -8,11 +8,12 @@ rule id, fingerprint, language, the code around the finding and the fix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from coderev.analyzers.analysis import FINGERPRINT_LENGTH, is_fingerprint
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.feedback import EventKind, FeedbackEvent
 from coderev.server.lsp import workspace_scan
@@ -26,10 +27,22 @@ RESET_LEARNING: Final = "coderev.resetLearning"
 
 
 def _payload(args: tuple[Any, ...], command: str) -> Mapping[str, Any]:
-    if len(args) != 1 or not isinstance(args[0], Mapping) or not args[0].get("fingerprint"):
-        error = CoderevError("SYS004", f"{command} expects one object with a 'fingerprint', got {args!r}")
-        raise JsonRpcInvalidParams(error.render())
+    """The one object an accept/dismiss carries. Its fingerprint must have the exact shape the
+    analyzers give (``is_fingerprint``): anything else can match no finding, and stored it would
+    teach the learner about a finding kind that does not exist. Rejected with SYS004, never stored."""
+    if len(args) != 1 or not isinstance(args[0], Mapping):
+        kinds = ", ".join(type(arg).__name__ for arg in args[:3]) or "none"
+        _reject(f"{command} expects one object with a 'fingerprint', got {len(args)} argument(s): {kinds}")
+    fingerprint = args[0].get("fingerprint")
+    if not is_fingerprint(fingerprint):
+        shown = repr(fingerprint) if isinstance(fingerprint, str | int | None) else type(fingerprint).__name__
+        _reject(f"{command}: {shown[:40]} is not a fingerprint ({FINGERPRINT_LENGTH} lowercase hex digits)")
     return args[0]
+
+
+def _reject(detail: str) -> NoReturn:
+    """Answer a malformed command with InvalidParams naming SYS004 (logged once, by the protocol)."""
+    raise JsonRpcInvalidParams(CoderevError("SYS004", detail).render())
 
 
 def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tuple[FeedbackEvent, Any]:

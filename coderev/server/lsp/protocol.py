@@ -3,23 +3,27 @@
 - Text documents live in the analyzers' :class:`Document` (incremental reparse), so pygls' own
   copy of each document is not kept: its open/change/close built-ins only call our handlers.
 - UTF-8 positions are chosen whenever the client offers them (UTF-16 otherwise).
-- A request whose params cannot be read gets an InvalidParams error response naming SYS004,
-  instead of no answer at all; the server keeps running.
+- Messages are read, checked and structured by ``transport.py`` (not by pygls' reader and its
+  ``structure_message``): a request whose params cannot be read gets an InvalidParams error
+  response naming SYS004 there, instead of no answer at all; the server keeps running.
+- A handler's JSON-RPC error goes back with one log line (its catalogue code, if any), not
+  pygls' traceback.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Generator
+from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from coderev.analyzers.errors import CoderevError
-
 logger = logging.getLogger("coderev.server")
+_CODE = re.compile(r"([A-Z]{3,4}[0-9]{3}) ")  # the code at the start of a rendered CoderevError
 
 
 class CoderevProtocol(LanguageServerProtocol):
@@ -51,14 +55,16 @@ class CoderevProtocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except JsonRpcException:
-            if isinstance(data, dict) and "id" in data and "method" in data:
-                error = CoderevError("SYS004", f"params of {data.get('method')!r} do not match the protocol")
-                logger.warning(error.render())
-                self._send_response(
-                    data["id"], error=JsonRpcInvalidParams(error.render()).to_response_error()
-                )
-            raise
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        """As pygls, except that a JsonRpcException (a rejected argument, a catalogued failure)
+        is logged once, in one line, instead of with ``logger.exception``: a client repeating a bad
+        request would fill the log with stacks of an expected outcome."""
+        error = None if future.cancelled() else future.exception()
+        if not isinstance(error, JsonRpcException):
+            super()._send_handler_result(future, msg_id=msg_id)
+            return
+        self._request_futures.pop(msg_id, None)
+        code = _CODE.match(error.message)
+        logger.warning("request %r answered with error %s: %s", msg_id, error.code, error.message[:300],
+                       extra={"code": code.group(1)} if code else None)
+        self._send_response(msg_id, error=error.to_response_error())
