@@ -84,7 +84,7 @@ def full_scan(count: int) -> None:
                   f"{bandit[0] / rows[0][1]:.1f}x / {bandit[0] / rows[1][1]:.1f}x faster; "
                   f"on the same Python files {bandit[0] / rows[2][1]:.1f}x faster")
         else:
-            print("  bandit is not installed (pip install 'coderev[bench]'); no ratio")
+            print("  bandit is not installed (pip install 'coderev-lsp[bench]'); no ratio")
 
 
 def _session(doc: Document, analyzer: Analyzer, cache: UnitCache, edits: int, *, into_keywords: bool,

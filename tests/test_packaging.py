@@ -19,7 +19,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
         check=True, capture_output=True, timeout=600,
     )
-    (found,) = out.glob("coderev-*.whl")
+    (found,) = out.glob("coderev_lsp-*.whl")
     return found
 
 
@@ -35,6 +35,14 @@ def test_the_wheel_has_one_top_level_package(wheel: Path) -> None:
     assert "coderev/engine/models/default/manifest.json" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "coderev = coderev.server.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_the_distribution_has_its_own_name_and_ships_its_license(wheel: Path) -> None:
+    """`pip install coderev` installs someone else's project: ours is coderev-lsp (issue 16)."""
+    archive = zipfile.ZipFile(wheel)
+    metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    assert "\nName: coderev-lsp\n" in metadata and "\nLicense-Expression: MIT\n" in metadata
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in archive.namelist())
 
 
 def test_a_project_with_its_own_server_and_engine_packages_keeps_them(tmp_path: Path) -> None:

@@ -76,6 +76,14 @@ _SPECS: Final = (
         "examples and says which one fails.",
     ),
     ErrorSpec(
+        "ANA010",
+        "Unit skipped: analysis budget exceeded",
+        "The definitions named in the message were not checked (the rest of the file was): their "
+        "rule matching ran past the per-file time budget. Raise `file-budget-seconds` in "
+        ".coderev.toml or [tool.coderev] (`coderev scan --file-budget-seconds N`, the "
+        "`coderev.fileBudgetSeconds` editor setting), or split the generated or deeply nested code.",
+    ),
+    ErrorSpec(
         "ANA011",
         "File skipped: not a regular file",
         "Nothing to do: a FIFO, device or socket (also behind a symbolic link) is never read. "
@@ -123,7 +131,7 @@ _SPECS: Final = (
     ErrorSpec(
         "PRV007",
         "Model import failed",
-        "`coderev model import` needs the `train` extra (`pip install 'coderev[train]'`) and a local "
+        "`coderev model import` needs the `train` extra (`pip install 'coderev-lsp[train]'`) and a local "
         "Hugging Face model directory with config.json, weights and a sentencepiece tokenizer.",
     ),
     ErrorSpec(

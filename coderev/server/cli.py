@@ -23,7 +23,7 @@ def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("coderev")
+        return version("coderev-lsp")  # the distribution; the import package is coderev
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
         return "0+unknown"
 

@@ -152,7 +152,7 @@ def test_checkhealth_reports_ok(nvim: Path, tmp_path: Path) -> None:
 
 def test_checkhealth_reports_a_missing_executable(nvim: Path, tmp_path: Path) -> None:
     text = run(nvim, "health_missing", tmp_path)
-    assert "pip install coderev" in text
+    assert "pip install coderev-lsp" in text
 
 
 def test_help_file_has_valid_tags(nvim: Path, tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def _require_train_extra() -> None:
     missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
     if missing:
         raise CoderevError("PRV007", f"{' and '.join(missing)} not installed; install the train extra with "
-                                     "pip install 'coderev[train]'")
+                                     "pip install 'coderev-lsp[train]'")
 
 
 def import_hf(

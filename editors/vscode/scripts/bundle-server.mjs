@@ -71,7 +71,7 @@ const info = JSON.parse(
         '-c',
         'import json, sys, sysconfig, importlib.metadata as m; ' +
             'print(json.dumps({"python": "%d.%d" % sys.version_info[:2], ' +
-            '"platform": sysconfig.get_platform(), "coderev": m.version("coderev"), ' +
+            '"platform": sysconfig.get_platform(), "coderev": m.version("coderev-lsp"), ' +
             `"model_runtime": ${withModel ? 'True' : 'False'}}))`,
     ], { env: { ...process.env, PYTHONPATH: path.join(bundled, 'libs') } }),
 );

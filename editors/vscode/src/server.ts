@@ -108,7 +108,7 @@ export async function resolveServer(
         if (!coderev) {
             throw new LaunchError(
                 'importStrategy is "fromEnvironment" but no `coderev` is on PATH; install it ' +
-                    '(pip install coderev) or set coderev.interpreter or coderev.path.',
+                    '(pip install coderev-lsp) or set coderev.interpreter or coderev.path.',
             );
         }
         return {

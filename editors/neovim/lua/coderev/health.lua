@@ -35,7 +35,7 @@ local function check_executable(cmd)
   local exe = cmd[1]
   if exe == nil or vim.fn.executable(exe) ~= 1 then
     fail(string.format('`%s` is not executable', tostring(exe)), {
-      'Install coderev (`pip install coderev`, or `make demo` in its repository),',
+      'Install coderev (`pip install coderev-lsp`, or `make demo` in its repository),',
       "or point `cmd` at it, e.g. cmd = { '/path/to/.venv/bin/coderev', 'serve' }",
     })
     return false
