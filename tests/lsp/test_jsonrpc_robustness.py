@@ -262,6 +262,14 @@ def test_exit_before_initialize_still_stops_the_server(server: RawServer) -> Non
     server.proc.wait(timeout=REPLY_TIMEOUT)
 
 
+def test_a_request_after_shutdown_gets_invalid_request(ready: RawServer) -> None:
+    assert ready.call("shutdown")["result"] is None
+    ready.send(frame(request("late", "coderev/status", {})))
+    assert ready.reply("late")["error"]["code"] == INVALID_REQUEST  # pygls left it unanswered
+    ready.send(frame({"jsonrpc": "2.0", "method": "exit"}))
+    assert ready.proc.wait(timeout=REPLY_TIMEOUT) == 0
+
+
 BAD_FINGERPRINTS: list[Any] = ["not-a-fingerprint", FINGERPRINT.upper(), FINGERPRINT[:-1], FINGERPRINT + "0",
                                "g" * 20, FINGERPRINT + "\n", 12345678901234567890, ["x"]]
 
