@@ -343,3 +343,16 @@ def test_every_fingerprint_the_analyzers_give_passes_the_check() -> None:
     text = "import yaml\n\ndef f(s):\n    return yaml.load(s)\n\npassword = 'Zx81!kq9Lm2#Vb7t'\n"
     findings = Analyzer().analyze(Document(text, get_language("python")).snapshot())
     assert findings and all(is_fingerprint(f.fingerprint) for f in findings)
+
+
+def test_a_cancel_for_an_answered_request_is_silent(ready: RawServer) -> None:
+    """Editors cancel requests that were answered a moment ago all the time; pygls logged a
+    warning for each (half of the VS Code output channel)."""
+    answered = ready.call("coderev/status", {})
+    assert "result" in answered
+    for msg_id in (answered["id"], "never-sent", 424242):
+        ready.send(frame({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": msg_id}}))
+    assert "result" in ready.call("coderev/status", {})  # still serving, nothing answered to the cancels
+    assert ready.close() == 0
+    log = ready.stderr_path.read_text(errors="replace")
+    assert "Cancel notification" not in log and "cancelRequest" not in log, log[-2000:]

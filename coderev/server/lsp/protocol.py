@@ -8,6 +8,8 @@
   response naming SYS004 there, instead of no answer at all; the server keeps running.
 - A handler's JSON-RPC error goes back with one log line (its catalogue code, if any), not
   pygls' traceback.
+- A ``$/cancelRequest`` for a request that was already answered is normal (editors cancel
+  hovers and code actions as the cursor moves): it is ignored silently, not logged as a warning.
 """
 
 from __future__ import annotations
@@ -68,3 +70,10 @@ class CoderevProtocol(LanguageServerProtocol):
         logger.warning("request %r answered with error %s: %s", msg_id, error.code, error.message[:300],
                        extra={"code": code.group(1)} if code else None)
         self._send_response(msg_id, error=error.to_response_error())
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        """Cancel the request if it is still pending; a cancel that arrives after the answer (the
+        usual race) is not worth a log line: pygls warned on each, half of an editor's log."""
+        future = self._request_futures.pop(msg_id, None)
+        if future is not None and future.cancel():
+            logger.debug("cancelled request %r", msg_id)
