@@ -43,7 +43,7 @@ async def _dismiss(client: Client, uri: str, diagnostic: types.Diagnostic) -> No
             context=types.CodeActionContext(diagnostics=[diagnostic]),
         )
     )
-    [action] = [a for a in result or [] if isinstance(a, types.CodeAction) and a.title == "Dismiss this finding"]
+    [action] = [a for a in result or [] if isinstance(a, types.CodeAction) and a.title.startswith("Dismiss this ")]
     assert action.command is not None
     await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from coderev.server.lsp.settings import ScanScope, json_schema, kebab, parse_settings, render_markdown
@@ -53,3 +55,14 @@ def test_model_can_be_turned_off_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("CODEREV_MODEL_ENABLED", "0")
     assert parse_settings({})[0].model_enabled is False
     assert parse_settings({"model.enabled": True})[0].model_enabled is True  # an explicit setting wins
+
+
+def test_settings_are_logged_as_readable_json() -> None:
+    from coderev.server.lsp.settings import as_json
+
+    settings, _ = parse_settings({"runMode": "onSave", "select": ["python"], "model": {"timeoutMs": 500}})
+    logged = as_json(settings)
+    assert "RunMode" not in logged and "Settings(" not in logged
+    values = json.loads(logged)
+    assert values["run_mode"] == "onSave" and values["model_timeout_ms"] == 500
+    assert values["analysis"] == {"select": ["python"]}

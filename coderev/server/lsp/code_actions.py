@@ -115,15 +115,20 @@ def _for_diagnostic(
             data={"kind": "suppress", "uri": doc.uri, "line": diagnostic.range.start.line, "ruleId": rule_id},
         )
         out.append(suppress if ls.client.code_action_resolve else resolve(ls, suppress))
+    title = dismiss_title(rule_id)  # two findings on a line must not give two identical entries
     out.append(
         types.CodeAction(
-            title="Dismiss this finding",
+            title=title,
             kind=types.CodeActionKind.QuickFix,
             diagnostics=[diagnostic],
-            command=types.Command(title="Dismiss this finding", command="coderev.dismiss", arguments=[payload]),
+            command=types.Command(title=title, command="coderev.dismiss", arguments=[payload]),
         )
     )
     return out
+
+
+def dismiss_title(rule_id: str) -> str:
+    return f"Dismiss this {rule_id} finding"
 
 
 def _can_comment(doc: OpenDocument) -> bool:

@@ -17,6 +17,7 @@ from coderev.analyzers.errors import CoderevError
 from coderev.server.lsp import convert, workspace_scan
 from coderev.server.lsp.server import CoderevServer
 from coderev.server.lsp.settings import Settings, parse_settings
+from coderev.server.lsp.settings import as_json as settings_json
 
 SECTION: Final = "coderev"
 WATCHED: Final = ("**/.coderev.toml", "**/pyproject.toml", "**/*.yaml", "**/*.yml")
@@ -147,7 +148,7 @@ def _apply(ls: CoderevServer, settings: Settings, errors: list[CoderevError], re
     ls.scheduler.debounce_s = settings.debounce_ms / 1000
     for error in errors:
         ls.log.show(error)
-    ls.log.info(f"settings: {settings}", generation=ls.project.generation)
+    ls.log.info(f"settings: {settings_json(settings)}", generation=ls.project.generation)
     ls.model.configure(settings)
     if refresh:
         ls.reanalyze_all()

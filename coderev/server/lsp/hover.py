@@ -10,14 +10,31 @@ from coderev.server.lsp.server import CoderevServer
 
 
 def render(finding: Finding, rule: Rule | None) -> str:
-    lines = [f"**coderev** `{finding.rule_id}` ({finding.severity}): {finding.message}", ""]
+    """Compact Markdown: a header line (rule, severity, CWE links), the message once, the fix
+    advice, then the rule's note with small headings. Editors show the diagnostic's own message
+    next to the hover, so nothing here repeats it twice or shouts it in large headings."""
+    cwes = ", ".join(f"[CWE-{n}]({convert.CWE_URL.format(cwe=n)})" for n in finding.cwe)
+    lines = [f"**coderev** `{finding.rule_id}` · {finding.severity}" + (f" · {cwes}" if cwes else ""), ""]
+    lines += [finding.message, ""]
+    if finding.fix is not None:
+        kind = "safe, one keystroke" if finding.fix.safe else "review before applying"
+        lines += [f"**Fix:** {finding.fix.description} ({kind}; Quick Fix on the finding)", ""]
     if rule is not None:
-        lines += [rule.note.strip(), ""]
-    cwes = [f"[CWE-{n}]({convert.CWE_URL.format(cwe=n)})" for n in finding.cwe]
-    if cwes:
-        lines.append("CWE: " + ", ".join(cwes))
+        lines += [_small_headings(_without_first_section(rule.note.strip())), ""]
     lines.append(f"[Rule documentation]({convert.rule_doc_url(finding.rule_id)})")
     return "\n".join(lines)
+
+
+def _without_first_section(note: str) -> str:
+    """The note less its "What it does" section, which restates the message shown above."""
+    if not note.startswith("## What it does"):
+        return note
+    rest = note.find("\n## ", 1)
+    return note[rest + 1 :] if rest >= 0 else ""
+
+
+def _small_headings(note: str) -> str:
+    return "\n".join("#### " + line[3:] if line.startswith("## ") else line for line in note.splitlines())
 
 
 async def hover(ls: CoderevServer, params: types.HoverParams) -> types.Hover | None:

@@ -14,12 +14,17 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
-from coderev.analyzers.config import DEFAULT_MAX_FILE_SIZE
+from coderev.analyzers.budget import DEFAULT_FILE_BUDGET_SECONDS
+from coderev.analyzers.config import DEFAULT_MAX_FILE_SIZE, MAX_FILE_BUDGET_SECONDS
 from coderev.analyzers.errors import CoderevError
+
+# The editor analyzes on every change, and a result waits for the whole file: it gets a shorter
+# budget than `coderev scan` (a project file's `file-budget-seconds` still wins over both).
+EDITOR_FILE_BUDGET_SECONDS: Final = 2.0
 
 
 class RunMode(StrEnum):
@@ -75,6 +80,15 @@ SCHEMA: Final[dict[str, Any]] = {
         "ruleDirs": {
             "type": "array", "items": {"type": "string"}, "default": [],
             "description": "Extra directories of rule files, relative to the workspace root.",
+            "analysis": True,
+        },
+        "fileBudgetSeconds": {
+            "type": "number", "exclusiveMinimum": 0, "maximum": MAX_FILE_BUDGET_SECONDS,
+            "default": EDITOR_FILE_BUDGET_SECONDS,
+            "description": "Seconds of rule matching one analysis of a file may take. The top-level "
+            "definitions not matched by then are skipped (ANA010, an information diagnostic on their "
+            "first line) and stay skipped until their text changes; the rest of the file is reported. "
+            f"`coderev scan` defaults to {DEFAULT_FILE_BUDGET_SECONDS:g} (`--file-budget-seconds`).",
             "analysis": True,
         },
         "runMode": {
@@ -200,6 +214,11 @@ class Settings:
     ai_review: bool = False
     ai_review_pause_ms: int = 1500
     analysis: Mapping[str, Any] = field(default_factory=dict)
+
+
+def as_json(settings: Settings) -> str:
+    """The settings as readable JSON for the log (not the dataclass repr with its enum reprs)."""
+    return json.dumps(asdict(settings), sort_keys=True, default=str)
 
 
 def field_name(key: str) -> str:
