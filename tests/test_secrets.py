@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +138,25 @@ def test_credential_literals_are_found_in_every_language() -> None:
         found = [f.rule_id for f in findings(code, language)]
         assert found == [f"{'javascript' if language == 'typescript' else language}.hardcoded-secret.credential-literal"], (
             language, found)
+
+
+def test_every_secret_of_a_long_dotenv_is_reported_on_its_line(tmp_path: Path) -> None:
+    """2,500 DB_PASSWORD lines between other entries: each finding starts on its own line. The
+    rule's prefix used to consume the previous line's newline, so every finding sat at the end of
+    the line above and a check by line saw the DB_PASSWORD lines as unflagged."""
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits
+    lines, expected = [], set()
+    for i in range(2500):
+        lines.append(f"APP_NAME_{i}=service{i}")
+        lines.append("DB_PASSWORD=" + "".join(rng.choice(alphabet) for _ in range(32)))
+        expected.add(len(lines))
+        if i % 50 == 0:
+            lines.append(f"GITHUB_TOKEN={TOKEN}")
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    result = subprocess.run([CODEREV, "scan", "--no-progress", "--format", "json", "."], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    found = json.loads(result.stdout)["findings"]
+    credential = {f["start"]["line"] for f in found if f["rule_id"].endswith("credential-assignment")}
+    assert credential == expected
+    assert all(f["start"]["column"] == 1 for f in found if f["rule_id"].endswith("credential-assignment"))
