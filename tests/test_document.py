@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from coderev.analyzers import CoderevError, Document, Position, PositionEncoding, TextChange, TextRange, get_language
@@ -60,6 +62,28 @@ def test_insert_at_the_end_of_the_text_is_allowed() -> None:
     doc = Document("a = 1\n", PY)
     doc.apply_changes([change(1, 0, 1, 0, "b = 2\n")])
     assert doc.text == "a = 1\nb = 2\n"
+
+
+def test_a_broken_tree_is_the_one_a_fresh_parse_gives() -> None:
+    """ADR 0015: deleting the `{` of a Java method, tree-sitter's incremental reparse recovers into
+    other top-level units than a fresh parse of the same text does; readers get the fresh parse's
+    tree (parsed once per snapshot), and a tree without errors is the reparse itself."""
+    java = get_language("java")
+    source = (Path(__file__).parent / "fixtures" / "java" / "safe" / "AccountDao.java").read_text(encoding="utf-8")
+    doc = Document(source, java)
+    line = next(i for i, text in enumerate(source.split("\n")) if "sealExport(" in text)
+    brace = source.split("\n")[line].rindex("{")
+    doc.apply_changes([change(line, brace, line, brace + 1, "")])
+    fresh = Document(doc.text, java)
+    snapshot = doc.snapshot()
+    assert snapshot.tree is not None and fresh.tree is not None and snapshot.tree.root_node.has_error
+    assert str(snapshot.tree.root_node) == str(fresh.tree.root_node)
+    assert [(u.type, u.start_byte, u.end_byte) for u in snapshot.tree.root_node.children] == [
+        (u.type, u.start_byte, u.end_byte) for u in fresh.tree.root_node.children
+    ]
+    assert snapshot.tree is snapshot.tree and doc.tree is not None
+    doc.apply_changes([change(line, brace, line, brace, "{")])
+    assert doc.snapshot().tree is doc.snapshot().parsed and doc.text == source
 
 
 def test_snapshots_do_not_change_under_later_edits() -> None:

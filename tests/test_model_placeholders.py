@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from coderev.engine.model import prompt as fmt
 from coderev.engine.model.placeholders import abstract, abstract_range, parse
+from tests.conftest import budget
 
 SOURCE = '''@app.route("/users/<user_id>")
 def show_user(user_id):
@@ -108,7 +109,7 @@ def test_a_fixed_text_reuses_the_request_expressions_and_invents_none() -> None:
 names = st.from_regex(r"[a-z][a-z_]{2,10}", fullmatch=True).filter(lambda n: n not in {"def", "for", "and", "not"})
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(40))
 @given(names, names, st.sampled_from(['"', "'"]), st.text("abcdefgh -_/", max_size=20))
 def test_round_trip_property(a: str, b: str, quote: str, text: str) -> None:
     source = f"def {a}({b}):\n    {b}.append({quote}{text}{quote})\n    return hashlib.md5({b}).hexdigest()\n"
@@ -163,7 +164,7 @@ def test_edit_hunks_reproduce_the_replacement(region: str, replacement: str, hun
     assert fmt.apply_fix(region, fmt.fix_answer(hunks)) == replacement
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=budget(60))
 @given(st.text("ab(), =\n", max_size=24), st.text("ab(), =\n", max_size=24))
 def test_edit_hunks_round_trip_property(region: str, replacement: str) -> None:
     try:

@@ -4,6 +4,12 @@ Edits arrive as editor ranges (line, character in a :class:`PositionEncoding`). 
 applied to the UTF-8 buffer and to the tree (``Tree.edit``); the tree is reparsed once per batch
 with the old tree as a guide, so only the edited region is parsed again. Readers take a
 :class:`Snapshot`, which later edits never change, so analysis can run on another thread.
+
+Readers always see the tree a fresh parse of the text gives (ADR 0015). An incremental reparse
+is that tree as long as it has no syntax error; with one, tree-sitter's error recovery depends on
+the old tree whose subtrees it reused, so the same text can come out as other nodes and even other
+top-level units. Such a tree is parsed again from scratch, lazily: once per snapshot, on the
+thread that first reads it (the analysis worker, not the editor's event loop).
 """
 
 from __future__ import annotations
@@ -43,10 +49,25 @@ class Snapshot:
 
     source: bytes
     language: LanguageSpec | None
-    tree: tree_sitter.Tree | None
+    parsed: tree_sitter.Tree | None  # as the document's last parse left it (see ``tree``)
     version: int
     encoding: PositionEncoding
     lines: LineIndex = field(repr=False)
+    reparsed: bool = False  # ``parsed`` came from an incremental reparse, guided by an old tree
+    _fresh: tree_sitter.Tree | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def tree(self) -> tree_sitter.Tree | None:
+        """The syntax tree of ``source`` exactly as a fresh parse gives it: ``parsed`` unless that
+        is an incremental reparse with a syntax error, whose recovery may depend on the parse
+        history; then a fresh parse, made once (thread-safe: a race parses twice, equally)."""
+        parsed = self.parsed
+        if parsed is None or not self.reparsed or not parsed.root_node.has_error:
+            return parsed
+        if self._fresh is None:
+            assert self.language is not None  # a tree always comes with a language
+            object.__setattr__(self, "_fresh", parser_for(self.language).parse(self.source))
+        return self._fresh
 
     @property
     def text(self) -> str:
@@ -76,6 +97,7 @@ class Document:
         self._source = text if isinstance(text, bytes) else encode_text(text)
         self._lines = LineIndex(self._source)
         self._tree = self._parse(None)
+        self._reparsed = False  # whether ``_tree`` is an incremental reparse (see Snapshot.tree)
         self._changed: tuple[ByteRange, ...] = ()
         self._snapshot: Snapshot | None = None
 
@@ -89,7 +111,8 @@ class Document:
 
     @property
     def tree(self) -> tree_sitter.Tree | None:
-        return self._tree
+        """The syntax tree of the text, as a fresh parse gives it (see :attr:`Snapshot.tree`)."""
+        return self.snapshot().tree
 
     @property
     def lines(self) -> LineIndex:
@@ -103,7 +126,8 @@ class Document:
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
             self._snapshot = Snapshot(
-                self._source, self.language, self._tree, self.version, self.encoding, self._lines
+                self._source, self.language, self._tree, self.version, self.encoding, self._lines,
+                reparsed=self._reparsed,
             )
         return self._snapshot
 
@@ -179,4 +203,5 @@ class Document:
         if edited_tree is not None and new_tree is not None and not full:
             ranges += [ByteRange(r.start_byte, r.end_byte) for r in edited_tree.changed_ranges(new_tree)]
         self._tree = new_tree
+        self._reparsed = edited_tree is not None and not full
         self._changed = tuple(sorted(set(ranges), key=lambda r: (r.start, r.end)))
