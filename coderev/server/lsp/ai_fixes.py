@@ -7,7 +7,9 @@ verified fixes are ever offered, labelled with the slot that wrote them. The edi
 long: the code-action request waits at most :data:`WAIT_S` for the model, and an answer that
 comes later is kept for the next request on that finding. The edit itself is built lazily by
 ``codeAction/resolve`` from the kept answer. The acceptance model orders the AI fix against
-the rule's template fix (coderev/engine/learning).
+the rule's template fix (coderev/engine/learning). While the model is still loading (the first
+seconds after start), a client that shows disabled code actions gets one that says so, instead of
+an AI fix that silently never comes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 
 KIND: Final = "aiFix"
 WAIT_S: Final = 0.5
+LOADING_TITLE: Final = "AI fix: the model is still loading"
+LOADING_REASON: Final = "The local model is still loading; AI fixes are offered once it is ready (a few seconds)."
 
 
 def _unit(doc: OpenDocument, finding: Finding) -> tree_sitter.Node | None:
@@ -108,6 +112,31 @@ async def actions(
         command=types.Command(title="Record the accepted AI fix", command="coderev.accept", arguments=[accepted]),
     )
     return [action if ls.client.code_action_resolve else resolve(ls, doc, action)]
+
+
+def _shows_disabled(ls: CoderevServer) -> bool:
+    """Whether the client declared ``codeAction.disabledSupport`` (VS Code does, Neovim does not)."""
+    text_document = ls.client_capabilities.text_document
+    code_action = text_document.code_action if text_document is not None else None
+    return bool(code_action is not None and code_action.disabled_support)
+
+
+def loading(ls: CoderevServer, doc: OpenDocument, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
+    """One disabled "the model is still loading" action for ``diagnostics`` (the rule diagnostics
+    of the request) while the model loads, when AI fixes are on and the client can show it."""
+    settings = ls.project.settings
+    if not diagnostics or doc.language is None or not (settings.ai_fixes and settings.model_enabled):
+        return []
+    if not _shows_disabled(ls) or not ls.model.loading:
+        return []
+    return [
+        types.CodeAction(
+            title=LOADING_TITLE,
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=diagnostics,
+            disabled=types.CodeActionDisabled(reason=LOADING_REASON),
+        )
+    ]
 
 
 def resolve(ls: CoderevServer, doc: OpenDocument, action: types.CodeAction) -> types.CodeAction:

@@ -57,8 +57,10 @@ async def code_actions(ls: CoderevServer, params: types.CodeActionParams) -> lis
     only = params.context.only
     actions: list[types.CodeAction] = []
     if _wants(only, types.CodeActionKind.QuickFix):
+        ours: list[types.Diagnostic] = []
         for diagnostic in params.context.diagnostics:
             if diagnostic.source == convert.SOURCE and isinstance(diagnostic.data, Mapping):
+                ours.append(diagnostic)
                 rule_actions = _for_diagnostic(ls, doc, diagnostic, diagnostic.data)
                 ai = await ai_fixes.actions(ls, doc, diagnostic, _feedback_payload(doc, diagnostic, diagnostic.data))
                 first = bool(ai) and ai_fixes.ai_first(
@@ -66,6 +68,7 @@ async def code_actions(ls: CoderevServer, params: types.CodeActionParams) -> lis
                 fixes = [a for a in rule_actions if a.title.startswith("Fix:")]
                 rest = [a for a in rule_actions if not a.title.startswith("Fix:")]
                 actions += (ai + fixes if first else fixes + ai) + rest
+        actions += ai_fixes.loading(ls, doc, ours)  # once per request, not once per finding
     if only is not None and _wants(only, FIX_ALL) and doc.language is not None:  # source actions on request
         result = await ls.scheduler.current(doc)
         if any(f.fix is not None and f.fix.safe for f in result.findings):

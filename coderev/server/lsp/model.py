@@ -76,12 +76,22 @@ class ModelBridge:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start: asyncio.TimerHandle | None = None
         self._creating: asyncio.Future[None] | None = None
+        self._failed: EngineStatus | None = None  # the runtime did not import: rules only
         self._lock = threading.Lock()
 
     @property
     def ready(self) -> bool:
         engine = self.engine
         return engine is not None and engine.status().mode == "ready"
+
+    @property
+    def loading(self) -> bool:
+        """Whether the model is on and still loading: its start is pending (a moment after
+        ``initialized``), the runtime is being imported, or the engine is loading its slot."""
+        if self._start is not None or self._creating is not None:
+            return True
+        engine = self.engine
+        return engine is not None and engine.status().mode == "loading"
 
     def configure(self, settings: Settings, *, delay: float = START_DELAY_S) -> None:
         """Start, restart or stop the engine for ``settings`` (on the event loop)."""
@@ -111,7 +121,8 @@ class ModelBridge:
         except ImportError as exc:  # a build without ctranslate2 serves rules only
             error = CoderevError("PRV001", f"the model runtime is not installed ({exc}); serving rules only")
             self.ls.log.show(error)
-            self._notify(EngineStatus(mode="fallback", error_code=error.code, error_message=error.detail))
+            self._failed = EngineStatus(mode="fallback", error_code=error.code, error_message=error.detail)
+            self._notify(self._failed)
             return
         finally:
             self._creating = None
@@ -125,6 +136,7 @@ class ModelBridge:
     def stop(self) -> None:
         """Stop the engine (its worker processes end), or its pending start; idempotent."""
         self._config = None
+        self._failed = None
         if self._start is not None:
             self._start.cancel()
             self._start = None
@@ -134,6 +146,8 @@ class ModelBridge:
 
     def status(self) -> dict[str, Any]:
         engine = self.engine
+        if engine is None and self._failed is not None:
+            return status_payload(self._failed)
         if engine is None and self._config is not None and self._config.enabled:
             return status_payload(EngineStatus(mode="loading"))  # starting a moment after initialize
         return status_payload(engine.status() if engine is not None else None)
