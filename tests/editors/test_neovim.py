@@ -129,13 +129,34 @@ def test_model_state_in_status_and_status_line(nvim: Path, tmp_path: Path) -> No
 
 
 def test_lsp_enable_uses_lsp_coderev_lua(nvim: Path, tmp_path: Path) -> None:
+    """Also: without setup(), plugin/coderev.lua's LspAttach shows coderev's inline messages."""
     if nvim == NEOVIMS["debian-0.7"][0]:
         pytest.skip("vim.lsp.config/vim.lsp.enable are Neovim 0.11+")
     text = run(nvim, "enable", tmp_path)
     assert "api enable" in text
+    assert "inline message" in text
 
 
-@pytest.mark.parametrize("scenario", ["dismiss", "commands", "learning"])
+def test_inline_messages_and_k_hover(nvim: Path, tmp_path: Path) -> None:
+    """The documented set-up shows inline messages (0.11+ turned virtual text off by default:
+    the plugin turns it on for coderev's namespaces) and K shows the hover (0.7 maps K to
+    'keywordprg': the plugin maps it buffer-locally to vim.lsp.buf.hover)."""
+    text = run(nvim, "inline", tmp_path)
+    assert "inline message" in text
+    assert "hover **coderev** `python.insecure-deserialization.yaml-load`" in text
+
+
+def test_users_virtual_text_and_k_mapping_are_kept(nvim: Path, tmp_path: Path) -> None:
+    text = run(nvim, "respect", tmp_path)
+    assert "user K kept" in text
+
+
+def test_virtual_text_and_hover_key_can_be_turned_off(nvim: Path, tmp_path: Path) -> None:
+    text = run(nvim, "opt_out", tmp_path)
+    assert "opted out" in text
+
+
+@pytest.mark.parametrize("scenario", ["dismiss", "commands", "learning", "inline"])
 def test_vim_lsp_start_path_on_a_newer_neovim(scenario: str, tmp_path: Path) -> None:
     """The 0.8-0.10 path (FileType autocmd + vim.lsp.start), which no installable Neovim has."""
     nvim, reason = NEOVIMS["pypi"]
@@ -188,6 +209,8 @@ def test_help_file_has_valid_tags(nvim: Path, tmp_path: Path) -> None:
         ":Coderev-resetLearning",
         "coderev.statusline()",
         "coderev-model",
+        "coderev-virtual-text",
+        "coderev-hover",
     ):
         assert f"{tag}\t" in tags
 

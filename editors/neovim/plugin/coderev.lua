@@ -1,4 +1,5 @@
--- :Coderev {status|scan|dismiss|restart|resetLearning}. Everything else loads on first use.
+-- :Coderev {status|scan|dismiss|restart|resetLearning}, and what the plugin does in the buffers a
+-- coderev client attaches to (lua/coderev/ui.lua). Everything else loads on first use.
 if vim.g.loaded_coderev ~= nil then
   return
 end
@@ -17,3 +18,17 @@ end, {
     end, subcommands)
   end,
 })
+
+-- Neovim 0.8+ (with setup() or vim.lsp.enable); 0.7 has no LspAttach: setup() hooks on_attach.
+if vim.fn.exists('##LspAttach') == 1 then
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = vim.api.nvim_create_augroup('coderev_attach', { clear = true }),
+    desc = 'coderev: inline messages and the hover key',
+    callback = function(args)
+      local client = args.data and vim.lsp.get_client_by_id(args.data.client_id)
+      if client ~= nil and client.name == 'coderev' then
+        require('coderev.ui').attach(client, args.buf)
+      end
+    end,
+  })
+end

@@ -2,8 +2,8 @@
 --   nvim --headless --clean -u editors/neovim/tests/e2e.lua
 -- Environment: CODEREV_NVIM_PLUGIN (the plugin folder), CODEREV_NVIM_SERVER (the coderev
 -- executable), CODEREV_NVIM_FILE (a Python file with one yaml.load finding),
--- CODEREV_NVIM_SCENARIO (quickfix, dismiss, commands, enable, learning, model, health or
--- health_missing), CODEREV_NVIM_LOG (a log
+-- CODEREV_NVIM_SCENARIO (quickfix, dismiss, commands, enable, learning, model, health,
+-- health_missing, and inline, respect, opt_out of tests/e2e_ui.lua), CODEREV_NVIM_LOG (a log
 -- file), optionally CODEREV_NVIM_API.
 -- Success ends with `qall!`, failure with `cquit 1`.
 vim.g.loaded_python3_provider = 0
@@ -108,6 +108,7 @@ local function open(severity, start, model)
 end
 
 local scenarios = {}
+local helpers -- for the scenarios of tests/e2e_ui.lua, which also adds some
 
 function scenarios.quickfix()
   local d = open()
@@ -313,6 +314,10 @@ function scenarios.enable()
   assert(config.root_markers ~= nil and config.cmd[1] == SERVER, 'root_markers/cmd')
   local client = coderev.clients(buf)[1]
   assert(client.config.root_dir == vim.fn.fnamemodify(os.getenv('CODEREV_NVIM_FILE'), ':h'), 'root_dir')
+  -- Without setup(): plugin/coderev.lua's LspAttach still turns coderev's inline messages on.
+  local d = findings(buf)[1]
+  assert(vim.diagnostic.config(nil, d.namespace).virtual_text == true, 'no virtual text for coderev')
+  log('inline message', assert(helpers.inline_message(buf, d, true), 'no inline message'))
 end
 
 function scenarios.health()
@@ -336,6 +341,9 @@ function scenarios.health_missing()
   log(text)
   assert(text:match('ERROR.*/nonexistent/coderev` is not executable'), 'no error for a missing executable')
 end
+
+helpers = { TIMEOUT = TIMEOUT, SERVER = SERVER, open = open, log = log, findings = findings }
+dofile(assert(os.getenv('CODEREV_NVIM_PLUGIN')) .. '/tests/e2e_ui.lua')(scenarios, helpers)
 
 local scenario = assert(scenarios[os.getenv('CODEREV_NVIM_SCENARIO')], 'unknown scenario')
 local ok = xpcall(scenario, function(err)

@@ -130,6 +130,13 @@ function M.start(bufnr)
       return client.id
     end
   end
+  local on_attach = config.on_attach -- 0.7 has no LspAttach event: the plugin's part goes here
+  config.on_attach = function(client, attached)
+    require('coderev.ui').attach(client, attached)
+    if on_attach then
+      on_attach(client, attached)
+    end
+  end
   local id = vim.lsp.start_client(config)
   if id ~= nil then
     vim.lsp.buf_attach_client(bufnr, id)
@@ -141,10 +148,13 @@ end
 ---
 --- `opts.cmd` (default `{ 'coderev', 'serve' }`), `opts.filetypes`, `opts.root_markers`,
 --- `opts.settings` (the server settings, e.g. `{ runMode = 'onSave' }`), `opts.on_attach`,
---- `opts.capabilities`, `opts.init_options`, and `opts.autostart` (default true).
+--- `opts.capabilities`, `opts.init_options`, and `opts.autostart` (default true). The plugin's
+--- own: `opts.virtual_text` (default true: inline messages for coderev's diagnostics) and
+--- `opts.hover_key` (default 'K': hover on Neovim < 0.10), see lua/coderev/ui.lua.
 ---@param opts table|nil
 function M.setup(opts)
   opts = vim.deepcopy(opts or {})
+  require('coderev.ui').take(opts)
   local autostart = opts.autostart ~= false
   opts.autostart = nil
   if opts.settings ~= nil and type(opts.settings.coderev) ~= 'table' then -- flat: { runMode = ... }
@@ -185,296 +195,23 @@ function M.setup(opts)
   end
 end
 
--- Commands ---------------------------------------------------------------------------------------
+-- Commands (lua/coderev/commands.lua) ------------------------------------------------------------
 
---- The coderev diagnostics of `bufnr` on line `lnum` (0-based), the ones under `col` first.
-local function findings_at(bufnr, lnum, col)
-  local found, around = {}, {}
-  for _, d in ipairs(vim.diagnostic.get(bufnr, { lnum = lnum })) do
-    local lsp = d.user_data and d.user_data.lsp
-    local data = lsp and lsp.data
-    if d.source == NAME and type(data) == 'table' and data.fingerprint then
-      local end_col = d.end_lnum == lnum and d.end_col or math.huge
-      local target = (d.col <= col and col < math.max(end_col, d.col + 1)) and found or around
-      table.insert(target, d)
-    end
-  end
-  vim.list_extend(found, around)
-  return found
-end
+local commands = require('coderev.commands')
+M.dismiss = commands.dismiss
+M.scan = commands.scan
+M.reset_learning = commands.reset_learning
 
---- Pulls the diagnostics of every buffer of `client` again (pull clients, 0.10+). The server asks
---- for this with `workspace/diagnostic/refresh`, which some Neovim versions do not handle.
-local function refresh(client)
-  local caps = client.server_capabilities or {}
-  if caps.diagnosticProvider == nil or not has('0.10') then
-    return -- pushed diagnostics: the server publishes the new ones itself
-  end
-  for _, b in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.lsp.buf_is_attached(b, client.id) then
-      -- No handler: the default textDocument/diagnostic handler shows the result.
-      call(client, 'request', 'textDocument/diagnostic', { textDocument = { uri = vim.uri_from_bufnr(b) } }, nil, b)
-    end
-  end
-end
+-- Model state (lua/coderev/model.lua) ---------------------------------------------------------
 
---- Dismisses the finding under the cursor for good (`coderev.dismiss`, keyed by fingerprint).
----@param bufnr integer|nil
----@param on_done fun(err: table|nil)|nil called with the server's answer
----@return boolean sent whether a finding was found and the command sent
-function M.dismiss(bufnr, on_done)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local cursor = vim.api.nvim_win_get_cursor(0)
-  local diagnostic = findings_at(bufnr, cursor[1] - 1, cursor[2])[1]
-  if diagnostic == nil then
-    notify('no finding under the cursor', vim.log.levels.WARN)
-    return false
-  end
-  local client = M.clients(bufnr)[1]
-  if client == nil then
-    notify('the server is not running for this buffer', vim.log.levels.WARN)
-    return false
-  end
-  local data = diagnostic.user_data.lsp.data
-  local payload = {
-    uri = vim.uri_from_bufnr(bufnr),
-    fingerprint = data.fingerprint,
-    ruleId = data.ruleId or diagnostic.code,
-    language = data.language,
-    line = diagnostic.lnum,
-    fix = data.fix,
-  }
-  local params = { command = 'coderev.dismiss', arguments = { payload } }
-  call(client, 'request', 'workspace/executeCommand', params, function(err)
-    if err then
-      notify('dismiss failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-    else
-      notify('dismissed ' .. tostring(payload.ruleId))
-      refresh(client)
-    end
-    if on_done then
-      on_done(err)
-    end
-  end, bufnr)
-  return true
-end
-
---- The client for a workspace-wide command: the current buffer's, else any coderev client; warns
---- and returns nil when none is running.
----@return table|nil
-local function workspace_client()
-  local client = M.clients(vim.api.nvim_get_current_buf())[1] or M.clients()[1]
-  if client == nil then
-    notify('the server is not running', vim.log.levels.WARN)
-  end
-  return client
-end
-
---- Scans the workspace (`coderev.scanWorkspace`); the server reports each file's findings.
----@param on_done fun(err: table|nil, result: table|nil)|nil
----@return boolean sent
-function M.scan(on_done)
-  local client = workspace_client()
-  if client == nil then
-    return false
-  end
-  notify('scanning the workspace...')
-  local params = { command = 'coderev.scanWorkspace', arguments = {} }
-  call(client, 'request', 'workspace/executeCommand', params, function(err, result)
-    if err then
-      notify('scan failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-    elseif type(result) == 'table' then
-      notify(
-        string.format(
-          'scanned %d files: %d findings, %d skipped',
-          result.files or 0,
-          result.findings or 0,
-          result.skipped or 0
-        )
-      )
-    end
-    if on_done then
-      on_done(err, result)
-    end
-  end)
-  return true
-end
-
--- Model state ------------------------------------------------------------------------------------
-
---- The last `coderev/status` payload of each client, by client id.
----@type table<integer, table>
-M._model = {}
-
--- JSON null arrives as vim.NIL.
-local function value(x)
-  if x == vim.NIL then
-    return nil
-  end
-  return x
-end
-
---- Remembers a client's model state (the `coderev/status` handler of the client config calls it).
----@param client_id integer
----@param payload table
-function M.set_model_state(client_id, payload)
-  if type(payload) == 'table' and type(value(payload.mode)) == 'string' then
-    M._model[client_id] = payload
-  end
-end
-
---- The last model state reported by the server of `bufnr`'s client (or any client), or nil.
----@param bufnr integer|nil
----@return table|nil payload the `coderev/status` payload
----@return table|nil client
-function M.model_state(bufnr)
-  local clients = M.clients(bufnr)
-  if #clients == 0 and bufnr == nil then
-    clients = M.clients()
-  end
-  for _, client in ipairs(clients) do
-    if M._model[client.id] ~= nil then
-      return M._model[client.id], client
-    end
-  end
-  return nil, clients[1]
-end
-
---- The slot of a ready model without its compute type and device: "coderev-default 1.0.0".
-local function slot_name(payload)
-  local slot = value(payload.modelSlot)
-  if type(slot) ~= 'string' then
-    return value(payload.production) or ''
-  end
-  return slot:match('^(%S+ %S+)') or slot
-end
-
---- One line for a model state: "ready coderev-default 1.0.0", "rules only (PRV005)".
----@param payload table|nil
----@param full boolean|nil with compute type and device
----@return string
-function M.describe_model(payload, full)
-  if payload == nil then
-    return 'not reported yet'
-  end
-  local mode = value(payload.mode)
-  local err = type(value(payload.error)) == 'table' and payload.error or {}
-  local code = value(err.code)
-  if mode == 'ready' then
-    local slot = full and value(payload.modelSlot) or slot_name(payload)
-    return vim.trim('ready ' .. tostring(slot or ''))
-  elseif mode == 'loading' then
-    return 'loading model'
-  elseif mode == 'fallback' then
-    return 'rules only (' .. tostring(code or 'model unavailable') .. ')'
-  elseif mode == 'disabled' then
-    return code and ('rules only (' .. tostring(code) .. ')') or 'rules only (model off)'
-  end
-  return 'model ' .. tostring(mode)
-end
-
---- For 'statusline': "coderev: ready coderev-default 1.0.0", "coderev: loading model",
---- "coderev: rules only (PRV005)"; "coderev: running" before the server reports its model; ''
---- when no coderev client is attached to the buffer.
---- ```lua
---- vim.o.statusline = "%f %= %{v:lua.require'coderev'.statusline()}"
---- ```
----@param bufnr integer|nil default: the current buffer
----@return string
-function M.statusline(bufnr)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local ok, clients = pcall(M.clients, bufnr)
-  if not ok or #clients == 0 then
-    return ''
-  end
-  local payload = M.model_state(bufnr)
-  if payload == nil then
-    return 'coderev: running'
-  end
-  return 'coderev: ' .. M.describe_model(payload)
-end
-
---- Asks the server for its model state (`coderev/status` request) and remembers it.
----@param client table
----@param timeout_ms integer|nil default 2000
----@return table|nil payload
----@return string|nil error
-function M.request_model_state(client, timeout_ms)
-  local response, err = call(
-    client,
-    'request_sync',
-    require('coderev.config').STATUS_METHOD,
-    vim.empty_dict(),
-    timeout_ms or 2000,
-    vim.api.nvim_get_current_buf()
-  )
-  if response == nil then
-    return nil, tostring(err or 'no answer')
-  end
-  local rpc_err = response.err or response.error -- 0.10+ / 0.7
-  if rpc_err ~= nil then
-    return nil, rpc_err.message or vim.inspect(rpc_err)
-  end
-  M.set_model_state(client.id, response.result)
-  return M._model[client.id], nil
-end
-
---- Lines about one client's model: state, slot, error, device.
-local function model_lines(client)
-  local payload, err = M.request_model_state(client)
-  local note = ''
-  if payload == nil then
-    payload = M._model[client.id]
-    note = string.format(' (last report; the request failed: %s)', err)
-  end
-  local lines = { string.format('  model: %s%s', M.describe_model(payload, true), note) }
-  if payload == nil then
-    return lines
-  end
-  local e = value(payload.error)
-  if type(e) == 'table' and (value(e.code) or value(e.message)) then
-    table.insert(lines, string.format('  model error: %s %s', value(e.code) or '', value(e.message) or ''))
-  end
-  local details = {}
-  for _, field in ipairs({ 'device', 'computeType', 'breaker', 'queueDepth', 'experimental' }) do
-    local v = value(payload[field])
-    if v ~= nil then
-      table.insert(details, field .. ' ' .. tostring(v))
-    end
-  end
-  if #details > 0 then
-    table.insert(lines, '  model details: ' .. table.concat(details, ', '))
-  end
-  return lines
-end
-
---- Forgets the learned preferences (`coderev.resetLearning`): finding kinds demoted because they
---- were often dismissed show again; findings dismissed one by one stay dismissed.
----@param on_done fun(err: table|nil, result: table|nil)|nil
----@return boolean sent
-function M.reset_learning(on_done)
-  local client = workspace_client()
-  if client == nil then
-    return false
-  end
-  local params = { command = 'coderev.resetLearning', arguments = {} }
-  call(client, 'request', 'workspace/executeCommand', params, function(err, result)
-    if err then
-      notify('resetting the learned preferences failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-    else
-      local roots = type(result) == 'table' and value(result.roots) or nil
-      notify(
-        'learned preferences reset'
-          .. (type(roots) == 'number' and string.format(' in %d workspace root(s)', roots) or '')
-      )
-      refresh(client)
-    end
-    if on_done then
-      on_done(err, result)
-    end
-  end)
-  return true
-end
+local model = require('coderev.model')
+M._model = model._model
+M.set_model_state = model.set_model_state
+M.model_state = model.model_state
+M.describe_model = model.describe_model
+M.statusline = model.statusline
+M.request_model_state = model.request_model_state
+local model_lines = model.lines
 
 --- Lines describing the clients and this buffer's findings (what `:Coderev status` shows).
 ---@return string[]
