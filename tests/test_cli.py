@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "vulnerable-app"
@@ -111,11 +112,27 @@ def test_sarif_is_valid_against_the_2_1_0_schema(tmp_path: Path) -> None:
     jsonschema.Draft4Validator(schema).validate(sarif)
     run = sarif["runs"][0]
     assert run["results"], "the example app must produce findings"
-    rule = run["tool"]["driver"]["rules"][run["results"][0]["ruleIndex"]]
-    assert rule["id"] == run["results"][0]["ruleId"]
-    assert any(tag.startswith("external/cwe/cwe-") for tag in rule["properties"]["tags"])
-    assert rule["help"]["markdown"].startswith("## What it does")
+    rules = run["tool"]["driver"]["rules"]
+    assert [rules[r["ruleIndex"]]["id"] for r in run["results"]] == [r["ruleId"] for r in run["results"]]
+    assert sorted(r["id"] for r in rules) == sorted({r["ruleId"] for r in run["results"]})
+    declared = _declared_cwes()
+    assert len(rules) >= 5
+    for rule in rules:  # every rule's CWE tags are exactly its rule file's cwe list
+        cwes = declared[rule["id"]]
+        tags = [t for t in rule["properties"]["tags"] if t.startswith("external/cwe/")]
+        assert tags == [f"external/cwe/cwe-{n}" for n in cwes], rule["id"]
+        assert rule["properties"]["cwe"] == [f"CWE-{n}" for n in cwes], rule["id"]
+        assert rule["help"]["markdown"].startswith("## What it does")
     assert all(r["partialFingerprints"] for r in run["results"])
+
+
+def _declared_cwes() -> dict[str, list[int]]:
+    """rule id -> the ``cwe`` list of its YAML file, read directly from the built-in rule files."""
+    declared: dict[str, list[int]] = {}
+    for path in (ROOT / "coderev" / "analyzers" / "rules").rglob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        declared[data["id"]] = list(data["cwe"])
+    return declared
 
 
 def test_fix_applies_safe_fixes_in_place(project: Path) -> None:
