@@ -76,8 +76,19 @@ def is_dynamic(node: tree_sitter.Node, constants: frozenset[str] = frozenset()) 
 
     Literals, constant-style names, names in ``constants`` and numeric conversions are static;
     any other name, call result, attribute of a dynamic object, or string interpolation of one of
-    these is dynamic.
+    these is dynamic. The walk keeps its own stack: a 5,000-deep expression is as fine as a
+    shallow one (Python's recursion limit is about 1,000 frames).
     """
+    stack = [node]
+    while stack:
+        if _dynamic_here(stack.pop(), constants, stack):
+            return True
+    return False
+
+
+def _dynamic_here(node: tree_sitter.Node, constants: frozenset[str], stack: list[tree_sitter.Node]) -> bool:
+    """Whether ``node`` itself is dynamic; the parts whose dynamism it takes on go onto ``stack``
+    (the value is dynamic when any of them is)."""
     kind = node.type
     if kind in _IDENTIFIERS:
         text = (node.text or b"").decode("utf-8", "replace")
@@ -92,13 +103,16 @@ def is_dynamic(node: tree_sitter.Node, constants: frozenset[str] = frozenset()) 
         owner = function if function is not None else node  # Java puts `object` on the call
         receiver = owner.child_by_field_name("object") or owner.child_by_field_name("operand")
         arguments = node.child_by_field_name("arguments")
-        return any(is_dynamic(part, constants) for part in (receiver, arguments) if part is not None)
+        stack.extend(part for part in (arguments, receiver) if part is not None)  # receiver first
+        return False
     if kind == "conditional_expression":  # `a if test else b` holds a or b, never the test
         values = node.named_children
-        return any(is_dynamic(v, constants) for v in values[:1] + values[2:3])
+        stack.extend(values[2:3] + values[:1])
+        return False
     cursor = node.walk()
     if not cursor.goto_first_child():
         return False
+    parts: list[tree_sitter.Node] = []
     while True:
         child = cursor.node
         if (
@@ -107,10 +121,10 @@ def is_dynamic(node: tree_sitter.Node, constants: frozenset[str] = frozenset()) 
             and cursor.field_name not in _NAME_FIELDS
             and cursor.field_name != "condition"
             and child.type != "comment"
-            and is_dynamic(child, constants)
         ):
-            return True
+            parts.append(child)
         if not cursor.goto_next_sibling():
+            stack.extend(reversed(parts))  # popped in source order
             return False
 
 
@@ -178,17 +192,27 @@ def _text(node: tree_sitter.Node) -> str:
 
 
 def _targets(node: tree_sitter.Node) -> list[str]:
-    """Names bound by an assignment target: ``x``, ``a, b``, ``self.path``."""
-    if node.type in {"identifier", "attribute"}:
-        return [_text(node)]
-    return [name for child in node.named_children for name in _targets(child)]
+    """Names bound by an assignment target: ``x``, ``a, b``, ``self.path`` (in source order)."""
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in {"identifier", "attribute"}:
+            found.append(_text(current))
+        else:
+            stack.extend(reversed(current.named_children))
+    return found
 
 
 def _targets_in(node: tree_sitter.Node) -> set[str]:
     """Every name and attribute path mentioned in ``node``."""
-    found = {_text(node)} if node.type in {"identifier", "attribute"} else set()
-    for child in node.named_children:
-        found |= _targets_in(child)
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in {"identifier", "attribute"}:
+            found.add(_text(current))
+        stack.extend(current.named_children)
     return found
 
 

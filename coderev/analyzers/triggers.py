@@ -83,29 +83,44 @@ def _groups(items: list[_Node | str]) -> list[tuple[_Node | str, list[str]]]:
 
 
 def _always_captured(item: _Node | str, captures: list[str]) -> set[str]:
-    """Captures present in every match of ``item`` written with ``captures`` after it."""
-    if isinstance(item, str):
-        return set(captures)
-    if item.quantifier in ("?", "*") or _is_predicate(item):
-        return set()
-    found = set(captures)
-    groups = _groups(item.items)
-    if item.kind == "[":  # an alternation: only what every branch captures
-        branches = [_always_captured(child, caps) for child, caps in groups]
-        return found | (set.intersection(*branches) if branches else set())
-    for child, caps in groups:
-        found |= _always_captured(child, caps)
-    return found
+    """Captures present in every match of ``item`` written with ``captures`` after it.
+
+    Computed bottom-up with explicit stacks (a user's query may nest deeper than Python's
+    recursion limit): a node's children leave their results on ``values``, which the node then
+    combines into its own."""
+    values: list[set[str]] = []
+    stack: list[tuple[_Node | str, list[str], int]] = [(item, captures, -1)]
+    while stack:
+        current, caps, children = stack.pop()
+        if isinstance(current, str):
+            values.append(set(caps))
+            continue
+        if current.quantifier in ("?", "*") or _is_predicate(current):
+            values.append(set())
+            continue
+        if children < 0:
+            groups = _groups(current.items)
+            stack.append((current, caps, len(groups)))
+            stack.extend((child, child_caps, -1) for child, child_caps in groups)
+            continue
+        branches = values[len(values) - children :]
+        del values[len(values) - children :]
+        alternation = current.kind == "["  # an alternation: only what every branch captures
+        inner = set().union(*branches) if not alternation else set.intersection(*branches) if branches else set()
+        values.append(set(caps) | inner)
+    return values[0]
 
 
 def _predicates(node: _Node | str, out: list[list[str]]) -> None:
-    if isinstance(node, str):
-        return
-    if _is_predicate(node):
-        out.append([i for i in node.items if isinstance(i, str)])
-        return
-    for item in node.items:
-        _predicates(item, out)
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            continue
+        if _is_predicate(current):
+            out.append([i for i in current.items if isinstance(i, str)])
+            continue
+        stack.extend(reversed(current.items))
 
 
 Requirements = tuple[tuple[frozenset[str], ...], ...]

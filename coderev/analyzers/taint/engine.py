@@ -38,7 +38,16 @@ from coderev.analyzers.taint.scopes import (
     scopes_of,
 )
 from coderev.analyzers.taint.spec import Pattern, spec_for
-from coderev.analyzers.taint.syntax import NAME_FIELDS, SYNTAX, Node, Syntax, callee, guess_language, text
+from coderev.analyzers.taint.syntax import (
+    NAME_FIELDS,
+    SYNTAX,
+    Node,
+    Syntax,
+    callee,
+    children_except,
+    guess_language,
+    text,
+)
 
 # The language being analyzed, set by the analyzer around its query matches (the predicate
 # callback sees only nodes); when unset the language is guessed from the tree.
@@ -91,7 +100,20 @@ def _is_source(node: Node, ctx: Context) -> bool:
 
 
 def reads(node: Node, ctx: Context) -> bool:
-    """True when ``node`` reads a source or a tainted name, and no sanitizer stands between."""
+    """True when ``node`` reads a source or a tainted name, and no sanitizer stands between.
+
+    The walk keeps its own stack, so a 1,000-term concatenation or 5,000 nested parentheses cost
+    no Python recursion (whose limit is about 1,000 frames)."""
+    stack = [node]
+    while stack:
+        if _reads_here(stack.pop(), ctx, stack):
+            return True
+    return False
+
+
+def _reads_here(node: Node, ctx: Context, stack: list[Node]) -> bool:
+    """Whether ``node`` itself is a tainted read; the parts it takes its value from go onto
+    ``stack`` (it is tainted when any of them is)."""
     syntax = ctx.syntax
     kind = node.type
     if (kind in syntax.names or kind in syntax.paths) and text(node) in ctx.names:
@@ -110,26 +132,27 @@ def reads(node: Node, ctx: Context) -> bool:
     if kind in syntax.functions or kind in syntax.classes:
         return False
     if kind in syntax.subscripts:  # TABLE[key] holds the table's values, not the key
-        return node.named_child_count > 0 and reads(node.named_children[0], ctx)
+        if node.named_child_count > 0:
+            stack.append(node.named_children[0])
+        return False
     if kind == "conditional_expression":  # Python: `a if test else b` holds a or b
         values = node.named_children
-        return any(reads(v, ctx) for v in values[:1] + values[2:3])
-    for index, child in enumerate(node.children):
-        if (
-            child.is_named
-            and child.type not in syntax.comments
-            and node.field_name_for_child(index) not in _SKIPPED_FIELDS
-            and reads(child, ctx)
-        ):
-            return True
+        stack.extend(values[2:3] + values[:1])
+        return False
+    # popped in source order, as the recursive walk visited them
+    stack.extend(reversed(children_except(node, _SKIPPED_FIELDS, syntax.comments)))
     return False
 
 
 def _mentioned(node: Node, syntax: Syntax) -> set[str]:
     """Every name and member path mentioned in ``node``."""
-    found = {text(node)} if node.type in syntax.names or node.type in syntax.paths else set()
-    for child in node.named_children:
-        found |= _mentioned(child, syntax)
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in syntax.names or current.type in syntax.paths:
+            found.add(text(current))
+        stack.extend(current.named_children)
     return found
 
 

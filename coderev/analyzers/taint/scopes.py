@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from coderev.analyzers.taint.spec import Pattern, TaintSpec
-from coderev.analyzers.taint.syntax import NAME_FIELDS, Node, Syntax, callee, text
+from coderev.analyzers.taint.syntax import NAME_FIELDS, Node, Syntax, callee, children_except, text
 
 _WHITESPACE = re.compile(r"\s+")
 _SPLATS = frozenset({"list_splat_pattern", "dictionary_splat_pattern", "rest_pattern", "spread_parameter",
@@ -57,24 +57,27 @@ def scopes_of(node: Node, syntax: Syntax) -> list[Node]:
 
 
 def bound_names(node: Node, syntax: Syntax) -> list[str]:
-    """The names an assignment target or parameter pattern binds."""
-    kind = node.type
-    if kind in syntax.names:
-        return [text(node)]
-    if kind in syntax.paths:
-        root = node
-        while root.named_child_count and root.type in syntax.paths:
-            root = root.named_children[0]
-        names = [text(node)]
-        if root.type in syntax.names and text(root) not in UNNAMED_RECEIVERS:
-            names.append(text(root))
-        return names
-    if kind in syntax.subscripts:
-        return bound_names(node.named_children[0], syntax) if node.named_child_count else []
+    """The names an assignment target or parameter pattern binds (in source order; the walk
+    keeps its own stack, so deeply nested patterns cost no Python recursion)."""
     out: list[str] = []
-    for index, child in enumerate(node.children):
-        if child.is_named and node.field_name_for_child(index) not in NAME_FIELDS:
-            out.extend(bound_names(child, syntax))
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        kind = current.type
+        if kind in syntax.names:
+            out.append(text(current))
+        elif kind in syntax.paths:
+            root = current
+            while root.named_child_count and root.type in syntax.paths:
+                root = root.named_children[0]
+            out.append(text(current))
+            if root.type in syntax.names and text(root) not in UNNAMED_RECEIVERS:
+                out.append(text(root))
+        elif kind in syntax.subscripts:
+            if current.named_child_count:
+                stack.append(current.named_children[0])
+        else:
+            stack.extend(reversed(children_except(current, NAME_FIELDS)))
     return out
 
 

@@ -102,27 +102,48 @@ def _alternatives(values: list[str]) -> re.Pattern[str]:
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` laid over it: lists are concatenated, tables merged key by key
+    (with an explicit stack, as every walk in the analyzers), anything else replaced."""
     merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, list) and isinstance(merged.get(key), list):
-            merged[key] = merged[key] + value
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
+    stack = [(merged, extra)]
+    while stack:
+        target, overlay = stack.pop()
+        for key, value in overlay.items():
+            if isinstance(value, list) and isinstance(target.get(key), list):
+                target[key] = target[key] + value
+            elif isinstance(value, dict) and isinstance(target.get(key), dict):
+                target[key] = dict(target[key])
+                stack.append((target[key], value))
+            else:
+                target[key] = value
     return merged
 
 
-def _raw(name: str) -> dict[str, Any]:
-    path = SPEC_DIR / f"{name}.yaml"
+def _load(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe
     except (OSError, yaml.YAMLError) as exc:
         raise CoderevError("ANA001", f"{path}: cannot load taint spec ({exc})") from exc
-    if "extends" in data:  # the other file's entries first, then this one's; languages are this file's
-        merged = _merge(_raw(data["extends"]), {k: v for k, v in data.items() if k != "extends"})
-        merged["languages"] = data["languages"]
-        data = merged
+    return data
+
+
+def _raw(name: str) -> dict[str, Any]:
+    """A spec file's data, after the files it ``extends`` (their entries first, then its own;
+    the languages are always the file's own). A cycle of ``extends`` is an ANA001 error."""
+    chain = [_load(SPEC_DIR / f"{name}.yaml")]
+    seen = [name]
+    while "extends" in chain[-1]:
+        parent = str(chain[-1]["extends"])
+        if parent in seen:
+            cycle = " -> ".join([*seen, parent])
+            raise CoderevError("ANA001", f"{SPEC_DIR / (name + '.yaml')}: field 'extends': a cycle ({cycle})")
+        seen.append(parent)
+        chain.append(_load(SPEC_DIR / f"{parent}.yaml"))
+    data = chain.pop()
+    while chain:
+        own = chain.pop()
+        data = _merge(data, {k: v for k, v in own.items() if k != "extends"})
+        data["languages"] = own["languages"]
     return data
 
 

@@ -145,6 +145,22 @@ def text(node: Node | None) -> str:
     return (node.text or b"").decode("utf-8", "replace") if node is not None else ""
 
 
+def children_except(node: Node, fields: frozenset[str], types: frozenset[str] = frozenset()) -> list[Node]:
+    """The named children of ``node`` that are not in one of ``fields`` nor of one of ``types``,
+    in source order (walked with a cursor: asking a node for each child's field name costs a scan
+    of its children each time, quadratic for a call with thousands of arguments)."""
+    out: list[Node] = []
+    cursor = node.walk()
+    if not cursor.goto_first_child():
+        return out
+    while True:
+        child = cursor.node
+        if child is not None and child.is_named and child.type not in types and cursor.field_name not in fields:
+            out.append(child)
+        if not cursor.goto_next_sibling():
+            return out
+
+
 def guess_language(node: Node) -> str:
     """The language family of a node's tree, from its node types (when no caller said)."""
     current: Node | None = node
