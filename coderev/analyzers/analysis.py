@@ -6,11 +6,18 @@ match inside one unit, so a unit's findings depend only on its own text: they ar
 are reused and moved to their new position. Units that contain syntax errors are never cached,
 because error recovery can depend on context. Suppression, severity overrides and fingerprints
 depend on the whole file and are applied after the units are combined, on every run.
+
+Matching is bounded in time per file (``file-budget-seconds``, :mod:`coderev.analyzers.budget`):
+the unit whose matching runs past it, and every later unit that needs matching, is skipped
+(ANA010) rather than stall a scan or the editor. A skipped unit is never cached as a result; the
+cache only remembers that its text ran out of time, so an editor does not spend the budget on it
+again at every keystroke elsewhere: it stays skipped until its text changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,11 +25,13 @@ from functools import lru_cache
 import tree_sitter
 
 from coderev.analyzers import predicates
+from coderev.analyzers.budget import Budget, UnitSkip
 from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for
 from coderev.analyzers.document import Document, Snapshot
 from coderev.analyzers.finding import Finding
 from coderev.analyzers.fixes import build_fix, node_text, render, span_of
 from coderev.analyzers.languages import TEXT, LanguageSpec
+from coderev.analyzers.matching import unit_matches
 from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
 from coderev.analyzers.ruleset import CompiledRules, RuleSet, default_rules
 from coderev.analyzers.suppression import directive_rows, is_suppressed
@@ -47,6 +56,15 @@ class UnitCache:
     entries: dict[UnitKey, _UnitResult] = field(default_factory=dict)
     reused: int = 0  # units reused in the last run (for tests and benchmarks)
     matched: int = 0  # units matched again in the last run
+    slow: set[UnitKey] = field(default_factory=set)  # units that ran out of time: skipped as they are
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRun:
+    """What one analysis found, and which units it left out for time (ANA010)."""
+
+    findings: list[Finding]
+    skipped: tuple[UnitSkip, ...] = ()
 
 
 def _origin(node: tree_sitter.Node) -> Origin:
@@ -93,13 +111,26 @@ class Analyzer:
 
     def analyze(self, snapshot: Snapshot | Document, cache: UnitCache | None = None) -> list[Finding]:
         """Findings of a document, sorted by position. With ``cache``, unchanged units are reused
-        and the cache is updated to this version."""
+        and the cache is updated to this version. Units skipped for time are left out: what
+        reports to a user calls :meth:`run`, which also says which units those are."""
+        return self.run(snapshot, cache).findings
+
+    def run(
+        self, snapshot: Snapshot | Document, cache: UnitCache | None = None, budget: Budget | None = None
+    ) -> AnalysisRun:
+        """Findings of a document and the units skipped for time; ``budget`` defaults to the
+        options' ``file_budget_seconds``, counted from when the queries are compiled."""
         if isinstance(snapshot, Document):
             snapshot = snapshot.snapshot()
         if snapshot.tree is None or snapshot.language is None:
-            return self._analyze_text(snapshot)
+            return AnalysisRun(self._analyze_text(snapshot))
+        budget = budget if budget is not None else Budget(self.options.file_budget_seconds)
+        slow = cache.slow if cache is not None else set()
+        still_slow: set[UnitKey] = set()
+        skipped: list[UnitSkip] = []
         source = snapshot.source
         compiled = self.rules.compiled_for(snapshot.language.id, self._enabled, source)
+        budget.start()
         old = cache.entries if cache is not None else {}
         fresh: dict[UnitKey, _UnitResult] = {}
         reused = matched = 0
@@ -109,7 +140,15 @@ class Analyzer:
             key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]))
             result = old.get(key) if not unit.has_error else None
             if result is None:
-                result = _UnitResult(origin, tuple(self._match_unit(compiled, unit, snapshot)))
+                found, started = None, time.monotonic()
+                if key not in slow and not budget.exhausted():
+                    found = self._match_unit(compiled, unit, snapshot, budget)
+                if found is None:  # out of time: a skip, never cached as a result
+                    skipped.append(_skip(unit))
+                    if key in slow or budget.took_most(started):
+                        still_slow.add(key)  # it used up the budget itself, not the units before it
+                    continue
+                result = _UnitResult(origin, tuple(found))
                 matched += 1
             else:
                 reused += 1
@@ -118,8 +157,8 @@ class Analyzer:
             move = None if result.origin == origin else (result.origin, origin)
             collected.extend((f, k, move) for f, k in result.findings)
         if cache is not None:
-            cache.entries, cache.reused, cache.matched = fresh, reused, matched
-        return self._finish(snapshot, collected)
+            cache.entries, cache.reused, cache.matched, cache.slow = fresh, reused, matched, still_slow
+        return AnalysisRun(self._finish(snapshot, collected), tuple(skipped))
 
     def _analyze_text(self, snapshot: Snapshot) -> list[Finding]:
         """A file without a grammar: only text-pattern rules (secrets), over the whole text."""
@@ -134,8 +173,9 @@ class Analyzer:
         return self._finish(snapshot, [(f, k, None) for f, k in found], TEXT)
 
     def _match_unit(
-        self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot
-    ) -> list[tuple[Finding, str]]:
+        self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot, budget: Budget
+    ) -> list[tuple[Finding, str]] | None:
+        """The findings of one unit with their fingerprint keys; None when ``budget`` ran out."""
         language = snapshot.language
         assert language is not None
         unit_name = _unit_name(unit)
@@ -147,14 +187,14 @@ class Analyzer:
             )
         if compiled.query is None or unit.type == "comment":
             return _in_order(out)
-        cursor = tree_sitter.QueryCursor(compiled.query)
         seen: set[tuple[str, int, int]] = set()
-        # The bundled type stubs predate the `predicate` callback (tree-sitter >= 0.25 has it).
         token = TAINT_LANGUAGE.set(language.id)  # the taint predicate sees nodes only
         try:
-            matches = cursor.matches(unit, predicate=predicates.evaluate)  # type: ignore[call-arg]
+            matches = unit_matches(compiled.query, unit, predicates.evaluate, budget)
         finally:
             TAINT_LANGUAGE.reset(token)
+        if matches is None:
+            return None
         for pattern, captures in matches:
             rule = compiled.rule_at(pattern)
             reported = captures.get(rule.report)
@@ -250,6 +290,12 @@ def _one_per_place(found: list[Finding]) -> list[Finding]:
     if replaced:
         kept.sort(key=lambda f: (f.span.start_byte, f.span.end_byte, f.rule_id))
     return kept
+
+
+def _skip(unit: tree_sitter.Node) -> UnitSkip:
+    name = "" if "import" in unit.type else _unit_name(unit)  # `from flask import Flask` is not "Flask"
+    return UnitSkip(unit.start_byte, unit.end_byte, unit.start_point.row, unit.end_point.row, name)
+
 
 
 def _in_order(found: list[tuple[Finding, str]]) -> list[tuple[Finding, str]]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coderev.analyzers.analysis import Analyzer
+from coderev.analyzers.budget import skip_detail
 from coderev.analyzers.config import AnalysisOptions
 from coderev.analyzers.document import Document
 from coderev.analyzers.errors import CoderevError
@@ -61,7 +62,11 @@ def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
         return FileResult(path, (), 0, text)
     try:
         document = Document(text, language)
-        return FileResult(path, tuple(analyzer.analyze(document)), document.lines.line_count)
+        run = analyzer.run(document)
+        skip = None
+        if run.skipped:  # the units done in time keep their findings; the rest is an ANA010 note
+            skip = Skip.of(path, "ANA010", skip_detail(run.skipped, analyzer.options.file_budget_seconds))
+        return FileResult(path, tuple(run.findings), document.lines.line_count, skip)
     except Exception as exc:  # a bug met on this file: report it as the file's skip, keep scanning
         skip = Skip.of(path, "SYS003", f"{type(exc).__name__} while analyzing {path}")
         log.error("%s", skip.error, extra={"code": "SYS003"})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coderev.analyzers.budget import DEFAULT_FILE_BUDGET_SECONDS
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Severity
 from coderev.analyzers.ruleset import Rule
@@ -30,6 +31,8 @@ class AnalysisOptions:
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rule_dirs: tuple[Path, ...] = ()
+    # Rule matching one file may take before its remaining units are skipped (ANA010).
+    file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS
 
 
 def selector_matches(rule: Rule, selector: str) -> bool:
@@ -73,7 +76,9 @@ def _str_list(key: str, value: Any, errors: list[CoderevError]) -> tuple[str, ..
     return None
 
 
-KEYS = ("select", "ignore", "severity", "honor-foreign-suppressions", "exclude", "max-file-size", "rule-dirs")
+KEYS = ("select", "ignore", "severity", "honor-foreign-suppressions", "exclude", "max-file-size", "rule-dirs",
+        "file-budget-seconds")
+MAX_FILE_BUDGET_SECONDS = 3600.0
 
 
 def confine_rule_dirs(dirs: tuple[str, ...], base: Path) -> tuple[tuple[str, ...], list[CoderevError]]:
@@ -125,6 +130,14 @@ def options_from_mapping(
                 values[key] = value
             else:
                 errors.append(CoderevError("SYS001", f"'{key}' must be a positive integer, got {value!r}"))
+        elif key == "file-budget-seconds":
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if number and 0 < value <= MAX_FILE_BUDGET_SECONDS:
+                values[key] = float(value)
+            else:
+                errors.append(CoderevError(
+                    "SYS001", f"'{key}' must be a number of seconds above 0 and at most {MAX_FILE_BUDGET_SECONDS:g}, "
+                    f"got {value!r}"))
         elif key == "rule-dirs":
             dirs = _str_list(key, value, errors)
             if dirs is not None and confine and base is not None:
@@ -142,6 +155,7 @@ def options_from_mapping(
             exclude=values.get("exclude", defaults.exclude),
             max_file_size=values.get("max-file-size", defaults.max_file_size),
             rule_dirs=values.get("rule-dirs", defaults.rule_dirs),
+            file_budget_seconds=values.get("file-budget-seconds", defaults.file_budget_seconds),
         ),
         errors,
     )

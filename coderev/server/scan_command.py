@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coderev.analyzers.batch import FileResult, analyze_files
+from coderev.analyzers.budget import DEFAULT_FILE_BUDGET_SECONDS
 from coderev.analyzers.config import (
+    MAX_FILE_BUDGET_SECONDS,
     AnalysisOptions,
     find_project_config,
     option_selectors,
@@ -56,6 +58,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fix", action="store_true", help="apply safe fixes to the files in place")
     parser.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: CPU count)")
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    parser.add_argument("--file-budget-seconds", type=_seconds, metavar="N",
+                        help="rule matching one file may take; the definitions still unmatched then are "
+                        f"skipped (ANA010) (default: {DEFAULT_FILE_BUDGET_SECONDS:g}, or file-budget-seconds "
+                        "in the configuration file)")
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_FILE_BUDGET_SECONDS:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"expected seconds above 0 and at most {MAX_FILE_BUDGET_SECONDS:g}, got {value!r}")
+    return seconds
 
 
 def _split(values: list[str]) -> tuple[str, ...]:
@@ -96,6 +113,7 @@ def build_options(args: argparse.Namespace) -> AnalysisOptions:
         exclude=options.exclude + tuple(args.exclude),
         max_file_size=options.max_file_size,
         rule_dirs=options.rule_dirs + tuple(args.rules),
+        file_budget_seconds=args.file_budget_seconds or options.file_budget_seconds,
     )
 
 

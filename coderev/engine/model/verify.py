@@ -25,14 +25,18 @@ class Verdict:
 
 
 def _broken_rows(node: tree_sitter.Node, first: int, last: int) -> bool:
-    """Whether an ERROR or MISSING node overlaps rows first..last."""
-    if node.end_point.row < first or node.start_point.row > last:
-        return False
-    if node.is_error or node.is_missing:
-        return True
-    if not node.has_error:
-        return False
-    return any(_broken_rows(child, first, last) for child in node.children)
+    """Whether an ERROR or MISSING node overlaps rows first..last (an explicit stack: a model's
+    answer may nest deeper than Python's recursion limit)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.end_point.row < first or current.start_point.row > last:
+            continue
+        if current.is_error or current.is_missing:
+            return True
+        if current.has_error:
+            stack.extend(current.children)
+    return False
 
 
 def verify_source(
@@ -58,7 +62,10 @@ def verify_source(
         return Verdict(False, "syntax error in the changed region")
     if tree.root_node.has_error and original is not None and not _has_error(original, language):
         return Verdict(False, "syntax error outside the changed region")
-    after = analyzer.analyze(document)
+    run = analyzer.run(document)
+    if run.skipped:  # a unit left unchecked for time would look like "the finding is gone"
+        return Verdict(False, "not analyzed within the time budget (ANA010)")
+    after = run.findings
     for f in after:
         if f.rule_id == finding.rule_id and first <= f.span.start_row <= last:
             return Verdict(False, "the finding is still reported")

@@ -9,6 +9,7 @@ from typing import Any, Final
 from lsprotocol import converters, types
 
 from coderev.analyzers import Finding, Fix, Position, PositionEncoding, Severity, Snapshot, TextChange, TextRange
+from coderev.analyzers.budget import UnitSkip, skip_error
 from coderev.analyzers.finding import Span
 
 SOURCE: Final = "coderev"
@@ -109,6 +110,25 @@ def diagnostic(finding: Finding, snapshot: Snapshot) -> types.Diagnostic:
 
 def diagnostics(findings: Sequence[Finding], snapshot: Snapshot) -> tuple[types.Diagnostic, ...]:
     return tuple(diagnostic(f, snapshot) for f in findings)
+
+
+def skip_diagnostics(
+    skipped: Sequence[UnitSkip], seconds: float | None, snapshot: Snapshot
+) -> tuple[types.Diagnostic, ...]:
+    """An information diagnostic (ANA010) on the first line of each definition left unchecked for
+    time, so the editor shows where rules did not look, instead of a silent gap."""
+    out = []
+    for skip in skipped:
+        lines = snapshot.lines
+        end = min(skip.end_byte, lines.line_start(skip.start_row) + len(lines.line_bytes(skip.start_row)))
+        out.append(types.Diagnostic(
+            range=lsp_range(Span(skip.start_byte, end, skip.start_row, 0, skip.start_row, 0), snapshot),
+            message=skip_error([skip], seconds).render(),
+            severity=types.DiagnosticSeverity.Information,
+            code="ANA010",
+            source=SOURCE,
+        ))
+    return tuple(out)
 
 
 def edits_from_data(data: Any) -> list[types.TextEdit]:

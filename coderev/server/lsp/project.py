@@ -26,7 +26,7 @@ from coderev.analyzers.config import (
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.ruleset import builtin_rules_for_startup
 from coderev.engine.feedback import FeedbackEvent, FeedbackStore
-from coderev.server.lsp.settings import Settings
+from coderev.server.lsp.settings import EDITOR_FILE_BUDGET_SECONDS, Settings
 
 if TYPE_CHECKING:
     from coderev.engine.learning.learner import Learner
@@ -79,7 +79,7 @@ class Project:
         return list({str(e): e for e in errors}.values())  # each root repeats the editor's own errors
 
     def _build(self, root: Path | None, errors: list[CoderevError]) -> RootConfig:
-        mapping: dict[str, Any] = dict(self.settings.analysis)
+        mapping: dict[str, Any] = {"file-budget-seconds": EDITOR_FILE_BUDGET_SECONDS, **self.settings.analysis}
         config_file = None
         if root is not None:
             project, config_file, file_errors = find_project_config(root)

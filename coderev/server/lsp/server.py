@@ -15,11 +15,12 @@ from pygls.uris import to_fs_path
 
 from coderev.analyzers import PositionEncoding, Snapshot, UnitCache
 from coderev.analyzers.analysis import Analyzer
+from coderev.analyzers.budget import Budget, skip_error
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding, Severity
 from coderev.analyzers.languages import LanguageSpec
 from coderev.engine.learning.policy import Action
-from coderev.server.lsp import ai_review
+from coderev.server.lsp import ai_review, convert
 from coderev.server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
 from coderev.server.lsp.log import ClientLog
 from coderev.server.lsp.model import ModelBridge
@@ -82,18 +83,25 @@ class CoderevServer(LanguageServer):
             return AnalysisResult(snapshot.version, generation, snapshot, (), (), revision)
         config = self.project.config_for(doc.root)
         dismissed = self.project.dismissed(doc.root)
+        seconds = config.options.file_budget_seconds
+        # a newer version makes this result useless: stop matching (it is discarded anyway)
+        budget = Budget(seconds, cancelled=lambda: doc.closed or doc.version != snapshot.version)
         try:
             with doc.analysis_lock:
                 if doc.cache_owner is not config.analyzer:  # a unit cache is only valid for one analyzer
                     doc.cache, doc.cache_owner = UnitCache(), config.analyzer
-                findings = config.analyzer.analyze(snapshot, doc.cache)
+                run = config.analyzer.run(snapshot, doc.cache, budget)
         except Exception as exc:  # an analyzer bug must cost this document's findings, not the server
             doc.cache = UnitCache()
             error = CoderevError("SYS003", f"analysis of {doc.uri} v{snapshot.version} failed: {exc!r}")
             self.log.error(error.render(), code=error.code, uri=doc.uri)
             return AnalysisResult(snapshot.version, generation, snapshot, (), (), revision)
-        kept = self._learned(doc, tuple(f for f in findings if f.fingerprint not in dismissed))
+        if run.skipped and not budget.cancelled and budget.exhausted():  # ran out of time in this run
+            error = skip_error(run.skipped, seconds, doc.uri)
+            self.log.warning(error.render(), code=error.code, uri=doc.uri)
+        kept = self._learned(doc, tuple(f for f in run.findings if f.fingerprint not in dismissed))
         converted = doc.converted.diagnostics(kept, snapshot) + ai_review.diagnostics(doc, snapshot, kept)
+        converted += convert.skip_diagnostics(run.skipped, seconds, snapshot)
         return AnalysisResult(snapshot.version, generation, snapshot, kept, converted, revision)
 
     # -- model ------------------------------------------------------------------------------------

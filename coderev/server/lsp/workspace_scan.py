@@ -44,8 +44,10 @@ def _analyze_file(ls: CoderevServer, root: Path, path: Path, generation: int) ->
         return None
     snapshot = Document(text, language, encoding=ls.encoding).snapshot()
     dismissed = ls.project.dismissed(root)
-    findings = [f for f in config.analyzer.analyze(snapshot) if f.fingerprint not in dismissed]
-    return ScannedFile(uri, f"scan.{generation}", convert.diagnostics(findings, snapshot))
+    run = config.analyzer.run(snapshot)
+    findings = [f for f in run.findings if f.fingerprint not in dismissed]
+    skipped = convert.skip_diagnostics(run.skipped, config.options.file_budget_seconds, snapshot)
+    return ScannedFile(uri, f"scan.{generation}", convert.diagnostics(findings, snapshot) + skipped)
 
 
 async def scan(ls: CoderevServer, force: bool = False) -> dict[str, int]:

@@ -29,6 +29,7 @@ export const SERVER_KEYS: readonly string[] = [
     'honorForeignSuppressions',
     'maxFileSize',
     'ruleDirs',
+    'fileBudgetSeconds',
     'runMode',
     'debounceMs',
     'workspaceScan',
