@@ -14,15 +14,16 @@ from coderev.analyzers import Analyzer
 from coderev.engine.model.manifest import verify_slot
 from coderev.engine.model.slot import ModelSlot
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None,
-        reason="training needs the train extra: pip install -e '.[train]' (torch==2.13.0, transformers)",
-    ),
-]
+# Only the pipeline run trains (torch, transformers); the data, decoy and contrast generators the
+# other tests check need neither, so they run wherever the analyzers do.
+NEEDS_TRAIN_EXTRA = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None,
+    reason="training needs the train extra: pip install -e '.[train]' (torch==2.13.0, transformers)",
+)
 
 
+@pytest.mark.slow
+@NEEDS_TRAIN_EXTRA
 def test_miniature_pipeline_end_to_end(tmp_path: Path) -> None:
     from coderev.engine.training.data import read_jsonl
     from coderev.engine.training.pipeline import quick_config, run
@@ -49,6 +50,7 @@ def test_miniature_pipeline_end_to_end(tmp_path: Path) -> None:
     assert result.raw is not None  # a few steps of training: the answer may fail verification
 
 
+@pytest.mark.slow
 def test_data_is_deterministic_and_held_out_shapes_are_disjoint() -> None:
     from coderev.engine.training import shapes
     from coderev.engine.training.data import generate
@@ -66,6 +68,7 @@ def test_data_is_deterministic_and_held_out_shapes_are_disjoint() -> None:
     assert any(s.kind.startswith("negative:") for s in test)
 
 
+@pytest.mark.slow
 def test_every_fixable_rule_has_training_pairs() -> None:
     """Every rule with a template fix, in every language, gets FIX pairs from the generators."""
     from coderev.analyzers.ruleset import default_rules
