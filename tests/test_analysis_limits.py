@@ -18,6 +18,7 @@ import pytest
 import tree_sitter
 
 from coderev.analyzers import analysis, predicates, triggers
+from coderev.analyzers import budget as budget_module
 from coderev.analyzers.analysis import Analyzer, UnitCache
 from coderev.analyzers.batch import analyze_file
 from coderev.analyzers.budget import Budget
@@ -236,7 +237,7 @@ def slow_unit(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Matching a unit whose text contains ``pathological`` takes 100 (fake) seconds; returns
     the names of the units matched, in order."""
     clock = _Clock()
-    monkeypatch.setattr(time, "monotonic", clock)
+    monkeypatch.setattr(budget_module, "clock", clock)
     real = unit_matches
     matched: list[str] = []
 

@@ -17,7 +17,6 @@ again at every keystroke elsewhere: it stays skipped until its text changes.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -140,7 +139,7 @@ class Analyzer:
             key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]))
             result = old.get(key) if not unit.has_error else None
             if result is None:
-                found, started = None, time.monotonic()
+                found, started = None, budget.now()
                 if key not in slow and not budget.exhausted():
                     found = self._match_unit(compiled, unit, snapshot, budget)
                 if found is None:  # out of time: a skip, never cached as a result

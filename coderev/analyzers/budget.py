@@ -9,6 +9,11 @@ cached as "no findings" (ARCHITECTURE.md, invariant 3), it is reported as a skip
 
 A budget may also be cancelled by its caller (the language server, when a newer version of the
 document arrived); what was skipped then is not remembered as slow.
+
+The budget counts the CPU time of the thread that matches (``time.thread_time``), not the wall
+clock: a scan on a loaded machine (other workers, another job on the CI runner) must skip the same
+units as on an idle one, or the same commit would get other findings from run to run. Waiting for
+the GIL or for a core costs no budget; only matching does.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Final
 from coderev.analyzers.errors import CoderevError
 
 DEFAULT_FILE_BUDGET_SECONDS: Final = 5.0
+clock = time.thread_time  # CPU seconds of this thread: the same under any load
 
 
 class Budget:
@@ -37,9 +43,14 @@ class Budget:
         self._check = cancelled
         self.cancelled = False  # set once the caller's check said stop
 
+    @staticmethod
+    def now() -> float:
+        """A reading of the budget's clock, for :meth:`took_most`."""
+        return clock()
+
     def start(self) -> None:
         if self._deadline is None and self.seconds is not None:
-            self._deadline = time.monotonic() + self.seconds
+            self._deadline = clock() + self.seconds
 
     def exhausted(self) -> bool:
         """Whether matching must stop now (time is up, or the caller cancelled)."""
@@ -48,12 +59,12 @@ class Budget:
         if self.cancelled:
             return True
         self.start()
-        return self._deadline is not None and time.monotonic() >= self._deadline
+        return self._deadline is not None and clock() >= self._deadline
 
     def took_most(self, since: float) -> bool:
-        """Whether the work begun at ``since`` (a ``time.monotonic()``) alone used up most of the
+        """Whether the work begun at ``since`` (a :data:`clock` reading) alone used up most of the
         budget: then that unit is slow in itself, not just the one where time ran out."""
-        return not self.cancelled and self.seconds is not None and time.monotonic() - since >= self.seconds / 2
+        return not self.cancelled and self.seconds is not None and clock() - since >= self.seconds / 2
 
 
 @dataclass(frozen=True, slots=True)

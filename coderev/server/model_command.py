@@ -70,7 +70,9 @@ def _train(args: argparse.Namespace) -> int:
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError as exc:
-        raise CoderevError("SYS002", f"training needs the train extra (pip install 'coderev-lsp[train]'): {exc}") from exc
+        raise CoderevError(
+            "SYS002", f"training needs the train extra (pip install 'coderev-lsp[train]'): {exc}"
+        ) from exc
     from coderev.engine.training.pipeline import PipelineConfig, quick_config
     from coderev.engine.training.pipeline import run as run_pipeline
 
