@@ -99,3 +99,35 @@ def test_a_quarantined_slot_is_the_reason_given_for_rules_only(tmp_path: Path, e
         assert production.id in status.error_message and "PRV002" in status.error_message
         assert "model.bin" in status.error_message
         engine.stop()
+
+
+def test_status_does_not_wait_for_the_analyzer_being_built(tmp_path: Path, engines: list[ModelEngine]) -> None:
+    """The lifecycle thread builds the engine's analyzer (every rule compiled: seconds on a busy
+    machine) before it loads a slot. ``status()``, which the language server calls on its event
+    loop for every code-action request, must not wait for that: it stalled Ctrl+. for seconds
+    right after start. The lifecycle thread is held inside ``Analyzer.__init__`` meanwhile."""
+    engine = ModelEngine(_config(tmp_path))  # no analyzer given: the lifecycle thread builds one
+    engines.append(engine)
+    building, release = threading.Event(), threading.Event()
+    init = Analyzer.__init__.__code__
+
+    def hook(frame: FrameType, event: str, arg: object) -> None:
+        if threading.current_thread().name != "coderev-model-lifecycle":
+            sys.setprofile(None)  # profile the lifecycle thread only
+        elif event == "call" and frame.f_code is init and not building.is_set():
+            building.set()
+            release.wait(30)
+
+    answers: list[EngineStatus] = []
+    threading.setprofile(hook)  # type: ignore[arg-type]
+    try:
+        engine.start()
+        assert building.wait(30), "the lifecycle thread did not build an analyzer"
+        asking = threading.Thread(target=lambda: answers.append(engine.status()), daemon=True)
+        asking.start()
+        asking.join(2.0)
+        assert answers, "status() waited for the analyzer being built"
+        assert answers[0].mode == "loading"
+    finally:
+        threading.setprofile(None)  # type: ignore[arg-type]
+        release.set()

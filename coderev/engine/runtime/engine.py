@@ -284,9 +284,16 @@ class ModelEngine:
 
     def _get_analyzer(self) -> Analyzer:
         with self._lock:
-            if self._analyzer is None:
-                self._analyzer = Analyzer()
-            return self._analyzer
+            analyzer = self._analyzer
+        if analyzer is None:
+            # Seconds (every rule is loaded and compiled): outside the state lock, which status()
+            # takes on the language server's event loop; it stalled every request meanwhile.
+            analyzer = Analyzer()
+            with self._lock:
+                if self._analyzer is None:
+                    self._analyzer = analyzer
+                analyzer = self._analyzer
+        return analyzer
 
     def _on_worker_dead(self, serving: Serving, reason: str) -> None:
         """Called from a worker's reader thread when its child process died or hung."""
