@@ -109,16 +109,24 @@ async def test_positions_use_the_negotiated_encoding(client: Client) -> None:
     assert start == (21 if encoding_of(client) == "utf-8" else 18)
 
 
-async def test_closing_clears_push_diagnostics(client: Client) -> None:
+async def test_closing_clears_the_documents_diagnostics(client: Client) -> None:
+    """Push: an empty publication clears the editor's list. Pull: the server forgets the document
+    (a pull for it is ANA008, the workspace report leaves it out) and never pushes."""
     uri = client.open("close.py", BAD)
-    await client.diagnostics_for(uri, 1)
+    assert len(await client.diagnostics_for(uri, 1)) == 1
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     if not client.pulls:
         await client.wait_until(lambda: client.published[-1].uri == uri and not client.published[-1].diagnostics)
-    else:
-        await asyncio.sleep(0)
+        return
+    # requests are handled in order, so both answers come after the close was applied
+    with pytest.raises(JsonRpcException, match="ANA008"):
+        await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    report = await client.workspace_diagnostic_async(types.WorkspaceDiagnosticParams(previous_result_ids=[]))
+    assert [item.uri for item in report.items if item.uri == uri] == []
+    assert [p for p in client.published if p.uri == uri] == [], "a pull client gets no publishDiagnostics"
 
 
 async def test_cancel_request_is_honoured(client: Client) -> None:
