@@ -65,10 +65,11 @@ docs: $(VENV)/.installed
 $(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package.json $(VSCODE)/package-lock.json
 	cd $(VSCODE) && npm ci --no-audit --no-fund
 
-## vsix: package the VS Code extension, with the Python server bundled for this platform and Python
+## vsix: package the VS Code extension for this platform (editors/vscode/coderev-<target>-<version>.vsix,
+## e.g. coderev-linux-x64-0.1.0.vsix), with the Python server and the model runtime bundled for this
+## platform and Python; CODEREV_BUNDLE_MODEL=0 make vsix leaves the model runtime out (rules only)
 vsix: $(VENV)/.installed $(VSCODE)/node_modules/.package-lock.json
 	cd $(VSCODE) && CODEREV_BUNDLE_PYTHON=$(abspath $(PY)) npm run --silent vsix
-	@unzip -l $(VSCODE)/coderev-*.vsix | tail -1
 
 ## e2e-vscode: the extension in real VS Code (code-server + headless Chromium); the first run
 ## installs code-server into .cache/editors/code-server (needs: apt-get install -y chromium

@@ -1,21 +1,26 @@
 """The VS Code extension (editors/vscode) end to end, in real VS Code.
 
-Packages the extension as a .vsix with the Python server bundled in it, installs it into
+Packages the extension as a .vsix for this platform with the Python server and the model runtime
+bundled in it (``make vsix``: coderev-<target>-<version>.vsix), installs it into
 code-server (VS Code 1.100.3 in the browser; installed once into the git-ignored
 ``.cache/editors/code-server`` by editors/vscode/e2e/install-code-server.sh), and drives it with
 playwright-core in Debian's headless Chromium (editors/vscode/e2e/run.mjs): open ``app.py`` with
 a ``yaml.load`` finding, see the squiggle and the Problems row, change ``coderev.severity`` and
 see the server restart and the finding become a warning, see the language status item (server
-and model state), apply the quick fix with Ctrl+., see both gone and ``yaml.safe_load`` in the
-saved file, and find the ``coderev.accept`` event in the feedback store; then run Scan Workspace,
-Show Status (which must report the model's state) and Reset learned preferences from the command
-palette. A screenshot is taken at every step; the folder is printed and kept on failure. Set
+and model state, short enough not to be cut off at the window's edge), see Ctrl+. say that the
+model is still loading (held so by the slot store's lock), apply the rule's quick fix, see both
+gone and ``yaml.safe_load`` in the saved file; then run Scan Workspace, Show Status (which must
+report the model's state) and Reset learned preferences from the command palette; then, the model
+loaded, apply the verified AI fix with Ctrl+. in ``config_loader.py`` and find both
+``coderev.accept`` events (the rule's fix and the AI fix) in the feedback store. A screenshot is
+taken at every step; the folder is printed and kept on failure. Set
 ``CODEREV_SKIP_VSCODE_E2E=1`` to skip (nothing else skips it).
 ``CODEREV_E2E_SCREENSHOTS=DIR`` puts the screenshots in DIR (for CI artifacts).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,9 +37,11 @@ pytestmark = [pytest.mark.editor, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "editors" / "vscode"
 CODE_SERVER = Path(os.environ.get("CODEREV_CODE_SERVER_DIR", ROOT / ".cache" / "editors" / "code-server"))
-VSIX = EXTENSION / "coderev-0.1.0.vsix"
 RULE = "python.insecure-deserialization.yaml-load"
-STEPS = ("opened", "squiggle", "problems", "setting-changed", "language-status", "quick-fix", "fixed", "commands")
+STEPS = ("opened", "squiggle", "problems", "setting-changed", "language-status", "quick-fix", "fixed", "commands",
+         "ai-fix", "ai-fixed")
+AI_FILE = "config_loader.py"  # its content and the model's fix: editors/vscode/e2e/model-steps.mjs
+AI_FIXED = "import yaml\n\n\ndef load_config(stream):\n    return yaml.safe_load(stream)\n"
 APT = "apt-get install -y chromium ripgrep libkrb5-dev build-essential"
 
 if os.environ.get("CODEREV_SKIP_VSCODE_E2E") == "1":
@@ -66,9 +73,13 @@ def vsix(prerequisites: None) -> Path:
     if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
         _run(["npm", "ci", "--no-audit", "--no-fund"], timeout=600, cwd=EXTENSION)
     env = {**os.environ, "CODEREV_BUNDLE_PYTHON": sys.executable}
-    _run(["npm", "run", "--silent", "vsix"], timeout=600, cwd=EXTENSION, env=env)
-    assert VSIX.exists()
-    return VSIX
+    _run(["npm", "run", "--silent", "vsix"], timeout=900, cwd=EXTENSION, env=env)
+    bundle = json.loads((EXTENSION / "bundled" / "bundle.json").read_text())
+    assert bundle["model_runtime"] is True, "make vsix bundles the model runtime by default"
+    vsix = EXTENSION / f"coderev-{bundle['target']}-0.1.0.vsix"
+    assert vsix.exists(), f"no {vsix.name}"
+    print(f"{vsix.name}: {vsix.stat().st_size / 2**20:.1f} MB")
+    return vsix
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +94,7 @@ def test_quick_fix_clears_the_finding(vsix: Path, code_server: Path, tmp_path: P
         shutil.rmtree(shots)
     workspace = tmp_path / "workspace"
     cache = tmp_path / "coderev-cache"
-    env = {**os.environ, "CODEREV_CACHE_DIR": str(cache)}
+    env = {**os.environ, "CODEREV_CACHE_DIR": str(cache), "CODEREV_E2E_PYTHON": sys.executable}
     cmd = [
         "node",
         str(EXTENSION / "e2e" / "run.mjs"),
@@ -97,7 +108,7 @@ def test_quick_fix_clears_the_finding(vsix: Path, code_server: Path, tmp_path: P
         str(workspace),
     ]
     print(f"screenshots: {shots}")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, check=False)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=480, env=env, check=False)
     print(result.stdout[-6000:])
     if result.returncode != 0:
         pytest.fail(
@@ -107,10 +118,13 @@ def test_quick_fix_clears_the_finding(vsix: Path, code_server: Path, tmp_path: P
     for index, step in enumerate(STEPS, start=1):
         assert (shots / f"{index:02d}-{step}.png").stat().st_size > 0, step
     assert "yaml.safe_load(data)" in (workspace / "app.py").read_text()
-    # Applying the fix ran the server's coderev.accept command: the event is in the store.
+    assert (workspace / AI_FILE).read_text() == AI_FIXED
+    # Applying a fix runs the server's coderev.accept command: both events are in the store, the
+    # second one by the model's slot.
     store = FeedbackStore.for_workspace(workspace, cache_dir=cache)
     try:
-        accepted = [event.rule_id for event in store.events(EventKind.ACCEPT)]
+        accepted = [(event.rule_id, event.origin, event.slot) for event in store.events(EventKind.ACCEPT)]
     finally:
         store.close()
-    assert accepted == [RULE]
+    assert [(rule, origin) for rule, origin, _ in accepted] == [(RULE, "template"), (RULE, "ai")]
+    assert str(accepted[1][2]).startswith("coderev-default")

@@ -1,38 +1,32 @@
 // End-to-end test of the packaged extension in real VS Code (code-server) driven through
 // headless Chromium with playwright-core: open a Python file with a known finding, see its
 // squiggle and its Problems row, apply the quick fix with Ctrl+., see the finding cleared; the
-// language status item and Show Status report the model's state; Reset learned preferences runs.
+// language status item (short enough not to be cut off) and Show Status report the model's state;
+// Reset learned preferences runs. With the model runtime in the .vsix: while the model is held
+// loading (the slot store's lock), Ctrl+. says so; once it has loaded, a verified AI fix is
+// applied with Ctrl+. (e2e/model-steps.mjs).
 //
-//   node e2e/run.mjs --code-server DIR --vsix FILE --out DIR [--workspace DIR]
+//   node e2e/run.mjs --code-server DIR --vsix FILE --out DIR [--workspace DIR] [--rules-only]
 //
-// DIR of --code-server is where e2e/install-code-server.sh installed code-server. A PNG
-// screenshot is written to --out at every step (and failure.png plus the VS Code logs when a step
-// fails). Exit code 0 when every step passed. Environment: CODEREV_CACHE_DIR is passed on to the
-// server (a temporary directory when unset); CHROMIUM overrides /usr/bin/chromium;
-// CODEREV_E2E_SETTINGS (JSON) adds user settings and CODEREV_E2E_EXPECT_LAUNCH is the launch
-// line expected in the coderev log (default "server: bundled coderev").
+// DIR of --code-server is where e2e/install-code-server.sh installed code-server. --rules-only:
+// the .vsix has no model runtime (skips the model steps). A PNG screenshot is written to --out at
+// every step (and failure.png plus the VS Code logs when a step fails). Exit code 0 when every
+// step passed. Environment: CODEREV_CACHE_DIR is passed on to the server (a temporary directory
+// when unset); CHROMIUM overrides /usr/bin/chromium; CODEREV_E2E_PYTHON is the Python that holds
+// the slot store lock (default python3); CODEREV_E2E_SETTINGS (JSON) adds user settings and
+// CODEREV_E2E_EXPECT_LAUNCH is the launch line expected in the coderev log (default "server:
+// bundled coderev").
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { focusEntry, freePort, holdStoreLock, openFile, option, quickFixMenu, readLog, STEP_TIMEOUT, until, waitHealthy } from './harness.mjs';
+import { AI_FILE, AI_SOURCE, applyAiFix, explainLoading } from './model-steps.mjs';
 
 const RULE = 'python.insecure-deserialization.yaml-load';
 const SOURCE = 'import yaml\n\ndef load(data):\n    return yaml.load(data)\n';
-const STEP_TIMEOUT = 60_000;
-
-function option(name, fallback) {
-    const i = process.argv.indexOf(name);
-    if (i > 0 && process.argv[i + 1]) {
-        return path.resolve(process.argv[i + 1]);
-    }
-    if (fallback !== undefined) {
-        return fallback;
-    }
-    console.error(`missing ${name}`);
-    process.exit(2);
-}
+const withModel = !process.argv.includes('--rules-only');
 
 const codeServerDir = option('--code-server');
 const vsix = option('--vsix');
@@ -44,6 +38,7 @@ const userData = path.join(run, 'user-data');
 const extensions = path.join(run, 'extensions');
 const home = path.join(run, 'home');
 const cacheDir = process.env.CODEREV_CACHE_DIR || path.join(run, 'coderev-cache');
+const dataDir = path.join(run, 'coderev-data'); // the model slot store: $CODEREV_DATA_DIR/slots
 fs.mkdirSync(out, { recursive: true });
 for (const dir of [workspace, path.join(userData, 'User'), extensions, home, cacheDir]) {
     fs.mkdirSync(dir, { recursive: true });
@@ -55,6 +50,9 @@ if (!fs.existsSync(appPy)) {
 // Never opened: its finding shows up only once the Scan Workspace command has run.
 const OTHER_RULE = 'python.weak-crypto.weak-hash';
 fs.writeFileSync(path.join(workspace, 'other.py'), 'import hashlib\n\n\ndef digest(data):\n    return hashlib.md5(data).hexdigest()\n');
+if (withModel) {
+    fs.writeFileSync(path.join(workspace, AI_FILE), AI_SOURCE);
+}
 fs.writeFileSync(
     path.join(userData, 'User', 'settings.json'),
     JSON.stringify(
@@ -88,41 +86,11 @@ const env = {
     XDG_DATA_HOME: path.join(home, '.local', 'share'),
     XDG_CACHE_HOME: path.join(home, '.cache'),
     CODEREV_CACHE_DIR: cacheDir,
+    CODEREV_DATA_DIR: dataDir,
 };
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 const log = (message) => console.log(`[${elapsed()}] ${message}`);
-
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.on('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const { port } = server.address();
-            server.close(() => resolve(port));
-        });
-    });
-}
-
-async function waitHealthy(url, child) {
-    const deadline = Date.now() + STEP_TIMEOUT;
-    while (Date.now() < deadline) {
-        if (child.exitCode !== null) {
-            throw new Error(`code-server exited with ${child.exitCode}`);
-        }
-        try {
-            const response = await fetch(`${url}/healthz`);
-            if (response.ok) {
-                return;
-            }
-        } catch {
-            // not listening yet
-        }
-        await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error('code-server did not become healthy');
-}
-
 const codeServerArgs = [
     codeServer,
     '--auth', 'none',
@@ -133,28 +101,7 @@ const codeServerArgs = [
     '--user-data-dir', userData,
     '--extensions-dir', extensions,
 ];
-
-/** The newest VS Code log file of that name (the extension's "coderev" output channel: coderev.log). */
-function readLog(name) {
-    const found = [];
-    const walk = (dir) => {
-        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-            const full = path.join(dir, entry.name);
-            if (entry.isDirectory()) {
-                walk(full);
-            } else if (entry.name === name) {
-                found.push(full);
-            }
-        }
-    };
-    try {
-        walk(path.join(userData, 'logs'));
-    } catch {
-        return '';
-    }
-    found.sort();
-    return found.length > 0 ? fs.readFileSync(found[found.length - 1], 'utf8') : '';
-}
+const coderevLog = () => readLog(path.join(userData, 'logs'), 'coderev.log');
 
 let step = 0;
 let page;
@@ -167,6 +114,7 @@ async function shot(name) {
 
 let server;
 let browser;
+let storeLock;
 let failed = false;
 try {
     log(`installing ${vsix}`);
@@ -178,15 +126,20 @@ try {
     if (install.status !== 0) {
         throw new Error(`--install-extension failed: ${install.stdout}${install.stderr}`);
     }
+    if (withModel) {
+        storeLock = await holdStoreLock(path.join(dataDir, 'slots'), process.env.CODEREV_E2E_PYTHON || 'python3');
+        log('slot store locked: the model stays loading until the rule quick fix is done');
+    }
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     // detached: its own process group, so that the file watcher and the extension host (and the
     // language server under it) all go with `kill -- -PGID`.
+    const serverLog = fs.openSync(path.join(out, 'code-server.log'), 'w');
     server = spawn(process.execPath, [...codeServerArgs, '--bind-addr', `127.0.0.1:${port}`, workspace], {
         env,
         detached: true,
-        stdio: ['ignore', fs.openSync(path.join(out, 'code-server.log'), 'w'), fs.openSync(path.join(out, 'code-server.log'), 'a')],
+        stdio: ['ignore', serverLog, serverLog],
     });
     await waitHealthy(url, server);
     log(`code-server is up on ${url}`);
@@ -212,16 +165,9 @@ try {
     await page.locator('.monaco-workbench').waitFor();
     log('workbench ready');
 
-    // Open app.py with Quick Open.
     await page.locator('.monaco-workbench').click({ position: { x: 640, y: 400 } }).catch(() => undefined);
-    await page.keyboard.press('Control+P');
+    const editor = await openFile(page, 'app.py', 'yaml.load');
     const quickInput = page.locator('.quick-input-widget input');
-    await quickInput.waitFor();
-    await quickInput.fill('app.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.py' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.view-line', { hasText: 'yaml.load' }).waitFor();
     await shot('opened');
 
     // The finding's squiggle.
@@ -252,62 +198,61 @@ try {
     await page.keyboard.press('Control+A');
     await page.keyboard.insertText(JSON.stringify(settings, null, 2));
     await page.keyboard.press('Control+S');
-    const saved = Date.now() + STEP_TIMEOUT;
-    while (!fs.readFileSync(settingsFile, 'utf8').includes(RULE)) {
-        if (Date.now() > saved) {
-            throw new Error('settings.json was not saved');
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(() => fs.readFileSync(settingsFile, 'utf8').includes(RULE), 'settings.json was not saved');
     await page.keyboard.press('Control+W');
     await page.locator('.tab.active', { hasText: 'app.py' }).waitFor();
-    const count = (pattern) => (readLog('coderev.log').match(pattern) ?? []).length;
-    const restarted = Date.now() + STEP_TIMEOUT;
-    while (count(/a coderev setting changed/g) < 1 || count(/server started/g) < 2) {
-        if (Date.now() > restarted) {
-            throw new Error(`the server was not restarted after the settings change:\n${readLog('coderev.log')}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    const count = (pattern) => (coderevLog().match(pattern) ?? []).length;
+    await until(
+        () => count(/a coderev setting changed/g) >= 1 && count(/server started/g) >= 2,
+        () => `the server was not restarted after the settings change:\n${coderevLog()}`,
+    );
     await editor.locator('.squiggly-warning').first().waitFor();
     await editor.locator('.squiggly-error').first().waitFor({ state: 'detached' });
     log('setting changed: server restarted, the finding is now a warning');
     await shot('setting-changed');
 
-    // The language status item (the `{}` next to "Python" in the status bar) shows the server.
+    // The language status item (the `{}` next to "Python" in the status bar): the server and the
+    // model's state from the server's coderev/status report, in a few words, with a Details link.
     await page.locator('[id="status.languageStatus"]').click();
-    // ... and the model engine's state from the server's coderev/status report.
-    const languageStatus = page.locator('.hover-language-status', { hasText: /coderev running · (ready|loading|rules only)/ });
+    const expectedState = withModel ? /coderev · model loading/ : /coderev · rules only/;
+    const languageStatus = page.locator('.hover-language-status', { hasText: expectedState });
     await languageStatus.first().waitFor();
-    log(`language status: ${(await languageStatus.first().innerText()).replace(/\s+/g, ' ')}`);
     await page.waitForTimeout(500); // let the hover finish fading in
+    const hover = await languageStatus.first().evaluate((row) => {
+        const box = (element) => {
+            const rect = element?.getBoundingClientRect();
+            return { left: rect?.left ?? 0, right: rect?.right ?? Infinity };
+        };
+        const content = row.closest('.monaco-hover-content');
+        const link = row.querySelector('a.monaco-link');
+        return {
+            text: row.innerText.replace(/\s+/g, ' ').trim(),
+            label: row.querySelector('.left')?.textContent ?? '',
+            overflow: content ? content.scrollWidth - content.clientWidth : -1,
+            hover: box(row.closest('.monaco-hover')),
+            link: { text: link?.textContent ?? '', ...box(link) },
+            viewport: window.innerWidth,
+        };
+    });
+    log(`language status: ${JSON.stringify(hover)}`);
+    // Was: "coderev running · rules only (model off)" + the launch command line as the detail,
+    // wider than the hover, which cut it (and its "Show Log" link) off at the window's right edge.
+    if (hover.overflow > 1 || hover.label.length > 48 || hover.link.text !== 'Details' || hover.link.right > Math.min(hover.viewport, hover.hover.right)) {
+        throw new Error(`the language status hover is cut off or too long: ${JSON.stringify(hover)}`);
+    }
     await shot('language-status');
     await page.keyboard.press('Escape');
+    await page.mouse.move(640, 300); // off the status bar, or its hover comes back in later shots
 
-    // Put the cursor on the finding (line 4, column 17: inside `yaml.load`) and ask for fixes.
-    await page.keyboard.press('Control+G');
-    await quickInput.waitFor();
-    await quickInput.fill(':4:17');
-    await page.keyboard.press('Enter');
-    await editor.locator('textarea').first().focus().catch(() => undefined);
-    await page.keyboard.press('Control+.');
-    const actions = page.locator('.action-widget .monaco-list-row');
-    await actions.first().waitFor();
-    const titles = (await actions.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    // Ctrl+. on the finding (line 4, column 17: inside `yaml.load`): the rule's fix, and while the
+    // model is held loading, an entry that says so.
+    const where = '4:17';
+    let titles = await quickFixMenu(page, editor, where);
     log(`quick fixes: ${JSON.stringify(titles)}`);
-    const fixIndex = titles.findIndex((t) => t.startsWith('Fix:'));
-    if (fixIndex < 0) {
-        throw new Error(`no "Fix:" quick fix among ${JSON.stringify(titles)}`);
+    if (withModel) {
+        titles = await explainLoading(page, editor, where, titles, log);
     }
-    // Move the focus to the fix (the preferred action usually comes first) and apply it with Enter.
-    const focusedRow = page.locator('.action-widget .monaco-list-row.focused');
-    for (let i = 0; i < titles.length; i++) {
-        const text = (await focusedRow.first().innerText({ timeout: 2000 }).catch(() => '')).replace(/\s+/g, ' ').trim();
-        if (text.startsWith('Fix:')) {
-            break;
-        }
-        await page.keyboard.press('ArrowDown');
-    }
+    await focusEntry(page, titles, (text) => text.startsWith('Fix:'));
     await shot('quick-fix');
     await page.keyboard.press('Enter');
 
@@ -317,23 +262,17 @@ try {
     await problem.first().waitFor({ state: 'detached' });
     log('fix applied; squiggle and Problems row gone');
     await page.keyboard.press('Control+S');
-    const deadline = Date.now() + STEP_TIMEOUT;
-    while (!fs.readFileSync(appPy, 'utf8').includes('yaml.safe_load(data)')) {
-        if (Date.now() > deadline) {
-            throw new Error(`app.py on disk was not fixed:\n${fs.readFileSync(appPy, 'utf8')}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+        () => fs.readFileSync(appPy, 'utf8').includes('yaml.safe_load(data)'),
+        () => `app.py on disk was not fixed:\n${fs.readFileSync(appPy, 'utf8')}`,
+    );
     log('saved: app.py on disk now calls yaml.safe_load');
-    const serverLog = readLog('coderev.log');
     const expected = process.env.CODEREV_E2E_EXPECT_LAUNCH || 'server: bundled coderev';
-    if (!serverLog.includes(expected)) {
-        throw new Error(`the server log lacks "${expected}":\n${serverLog}`);
-    }
-    if (/SYS\d{3}|\[error\]/.test(serverLog)) {
-        throw new Error(`the coderev log has errors:\n${serverLog}`);
+    if (!coderevLog().includes(expected)) {
+        throw new Error(`the server log lacks "${expected}":\n${coderevLog()}`);
     }
     await shot('fixed');
+    await storeLock?.release();
 
     // Commands from the palette: Scan Workspace finds other.py's finding; Show Status reports.
     const palette = async (title) => {
@@ -350,14 +289,24 @@ try {
     const statusToast = page.locator('.notification-toast', { hasText: 'coderev server: running' });
     await statusToast.first().waitFor();
     const statusText = (await statusToast.first().innerText()).replace(/\s+/g, ' ');
-    if (!/model: (ready|loading|rules only|off)/.test(statusText)) {
-        throw new Error(`Show Status does not report the model: ${statusText}`);
+    if (!/model: (ready|loading|rules only|off)/.test(statusText) || !statusText.includes('launch: bundled coderev')) {
+        throw new Error(`Show Status does not report the launch and the model: ${statusText}`);
     }
     log(`Show Status: ${statusText}`);
     await palette('coderev: Reset learned preferences');
     await page.locator('.notification-toast', { hasText: 'learned preferences reset in 1 workspace root' }).first().waitFor();
     log('Reset learned preferences: the server reset the workspace');
     await shot('commands');
+
+    if (withModel) {
+        await palette('Notifications: Clear All Notifications');
+        await page.keyboard.press('Control+Shift+M'); // the Problems panel again (Show Status opened the log)
+        await applyAiFix({ page, workspace, shot, log, timeout: 150_000 });
+    }
+    const finalLog = coderevLog();
+    if (/SYS\d{3}|\[error\]/.test(finalLog)) {
+        throw new Error(`the coderev log has errors:\n${finalLog}`);
+    }
     console.log(`E2E PASSED in ${elapsed()}`);
 } catch (error) {
     failed = true;
@@ -371,21 +320,19 @@ try {
         // VS Code wrote no logs (it did not get that far)
     }
 } finally {
+    await storeLock?.release().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     if (server?.pid) {
-        try {
-            process.kill(-server.pid, 'SIGTERM');
-        } catch {
-            // already gone
-        }
-        await new Promise((r) => setTimeout(r, 500));
-        try {
-            process.kill(-server.pid, 'SIGKILL');
-        } catch {
-            // gone
+        for (const signal of ['SIGTERM', 'SIGKILL']) {
+            try {
+                process.kill(-server.pid, signal);
+            } catch {
+                // already gone
+            }
+            await new Promise((r) => setTimeout(r, 500));
         }
     }
-    fs.writeFileSync(path.join(out, 'coderev.log'), readLog('coderev.log'));
+    fs.writeFileSync(path.join(out, 'coderev.log'), coderevLog());
     fs.writeFileSync(path.join(out, 'result.json'), JSON.stringify({ passed: !failed, workspace, cacheDir, seconds: (Date.now() - started) / 1000 }) + '\n');
     // The run folder (VS Code's user data, the installed extension, the browser profile) is
     // removed after a pass; after a failure it stays, and its VS Code logs are in --out too.

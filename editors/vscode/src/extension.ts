@@ -7,6 +7,7 @@ import {
     RevealOutputChannelOn,
     State,
 } from 'vscode-languageclient/node';
+import { EXPLAIN_DISABLED, explainDisabled, showDisabledInQuickFixMenu } from './codeActions';
 import { LaunchError, resolveServer, workspaceCwd } from './server';
 import { affectsServer, getClientSettings, getServerSettings, NAMESPACE, pickServerSettings } from './settings';
 import { LANGUAGES, StatusItem } from './status';
@@ -31,6 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
     context.subscriptions.push(
         vscode.commands.registerCommand('coderev.restart', () => restart(context, 'the restart command')),
+        vscode.commands.registerCommand(EXPLAIN_DISABLED, explainDisabled),
         vscode.commands.registerCommand('coderev.showStatus', () => {
             log.show(true);
             log.info(status.summary().replace(/\n/g, '; '));
@@ -103,7 +105,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     }
     log.info(`server: ${launch.description}`);
     if (launch.modelUnavailable && settings.modelEnabled) {
-        log.info(`model off: ${launch.modelUnavailable} (build it with CODEREV_BUNDLE_MODEL=1 make vsix)`);
+        log.info(`model off: ${launch.modelUnavailable} (a rules-only build; \`make vsix\` includes the model runtime)`);
     }
     status.setLaunch(launch.description, settings.modelEnabled && !launch.modelUnavailable, launch.modelUnavailable);
     // What the server gets: its own keys, with the model off when this launch cannot run one.
@@ -122,6 +124,8 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         revealOutputChannelOn: RevealOutputChannelOn.Never,
         initializationOptions: forServer(getServerSettings()),
         middleware: {
+            provideCodeActions: async (document, range, context, token, next) =>
+                showDisabledInQuickFixMenu(await next(document, range, context, token), context),
             workspace: {
                 // VS Code answers for the whole `coderev` section, client-only settings included;
                 // the server knows only its own keys and reports any other one (SYS001).

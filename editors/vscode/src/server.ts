@@ -138,7 +138,7 @@ export async function resolveServer(
             const [command, ...args] = candidate;
             const libs = path.join(extensionPath, 'bundled', 'libs');
             const pythonPath = [libs, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
-            // A build without the model runtime (the default `make vsix`) cannot load a model:
+            // A rules-only build (`CODEREV_BUNDLE_MODEL=0 make vsix`) cannot load a model:
             // start its server with the model off rather than let it try.
             const modelUnavailable =
                 bundle.model_runtime === false ? 'this build of the extension has no model runtime' : undefined;

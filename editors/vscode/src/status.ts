@@ -100,6 +100,43 @@ export function modelSummary(status: ServerStatus | undefined, modelEnabled = tr
     }
 }
 
+/**
+ * At most `max` characters. The language status hover is as wide as its widest row and is
+ * anchored near the window's right edge: a long text or detail was cut off there (with the
+ * item's "Details" link), so the item stays short and Show Status has the rest.
+ */
+export function clip(text: string, max = 32): string {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The slot of a ready model without its compute type and device: "coderev-default 1.0.0". */
+export function slotName(status: ServerStatus): string {
+    const slot = status.modelSlot ?? status.production ?? '';
+    return slot.split(' ').slice(0, 2).join(' ');
+}
+
+/** The item's text (after "coderev") and detail for a running server: a few words each. */
+export function modelLabel(status: ServerStatus | undefined, modelEnabled: boolean): { text: string; detail: string } {
+    if (!modelEnabled) {
+        return { text: ' · rules only', detail: 'model off' };
+    }
+    const code = status?.error?.code;
+    switch (status?.mode) {
+        case undefined:
+            return { text: ' running', detail: '' };
+        case 'ready':
+            return { text: ' · model ready', detail: slotName(status) };
+        case 'loading':
+            return { text: ' · model loading', detail: '' };
+        case 'fallback':
+            return { text: ' · rules only', detail: code ?? 'model unavailable' };
+        case 'disabled':
+            return { text: ' · rules only', detail: code ?? 'model off' };
+        default:
+            return { text: ' running', detail: `model ${String(status?.mode)}` };
+    }
+}
+
 export class StatusItem implements vscode.Disposable {
     private readonly item: vscode.LanguageStatusItem;
     private state: ServerState = 'starting';
@@ -115,7 +152,8 @@ export class StatusItem implements vscode.Disposable {
             LANGUAGES.map((language) => ({ language })),
         );
         this.item.name = 'coderev';
-        this.item.command = { title: 'Show Log', command: 'coderev.showStatus' };
+        // Everything the item leaves out: server state and launch, model slot, error message, device.
+        this.item.command = { title: 'Details', command: 'coderev.showStatus', tooltip: 'coderev: Show Status' };
         this.render();
     }
 
@@ -184,13 +222,12 @@ export class StatusItem implements vscode.Disposable {
             error: '$(error)',
         };
         const running = this.state === 'running';
-        // Short in the item; Show Status has the reason.
-        const model = !running || this.model === undefined
-            ? ''
-            : this.modelEnabled
-              ? ` · ${modelSummary(this.model)}`
-              : ' · rules only (model off)';
-        this.item.text = `${icons[this.state]} coderev ${this.state}${model}`;
+        // Short (the hover was cut off at the window's edge): Details (Show Status) has the rest.
+        const label = running
+            ? modelLabel(this.model, this.modelEnabled)
+            : { text: ` ${this.state}`, detail: this.state === 'error' ? 'see Details' : this.state === 'stopped' ? 'run Restart Server' : '' };
+        this.item.text = `${icons[this.state]} coderev${clip(label.text)}`;
+        this.item.detail = clip(label.detail);
         this.item.busy = this.state === 'starting' || (running && this.modelEnabled && this.model?.mode === 'loading');
         this.item.severity =
             this.state === 'error'
@@ -198,8 +235,7 @@ export class StatusItem implements vscode.Disposable {
                 : this.state === 'stopped' || (running && this.modelEnabled && this.model?.mode === 'fallback')
                   ? vscode.LanguageStatusSeverity.Warning
                   : vscode.LanguageStatusSeverity.Information;
-        const modelError = running && this.model?.mode === 'fallback' ? this.model.error?.message ?? '' : '';
-        this.item.detail = this.error || modelError || this.launch;
+        this.item.accessibilityInformation = { label: `coderev${label.text}${label.detail ? `, ${label.detail}` : ''}` };
     }
 
     dispose(): void {
