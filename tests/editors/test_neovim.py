@@ -232,7 +232,7 @@ def test_screenshots(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in ("neovim-finding.png", "neovim-quickfix.png", "neovim-fixed.png"):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Takes the README screenshots of a real Neovim (0.12 from the venv) in xterm on a virtual X
-# display: a finding (shot 1), its code actions (shot 2) and the buffer after the quick fix (3).
+# display: a finding (shot 1), its code actions once the model has loaded (shot 2) and the buffer
+# after the quick fix (3).
 # Needs: apt-get install -y xvfb xterm imagemagick fonts-dejavu-core
 # Usage: bash editors/neovim/scripts/screenshot.sh [output folder]   (default editors/neovim/images)
 set -euo pipefail
@@ -41,7 +42,7 @@ xterm -geometry 140x16+0+0 -fa 'DejaVu Sans Mono' -fs 12 -bg '#14161b' -fg '#e0e
 XTERM=$!
 
 wait_for() {
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 900); do  # 90 s: shot 2 waits for the model to load
     [ -e "$WORK/shots/ready-$1" ] && return 0
     sleep 0.1
   done
