@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from pytest_lsp import client_capabilities
 
 from tests.lsp.conftest import Client, start, stop
 
@@ -54,8 +55,19 @@ async def test_each_root_has_its_own_config_and_outside_files_are_analyzed(
             await client.wait_until(lambda: any(p.uri == uri for p in client.published[published:]))
             [diag] = [p for p in client.published[published:] if p.uri == uri][-1].diagnostics
         assert diag.severity == types.DiagnosticSeverity.Hint
+        # Registered before the first analysis (initialized): VS Code offers dynamic registration
+        # and gets watchers for the configuration and rule files; Neovim 0.11 offers none, so
+        # none is asked of it (it watches nothing; the change above was sent by hand).
         watchers = [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
-        assert watchers or client_name == "neovim"  # Neovim 0.11 does not register file watchers
+        capability = client_capabilities(client_name).workspace
+        assert capability is not None and capability.did_change_watched_files is not None
+        if capability.did_change_watched_files.dynamic_registration:
+            [registration] = watchers
+            assert isinstance(registration.register_options, dict)
+            assert [w["globPattern"] for w in registration.register_options["watchers"]] == [
+                "**/.coderev.toml", "**/pyproject.toml", "**/*.yaml", "**/*.yml"]
+        else:
+            assert watchers == []
     finally:
         await stop(client)
 
