@@ -26,7 +26,8 @@ def scan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("name", "data", "expected"),
     [
         ("a.py", ("# -*- coding: latin-1 -*-\n" + BODY.replace(" €", "")).encode("latin-1"), Encoding("iso8859-1")),
-        ("b.py", ("#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\n" + BODY).encode("cp1252"), Encoding("cp1252")),
+        ("b.py", ("#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\n" + BODY).encode("cp1252"),
+         Encoding("cp1252")),
         ("c.py", b"\xef\xbb\xbf" + BODY.encode(), Encoding("utf-8", bom=True)),
         ("d.js", b"\xef\xbb\xbfconst a = 1;\n", Encoding("utf-8", bom=True)),
         ("e.py", BODY.encode(), Encoding("utf-8")),

@@ -132,12 +132,13 @@ def test_credential_literals_are_found_in_every_language() -> None:
         "javascript": f'const dbPassword = "{PASSWORD}";\n',
         "typescript": f'const dbPassword: string = "{PASSWORD}";\n',
         "go": f'package main\n\nconst dbPassword = "{PASSWORD}"\n',
-        "java": f'class A {{ void f() throws Exception {{ DriverManager.getConnection("jdbc:x", "u", "{PASSWORD}"); }} }}\n',
+        "java": 'class A { void f() throws Exception { DriverManager.getConnection("jdbc:x", "u", "'
+                + PASSWORD + '"); } }\n',
     }
     for language, code in cases.items():
         found = [f.rule_id for f in findings(code, language)]
-        assert found == [f"{'javascript' if language == 'typescript' else language}.hardcoded-secret.credential-literal"], (
-            language, found)
+        family = "javascript" if language == "typescript" else language
+        assert found == [f"{family}.hardcoded-secret.credential-literal"], (language, found)
 
 
 def test_every_secret_of_a_long_dotenv_is_reported_on_its_line(tmp_path: Path) -> None:
