@@ -20,7 +20,7 @@ from coderev.analyzers import Analyzer, Document, Finding, get_language
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.model.manifest import write_manifest
 from coderev.engine.model.slot import ModelSlot, default_slot_path
-from coderev.engine.runtime.api import EngineConfig, EngineStatus
+from coderev.engine.runtime.api import AiFix, EngineConfig, EngineStatus
 from coderev.engine.runtime.engine import ModelEngine
 from coderev.engine.runtime.slo import SloConfig
 from coderev.engine.slots.store import SlotStore
@@ -167,11 +167,19 @@ def test_refusals_are_immediate_and_coded(tmp_path: Path) -> None:
 
 def test_sigkill_mid_request_falls_back_then_recovers_on_its_own(tmp_path: Path, started: list[ModelEngine]) -> None:
     modes: list[str] = []
-    engine = _start(started, _config(tmp_path, max_batch=1))
-    engine.add_listener(lambda s: modes.append(s.mode))
+    probes: list[Future[AiFix | None]] = []  # a request made while the breaker is open
+    # a 1 s backoff: the breaker stays open well past the notification that it opened
+    engine = _start(started, _config(tmp_path, max_batch=1, breaker_base_backoff_s=1.0))
+    finding = _finding(HELD_OUT)
+
+    def listen(status: EngineStatus) -> None:
+        if status.breaker == "open" and not probes:  # in the notification of the opening itself
+            probes.append(engine.fix(HELD_OUT, finding, key="probe", version=1))
+        modes.append(status.mode)  # after the probe: "fallback" in modes means the probe is made
+
+    engine.add_listener(listen)
     assert engine.status().mode == "ready"
     first = _pids(engine)[0]
-    finding = _finding(HELD_OUT)
     futures = [engine.fix(HELD_OUT, finding, key=f"k{i}", version=1) for i in range(20)]
     os.kill(first, signal.SIGKILL)
     codes = []
@@ -183,9 +191,10 @@ def test_sigkill_mid_request_falls_back_then_recovers_on_its_own(tmp_path: Path,
     assert codes and set(codes) == {"PRV005"}
     _wait(lambda: "fallback" in modes, 5)
     # While the breaker is open, requests fail at once instead of waiting.
-    if engine.status().breaker != "closed":
-        refused = engine.fix(HELD_OUT, finding, key="x", version=1)
-        assert refused.done() and refused.exception() is not None
+    [refused] = probes
+    assert refused.done(), "an open breaker refuses without waiting"
+    error = refused.exception()
+    assert isinstance(error, CoderevError) and error.code == "PRV005"
     _wait(lambda: engine.status().mode == "ready", 20)
     status = engine.status()
     assert status.breaker == "closed" and status.error_code is None
