@@ -51,6 +51,9 @@ def test_a_file_over_its_budget_is_an_ana010_skip(tmp_path: Path) -> None:
     [skip] = report["skipped"]
     assert skip["code"] == "ANA010" and "f (lines 3-6)" in skip["reason"], skip
     assert "file-budget-seconds" in skip["reason"]  # the remedy names the setting
+    text = subprocess.run([CODEREV, "scan", "--no-progress", "--file-budget-seconds", "0.001", "chain.go"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert "Scanned 1 file(s)" in text.stdout  # partly analyzed is analyzed, not "0 files"
 
     (tmp_path / ".coderev.toml").write_text("file-budget-seconds = 60\n")
     result, report = scan(tmp_path, "chain.go")

@@ -67,6 +67,7 @@ def render(report: Report, console: Console, *, show_code: bool = True) -> None:
         assert result.skip is not None
         console.print(Text(f"note: skipped {report.display_path(result.path)}: {result.skip.error}", style="dim"))
     counts = Counter(f.severity.value for _, f in report.findings)
-    files = len(report.results) - len(report.skipped)
+    # a file with ANA010 skips was analyzed, only some of its definitions were not
+    files = sum(1 for r in report.results if r.skip is None or r.skip.code == "ANA010")
     summary = ", ".join(f"{n} {level}" for level, n in sorted(counts.items())) or "no findings"
     console.print(Text(f"Scanned {files} file(s): {len(report.findings)} finding(s) ({summary}).", style="bold"))
