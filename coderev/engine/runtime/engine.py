@@ -1,27 +1,20 @@
 """The model engine: which slot serves, how requests reach it, and what happens when it fails.
 
 The language server holds one :class:`ModelEngine`. Every public method returns within
-milliseconds on the caller's thread (the server's event loop): model work happens in worker
-processes (:mod:`coderev.engine.runtime.worker`), verification of fixes in a small thread pool, and
-everything slow (loading slots, restarting workers, applying promotions) in one background
-*lifecycle* thread that also does the periodic health checks.
+milliseconds on the caller's thread (the event loop): model work runs in worker processes
+(:mod:`coderev.engine.runtime.worker`), fix verification in a small thread pool, and everything
+slow (loading slots, restarting workers, promotions, health checks) in one *lifecycle* thread.
 
-Failure handling, in order of severity:
+Failure handling, in order of severity (details in docs/slo.md): one request times out or errors
+(``PRV006``/``PRV005``, counted by the circuit breaker; a full queue is load shedding, not counted);
+the breaker opens (requests fail at once with ``PRV005``, mode ``fallback``, until the backoff
+ends and a fresh worker answers a ping); a slot whose own files cannot be loaded is quarantined
+(``PRV004``) and the next good one tried, while a worker that cannot run here at all (runtime,
+device) leaves the slot alone (rules-only, ``PRV001``). ``status()`` never sees half a change: the
+slot manager shares the state lock and publishes new workers with their error (``_publish``).
 
-* one request times out or errors: its future fails (``PRV006`` / ``PRV005``) and the circuit
-  breaker counts it; a full queue is load shedding and is not counted;
-* the breaker opens (repeated failures, or the worker process died): requests fail at once with
-  ``PRV005``, status mode ``fallback``; the lifecycle thread wakes when the backoff ends, starts
-  a fresh worker and pings it; success closes the breaker (:mod:`coderev.engine.runtime.breaker`);
-* a slot whose own files its child cannot load is quarantined in the store (``PRV004``) and the
-  next good one is tried; with none left the engine stays in rules-only ``fallback``; a worker
-  that cannot run here at all (runtime, device) leaves the slot alone (rules-only, ``PRV001``).
-  ``status()`` never sees half a change: the slot manager shares the state lock and puts new
-  workers in place in the same step as the error that goes with them (``_publish``).
-
-Every request's latency and outcome go to the SLO monitor; after each one the promotion policy is
-consulted (cheap and pure) and a decision is carried out by the lifecycle thread through the
-store. Slot bookkeeping (which workers run, swapping them) lives in :mod:`coderev.engine.runtime.serving`.
+Each request's latency and outcome go to the SLO monitor and the (pure) promotion policy; the
+lifecycle thread carries decisions out. Slot bookkeeping: :mod:`coderev.engine.runtime.serving`.
 """
 
 from __future__ import annotations
