@@ -29,9 +29,9 @@ from typing import Any
 
 import platformdirs
 
+import coderev.engine.slots.versions as vs
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.model.manifest import verify_slot
-from coderev.engine.slots import versions as vs
 from coderev.engine.slots.atomic import is_read_only, remove_tree, set_read_only
 from coderev.engine.slots.defaults import outdated_default
 from coderev.engine.slots.journal import Ledger
