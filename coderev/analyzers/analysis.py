@@ -23,7 +23,6 @@ from functools import lru_cache
 
 import tree_sitter
 
-from coderev.analyzers import predicates
 from coderev.analyzers.budget import Budget, UnitSkip
 from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for
 from coderev.analyzers.document import Document, Snapshot
@@ -32,6 +31,7 @@ from coderev.analyzers.fixes import build_fix, node_text, render, span_of
 from coderev.analyzers.languages import TEXT, LanguageSpec
 from coderev.analyzers.matching import unit_matches
 from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
+from coderev.analyzers.predicates import evaluate as evaluate_predicates
 from coderev.analyzers.ruleset import CompiledRules, RuleSet, default_rules
 from coderev.analyzers.suppression import directive_rows, is_suppressed
 from coderev.analyzers.taint import LANGUAGE as TAINT_LANGUAGE
@@ -189,7 +189,7 @@ class Analyzer:
         seen: set[tuple[str, int, int]] = set()
         token = TAINT_LANGUAGE.set(language.id)  # the taint predicate sees nodes only
         try:
-            matches = unit_matches(compiled.query, unit, predicates.evaluate, budget)
+            matches = unit_matches(compiled.query, unit, evaluate_predicates, budget)
         finally:
             TAINT_LANGUAGE.reset(token)
         if matches is None:
