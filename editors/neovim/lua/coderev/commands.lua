@@ -8,21 +8,8 @@ local function coderev()
   return require('coderev')
 end
 
-local function has(version)
-  return vim.fn.has('nvim-' .. version) == 1
-end
-
-local function notify(msg, level)
-  vim.notify('coderev: ' .. msg, level or vim.log.levels.INFO)
-end
-
--- Client methods are called with `:` from 0.11 on (the `.` forms are deprecated there).
-local function call(client, method, ...)
-  if has('0.11') then
-    return client[method](client, ...)
-  end
-  return client[method](...)
-end
+local util = require('coderev.util')
+local has, notify, call = util.has, util.notify, util.call
 
 local value = require('coderev.model').value
 
@@ -109,20 +96,38 @@ local function workspace_client()
   return client
 end
 
---- Scans the workspace (`coderev.scanWorkspace`); the server reports each file's findings.
----@param on_done fun(err: table|nil, result: table|nil)|nil
+--- Runs a workspace command of the server: `failure` names it in the error message, `success`
+--- reports its result; `on_done` gets the server's answer either way.
 ---@return boolean sent
-function M.scan(on_done)
+local function workspace_command(command, failure, success, on_done)
   local client = workspace_client()
   if client == nil then
     return false
   end
-  notify('scanning the workspace...')
-  local params = { command = 'coderev.scanWorkspace', arguments = {} }
+  local params = { command = command, arguments = {} }
   call(client, 'request', 'workspace/executeCommand', params, function(err, result)
     if err then
-      notify('scan failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-    elseif type(result) == 'table' then
+      notify(failure .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    else
+      success(client, result)
+    end
+    if on_done then
+      on_done(err, result)
+    end
+  end)
+  return true
+end
+
+--- Scans the workspace (`coderev.scanWorkspace`); the server reports each file's findings.
+---@param on_done fun(err: table|nil, result: table|nil)|nil
+---@return boolean sent
+function M.scan(on_done)
+  if workspace_client() == nil then
+    return false
+  end
+  notify('scanning the workspace...')
+  return workspace_command('coderev.scanWorkspace', 'scan', function(_, result)
+    if type(result) == 'table' then
       notify(
         string.format(
           'scanned %d files: %d findings, %d skipped',
@@ -132,11 +137,7 @@ function M.scan(on_done)
         )
       )
     end
-    if on_done then
-      on_done(err, result)
-    end
-  end)
-  return true
+  end, on_done)
 end
 
 --- Forgets the learned preferences (`coderev.resetLearning`): finding kinds demoted because they
@@ -144,27 +145,13 @@ end
 ---@param on_done fun(err: table|nil, result: table|nil)|nil
 ---@return boolean sent
 function M.reset_learning(on_done)
-  local client = workspace_client()
-  if client == nil then
-    return false
-  end
-  local params = { command = 'coderev.resetLearning', arguments = {} }
-  call(client, 'request', 'workspace/executeCommand', params, function(err, result)
-    if err then
-      notify('resetting the learned preferences failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-    else
-      local roots = type(result) == 'table' and value(result.roots) or nil
-      notify(
-        'learned preferences reset'
-          .. (type(roots) == 'number' and string.format(' in %d workspace root(s)', roots) or '')
-      )
-      refresh(client)
-    end
-    if on_done then
-      on_done(err, result)
-    end
-  end)
-  return true
+  return workspace_command('coderev.resetLearning', 'resetting the learned preferences', function(client, result)
+    local roots = type(result) == 'table' and value(result.roots) or nil
+    notify(
+      'learned preferences reset' .. (type(roots) == 'number' and string.format(' in %d workspace root(s)', roots) or '')
+    )
+    refresh(client)
+  end, on_done)
 end
 
 return M

@@ -6,9 +6,8 @@
 local M = {}
 
 local NAME = 'coderev'
-local has = function(version)
-  return vim.fn.has('nvim-' .. version) == 1
-end
+local util = require('coderev.util')
+local has = util.has
 
 --- The `vim.lsp` API this Neovim gets: 'enable' (0.11+), 'start' (0.8 to 0.10) or 'start_client'.
 ---@return string
@@ -28,17 +27,7 @@ end
 ---@type table|nil the client config for 0.7 to 0.10, set by setup()
 M._config = nil
 
-local function notify(msg, level)
-  vim.notify('coderev: ' .. msg, level or vim.log.levels.INFO)
-end
-
--- Client methods are called with `:` from 0.11 on (the `.` forms are deprecated there).
-local function call(client, method, ...)
-  if has('0.11') then
-    return client[method](client, ...)
-  end
-  return client[method](...)
-end
+local notify, call = util.notify, util.call
 
 --- The resolved client config: `vim.lsp.config.coderev` on 0.11+, else the one setup() made.
 ---@return table

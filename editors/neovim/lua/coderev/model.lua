@@ -6,13 +6,7 @@ local function coderev()
   return require('coderev')
 end
 
--- Client methods are called with `:` from 0.11 on (the `.` forms are deprecated there).
-local function call(client, method, ...)
-  if vim.fn.has('nvim-0.11') == 1 then
-    return client[method](client, ...)
-  end
-  return client[method](...)
-end
+local call = require('coderev.util').call
 
 --- The last `coderev/status` payload of each client, by client id.
 ---@type table<integer, table>
