@@ -7,13 +7,9 @@ from __future__ import annotations
 import stat
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
-
-import pytest
 
 from coderev.analyzers import Analyzer, Document, get_language
 from coderev.engine.runtime.api import EngineConfig, EngineStatus
@@ -21,24 +17,10 @@ from coderev.engine.runtime.engine import ModelEngine
 from coderev.engine.runtime.serving import SlotManager
 from coderev.engine.runtime.slo import SloConfig
 from coderev.engine.slots.store import SlotStore
+from tests.engine.conftest import wait_for
 
 ANALYZER = Analyzer()
 SOURCE = "def load(doc):\n    return yaml.load(doc)\n"
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def engines() -> Iterator[list[ModelEngine]]:
-    created: list[ModelEngine] = []
-    yield created
-    for engine in created:
-        engine.stop()
 
 
 def _config(tmp_path: Path, **overrides: Any) -> EngineConfig:
@@ -67,11 +49,11 @@ def test_status_never_shows_a_vacant_production_slot_without_its_error(
     threading.setprofile(hook)  # type: ignore[arg-type]
     try:
         engine.start()
-        _wait(lambda: engine.status().mode == "ready")
+        wait_for(lambda: engine.status().mode == "ready")
         finding = ANALYZER.analyze(Document(SOURCE, get_language("python")))[0]
         for i in range(3):  # every answer breaks a p95 of a microsecond: the policy demotes V2
             engine.fix(SOURCE, finding, key=f"slow{i}", version=1).result(30)
-        _wait(lambda: any(s.production_id is None for s in seen))  # the demotion's reconcile returned
+        wait_for(lambda: any(s.production_id is None for s in seen))  # the demotion's reconcile returned
     finally:
         threading.setprofile(None)  # type: ignore[arg-type]
     vacant = [s for s in seen if s.production_id is None]
@@ -92,7 +74,7 @@ def test_a_quarantined_slot_is_the_reason_given_for_rules_only(tmp_path: Path, e
         engine = ModelEngine(_config(tmp_path), ANALYZER)
         engines.append(engine)
         engine.start()
-        _wait(lambda e=engine: e.status().mode != "loading")  # type: ignore[misc]
+        wait_for(lambda e=engine: e.status().mode != "loading")  # type: ignore[misc]
         status = engine.status()
         assert (status.mode, status.error_code) == ("fallback", "PRV004"), status
         assert status.error_message is not None

@@ -6,7 +6,6 @@ quarantined (tests/engine/test_engine.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ctranslate2
@@ -16,21 +15,7 @@ from coderev.analyzers import Analyzer
 from coderev.engine.runtime.api import EngineConfig
 from coderev.engine.runtime.engine import ModelEngine
 from coderev.engine.slots.store import SlotStore
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def engines() -> Iterator[list[ModelEngine]]:
-    created: list[ModelEngine] = []
-    yield created
-    for engine in created:
-        engine.stop()
+from tests.engine.conftest import wait_for
 
 
 def _rules_only_and_slot_untouched(tmp_path: Path, engines: list[ModelEngine], expected: str,
@@ -43,7 +28,7 @@ def _rules_only_and_slot_untouched(tmp_path: Path, engines: list[ModelEngine], e
                                       breaker_base_backoff_s=0.1, breaker_max_backoff_s=0.2, **config), Analyzer())
     engines.append(engine)
     engine.start()
-    _wait(lambda: engine.status().mode != "loading")
+    wait_for(lambda: engine.status().mode != "loading")
     status = engine.status()
     assert (status.mode, status.error_code, status.production_id) == ("fallback", "PRV001", None)
     assert status.error_message is not None and expected in status.error_message
