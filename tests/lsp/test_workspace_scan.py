@@ -72,3 +72,28 @@ async def test_scan_command_is_refused_when_the_scan_is_off(client_name: str, wo
         assert not client.published
     finally:
         await stop(client)
+
+
+async def test_a_pep263_file_is_scanned_with_positions_in_the_negotiated_encoding(
+    client_name: str, workspace: Path, tmp_path: Path
+) -> None:
+    """A latin-1 file is decoded as Python decodes it (not skipped as invalid UTF-8), and its
+    finding's column counts what the client negotiated: UTF-16 units (VS Code) or UTF-8 bytes."""
+    prefix = "x = 'é'; data = "
+    (workspace / "latin.py").write_bytes(
+        ("# -*- coding: latin-1 -*-\nimport yaml\n" + prefix + "yaml.load(stream)\n").encode("latin-1"))
+    client = await start(client_name, workspace, tmp_path / "cache", {"workspaceScan": "workspace"})
+    try:
+        counts = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="coderev.scanWorkspace", arguments=[]))
+        assert counts == {"files": 1, "findings": 1, "skipped": 0}
+        if client.pulls:
+            report = await client.workspace_diagnostic_async(types.WorkspaceDiagnosticParams(previous_result_ids=[]))
+            [diagnostic] = [d for item in report.items for d in item.items]
+        else:  # pushed as the scan goes: wait for it, the command's answer may come first
+            uri = (workspace / "latin.py").as_uri()
+            [diagnostic] = await client.wait_until(lambda: client.diagnostics.get(uri))  # the latest push
+        encoded = len(prefix.encode("utf-8")) if client.pulls else len(prefix.encode("utf-16-le")) // 2
+        assert (diagnostic.range.start.line, diagnostic.range.start.character) == (2, encoded)
+    finally:
+        await stop(client)
