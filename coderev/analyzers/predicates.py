@@ -292,6 +292,16 @@ def unknown_predicates(query: str) -> list[str]:
 
 
 def evaluate(name: str, args: Args, _pattern: int, captures: Captures) -> bool:
-    """The callback handed to ``QueryCursor.matches`` for predicates tree-sitter leaves to us."""
+    """The callback handed to ``QueryCursor.matches`` for predicates tree-sitter leaves to us.
+
+    py-tree-sitter 0.26.1 never frees the capture lists it builds for this callback (fixed
+    upstream by py-tree-sitter PR #471), and each node in them keeps its whole tree alive: a
+    language server analyzing on every keystroke lost a tree each time (42 MB over 20 analyses of
+    a 2,600-line file). Each call gets lists of its own, so they are emptied once the check is
+    done; only the empty lists leak."""
     check = CUSTOM.get(name)
-    return True if check is None else check(args, captures)
+    try:
+        return True if check is None else check(args, captures)
+    finally:
+        for nodes in captures.values():
+            nodes.clear()
