@@ -73,10 +73,20 @@ class Project:
             self.settings = settings
         errors: list[CoderevError] = []
         configs = {root: self._build(root, errors) for root in [*self.roots, None]}
+        errors += self._unknown_selectors(list(configs.values()))
         with self._lock:
             self._configs = configs
             self.generation += 1
         return list({str(e): e for e in errors}.values())  # each root repeats the editor's own errors
+
+    @staticmethod
+    def _unknown_selectors(configs: list[RootConfig]) -> list[CoderevError]:
+        """Selectors that match no rule anywhere (a typo would silently turn rules off). Judged
+        against every root's rules together: the editor's selectors apply to all roots, and one
+        root's rule directory may hold the rules they select."""
+        everything = list({rule.id: rule for c in configs for rule in c.analyzer.rules}.values())
+        selectors = dict.fromkeys(s for config in configs for s in option_selectors(config.options))
+        return unknown_selectors(list(selectors), everything)
 
     def _build(self, root: Path | None, errors: list[CoderevError]) -> RootConfig:
         mapping: dict[str, Any] = {"file-budget-seconds": EDITOR_FILE_BUDGET_SECONDS, **self.settings.analysis}
@@ -95,8 +105,6 @@ class Project:
         options, option_errors = options_from_mapping(mapping, base=root)
         errors += [_located(e, config_file) for e in option_errors]
         rules = self._rules(options.rule_dirs, errors)
-        # a selector that matches no rule (a typo) would silently turn rules off: say so
-        errors += unknown_selectors(option_selectors(options), list(rules))
         return RootConfig(root, Analyzer(rules, options), options, config_file)
 
     def _rules(self, dirs: tuple[Path, ...], errors: list[CoderevError]) -> RuleSet:
