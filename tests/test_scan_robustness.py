@@ -126,7 +126,8 @@ def test_a_worker_failure_is_a_catalogued_error_never_a_hang(
     monkeypatch.setattr(batch, "MIN_STALL_SECONDS", 2.0)
     started = time.monotonic()
     with pytest.raises(CoderevError) as caught:
-        analyze_files(sorted(tmp_path.iterdir()), AnalysisOptions(), jobs=2)
+        # a small file budget keeps the stall limit (4 x budget x chunk, at least 2 s here) short
+        analyze_files(sorted(tmp_path.iterdir()), AnalysisOptions(file_budget_seconds=0.1), jobs=2)
     assert caught.value.code == "SYS005"
     assert re.search(r"while analyzing \S+/m\d{3}\.py", caught.value.detail)  # names the files in flight
     assert time.monotonic() - started < HANG_GUARD
