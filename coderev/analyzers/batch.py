@@ -91,7 +91,7 @@ def _work(paths: list[Path]) -> list[FileResult]:
 
 def stall_seconds(options: AnalysisOptions, chunk: int) -> float:
     """How long one chunk may take before its worker counts as stuck."""
-    budget = getattr(options, "file_budget_seconds", 0.0) or 0.0
+    budget = options.file_budget_seconds or 0.0
     return max(MIN_STALL_SECONDS, 4.0 * budget * chunk)
 
 

@@ -257,3 +257,19 @@ def encoding_of(client: Client) -> str:
 
 
 __all__ = ["Finding"]
+
+
+async def dismiss(client: Client, uri: str, diagnostic: types.Diagnostic) -> None:
+    """Run the "Dismiss this ... finding" code action of ``diagnostic``, as the editor would."""
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    [action] = [a for a in result or [] if isinstance(a, types.CodeAction) and a.title.startswith("Dismiss this ")]
+    assert action.command is not None and action.command.command == "coderev.dismiss"
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from tests.lsp.conftest import RULE, Client, start, stop
+from tests.lsp.conftest import RULE, Client, dismiss, start, stop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -18,21 +18,6 @@ TWICE = "import yaml\n\ndef load(s):\n    a = yaml.load(s)\n    b = yaml.load(s)
 def _fingerprint(diagnostic: types.Diagnostic) -> str:
     assert isinstance(diagnostic.data, dict)
     return str(diagnostic.data["fingerprint"])
-
-
-async def _dismiss(client: Client, uri: str, diagnostic: types.Diagnostic) -> None:
-    result = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic]),
-        )
-    )
-    [dismiss] = [a for a in result or [] if isinstance(a, types.CodeAction) and a.title.startswith("Dismiss")]
-    assert dismiss.command is not None and dismiss.command.command == "coderev.dismiss"
-    await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=dismiss.command.command, arguments=dismiss.command.arguments)
-    )
 
 
 async def _after_dismissal(client: Client, uri: str, dismissed: str) -> list[types.Diagnostic]:
@@ -56,7 +41,7 @@ async def test_dismissing_one_of_two_identical_findings_keeps_the_other(fresh_cl
     assert (first.range.start.line, second.range.start.line) == (3, 4)
     assert _fingerprint(first) != _fingerprint(second)
 
-    await _dismiss(client, uri, first)
+    await dismiss(client, uri, first)
     [kept] = await _after_dismissal(client, uri, _fingerprint(first))
     assert kept.range.start.line == 4 and _fingerprint(kept) == _fingerprint(second)
     await stop(client)

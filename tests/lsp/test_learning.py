@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 
 from coderev.engine.feedback import EventKind, FeedbackStore
-from tests.lsp.conftest import Client, start, stop
+from tests.lsp.conftest import Client, dismiss, start, stop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,21 +35,6 @@ def _of(diagnostics: list[types.Diagnostic], rule: str) -> list[types.Diagnostic
     return [d for d in diagnostics if d.code == rule]
 
 
-async def _dismiss(client: Client, uri: str, diagnostic: types.Diagnostic) -> None:
-    result = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic]),
-        )
-    )
-    [action] = [a for a in result or [] if isinstance(a, types.CodeAction) and a.title.startswith("Dismiss this ")]
-    assert action.command is not None
-    await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
-    )
-
-
 async def test_a_kind_dismissed_again_and_again_becomes_a_hint_then_disappears(
     client_name: str, workspace: Path, tmp_path: Path
 ) -> None:
@@ -60,7 +45,7 @@ async def test_a_kind_dismissed_again_and_again_becomes_a_hint_then_disappears(
         assert len(_of(diagnostics, WEAK_HASH)) == 12 and len(_of(diagnostics, YAML_LOAD)) == 3
         severities: list[set[types.DiagnosticSeverity | None]] = []
         for n in range(1, 9):
-            await _dismiss(client, uri, _of(diagnostics, WEAK_HASH)[0])
+            await dismiss(client, uri, _of(diagnostics, WEAK_HASH)[0])
             diagnostics = await _current(client, uri, lambda ds, n=n: len(_of(ds, WEAK_HASH)) <= 12 - n)
             severities.append({d.severity for d in _of(diagnostics, WEAK_HASH)})
         # 3 dismissals: the family is demoted to hints; 8: hidden, 4 never-dismissed findings included
