@@ -6,11 +6,12 @@ import pytest
 
 from coderev.analyzers import Analyzer, Document, get_language
 from coderev.analyzers.finding import apply_edits
+from coderev.analyzers.fixcheck.structure import verify_source
+from coderev.analyzers.paramstyle import ParamStyle
 from coderev.analyzers.ruleset import default_rules
 from coderev.engine.model import prompt as fmt
 from coderev.engine.model.region import dedent, reindent
 from coderev.engine.model.slot import finish_fix, prepare_fix, splice
-from coderev.engine.model.verify import verify_source
 from coderev.engine.training.data import gold_replacement
 
 ANALYZER = Analyzer()
@@ -51,7 +52,7 @@ def test_text_outside_the_region_cannot_change() -> None:
     assert fixed == NESTED[:start] + restored + NESTED[end:]
     hunks = fmt.edit_hunks(request.region, "(ID1, Loader=yaml.SafeLoader)")
     result = finish_fix(request, fmt.fix_answer(hunks), ANALYZER)
-    assert result.verdict.ok, result.verdict
+    assert result.verification.verified, result.verification
     assert "if self.ready else None" in (result.fixed_source or "")
 
 
@@ -83,7 +84,6 @@ NO_TEMPLATE_FIX = frozenset({
     "python.insecure-deserialization.yaml-unsafe-loader[2]",
     "python.sql-injection.fstring-query[2]",
     "python.sql-injection.fstring-query[3]",
-    "python.sql-injection.percent-formatted-query[2]",
     "python.sql-injection.percent-formatted-query[3]",
     "python.sql-injection.percent-formatted-query[4]",
     "python.sql-injection.percent-formatted-query[5]",
@@ -133,7 +133,7 @@ def test_every_rule_fix_survives_the_runtime_round_trip(case: str, language: str
         return
     assert fixable, f"{case}: the rule offers no fix for its bad example"
     for finding in fixable:
-        fix_request = prepare_fix(code, finding)
+        fix_request = prepare_fix(code, finding, ParamStyle.FORMAT)  # the style the examples render in
         assert finding.fix is not None
         fixed = apply_edits(code.encode(), finding.fix.edits).decode()
         rows = (finding.span.start_row, finding.span.end_row)
@@ -143,4 +143,4 @@ def test_every_rule_fix_survives_the_runtime_round_trip(case: str, language: str
         assert replacement is not None, fix_request.prompt
         answer = fmt.fix_answer(fmt.edit_hunks(fix_request.region, replacement))
         result = finish_fix(fix_request, answer, ANALYZER, findings)
-        assert result.fixed_source == fixed, (result.verdict, fix_request.prompt)
+        assert result.fixed_source == fixed, (result.verification, fix_request.prompt)

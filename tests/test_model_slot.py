@@ -9,6 +9,8 @@ import pytest
 
 from coderev.analyzers import Analyzer, Document, get_language
 from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.fixcheck.structure import verify_source
+from coderev.analyzers.paramstyle import ParamStyle
 from coderev.engine.model import prompt as fmt
 from coderev.engine.model.manifest import read_manifest, verify_slot, write_manifest
 from coderev.engine.model.slot import (
@@ -19,7 +21,6 @@ from coderev.engine.model.slot import (
     prepare_fix,
     prepare_review,
 )
-from coderev.engine.model.verify import verify_source
 
 SLOT = default_slot_path()
 PY = get_language("python")
@@ -34,7 +35,6 @@ HELD_OUT = '''class LedgerStore:
             beaconCursor.execute("DELETE FROM ledgers WHERE voucher = %s" % parcelVoucher)
             return beaconCursor.rowcount
 '''
-EXPECTED = HELD_OUT.replace('" % parcelVoucher)', '", (parcelVoucher,))')
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +89,27 @@ def test_missing_extra_and_unreadable_files(tmp_path: Path) -> None:
     assert exc.value.code == "DAT003"
 
 
-def test_generates_a_verified_fix_for_a_held_out_example(slot: ModelSlot) -> None:
+@pytest.mark.parametrize(("style", "placeholder"), [
+    (ParamStyle.FORMAT, "%s"), (ParamStyle.QMARK, "?"), (ParamStyle.NUMERIC, "$1")])
+def test_generates_a_verified_fix_for_a_held_out_example(slot: ModelSlot, style: ParamStyle, placeholder: str) -> None:
+    """The file's driver decides the placeholder: the prompt says it, the check holds the model to it."""
     analyzer = Analyzer()
     findings = [f for f in analyzer.analyze(Document(HELD_OUT, PY)) if f.rule_id.endswith("percent-formatted-query")]
     assert findings, "the analyzer should flag the percent-formatted query"
-    result = slot.fix(HELD_OUT, findings[0], analyzer)
-    assert result.verdict.ok, (result.verdict, result.raw)
-    assert result.fixed_source == EXPECTED
+    result = slot.fix(HELD_OUT, findings[0], analyzer, style)
+    assert result.verification.verified, (result.verification, result.raw)
+    params = "parcelVoucher" if style is ParamStyle.NUMERIC else "(parcelVoucher,)"
+    assert result.fixed_source == HELD_OUT.replace('%s" % parcelVoucher)', f'{placeholder}", {params})')
+
+
+def test_a_fix_in_the_wrong_placeholder_style_is_not_verified(slot: ModelSlot) -> None:
+    """The issue's case: '%s' placeholders (quoted, at that) for sqlite3, which binds ?."""
+    analyzer = Analyzer()
+    source = 'def name_of(cur, uid):\n    cur.execute("SELECT name FROM users WHERE id = \'%s\'" % uid)\n'
+    finding = next(f for f in analyzer.analyze(Document(source, PY)) if f.rule_id.endswith("percent-formatted-query"))
+    request = prepare_fix(source, finding, ParamStyle.QMARK)
+    quoted = finish_fix(request, "FIX\n<<<  % ID1\n>>> , (ID1,)\nEND\n", analyzer)
+    assert not quoted.verification.verified and "inside quotes" in quoted.verification.problem
 
 
 # Hand-written units in the other languages, with held-out words: (language, source, rule, fixed).
@@ -118,7 +132,7 @@ def test_fixes_in_the_other_languages(slot: ModelSlot, language: str, source: st
     analyzer = Analyzer()
     finding = next(f for f in analyzer.analyze(Document(source, get_language(language))) if f.rule_id.endswith(rule))
     result = slot.fix(source, finding, analyzer)
-    assert result.verdict.ok, (result.verdict, result.raw)
+    assert result.verification.verified, (result.verification, result.raw)
     assert result.fixed_source == source.replace(old, new, 1)
 
 
@@ -133,21 +147,25 @@ def test_review_lists_the_finding(slot: ModelSlot) -> None:
 def test_unverifiable_answers_are_dropped() -> None:
     analyzer = Analyzer()
     finding = next(f for f in analyzer.analyze(Document(HELD_OUT, PY)) if f.rule_id.endswith("percent-formatted-query"))
-    request = prepare_fix(HELD_OUT, finding)
+    request = prepare_fix(HELD_OUT, finding, ParamStyle.FORMAT)
     assert request.prompt == (
-        'FIX python.sql-injection.percent-formatted-query\n"DELETE FROM STR1 WHERE STR2 = %s" % ID1\nANSWER\n')
+        'FIX python.sql-injection.percent-formatted-query params=%s\n"DELETE FROM STR1 WHERE STR2 = %s" % ID1\nANSWER\n')
     unchanged = finish_fix(request, fmt.fix_answer([]), analyzer)
-    assert not unchanged.verdict.ok and "changes nothing" in unchanged.verdict.reason
+    assert not unchanged.verification.verified and "changes nothing" in unchanged.verification.problem
     still = finish_fix(request, "FIX\n<<< DELETE\n>>> UPDATE\nEND\n", analyzer)
-    assert not still.verdict.ok and "still reported" in still.verdict.reason
+    assert not still.verification.verified and "still reported" in still.verification.problem
     broken = finish_fix(request, 'FIX\n<<< " % ID1\n>>> ", (ID1,\nEND\n', analyzer)
-    assert not broken.verdict.ok and "syntax" in broken.verdict.reason
+    assert not broken.verification.verified and "syntax" in broken.verification.problem
     good = finish_fix(request, 'FIX\n<<< " % ID1\n>>> ", (ID1,)\nEND\n', analyzer)
-    assert good.verdict.ok and good.fixed_source == EXPECTED
+    assert good.verification.verified, good.verification
+    assert good.fixed_source == HELD_OUT.replace('" % parcelVoucher)', '", (parcelVoucher,))')
+    unknown = finish_fix(prepare_fix(HELD_OUT, finding), 'FIX\n<<< " % ID1\n>>> ", (ID1,)\nEND\n', analyzer)
+    assert not unknown.verification.verified and "driver" in unknown.verification.problem
     elsewhere = finish_fix(request, "FIX\n<<< UPDATE\n>>> SELECT\nEND\n", analyzer)
-    assert not elsewhere.verdict.ok and elsewhere.fixed_source is None  # the search text is not in the region
+    assert not elsewhere.verification.verified  # the search text is not in the region
+    assert elsewhere.fixed_source is None
     malformed = finish_fix(request, "something else", analyzer)
-    assert not malformed.verdict.ok and malformed.fixed_source is None
+    assert not malformed.verification.verified and malformed.fixed_source is None
 
 
 def test_review_asks_one_statement_at_a_time() -> None:

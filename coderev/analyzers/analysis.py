@@ -27,9 +27,11 @@ from coderev.analyzers.budget import Budget, UnitSkip
 from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for
 from coderev.analyzers.document import Document, Snapshot
 from coderev.analyzers.finding import Finding
-from coderev.analyzers.fixes import build_fix, node_text, render, span_of
+from coderev.analyzers.fixes import build_fix, render
 from coderev.analyzers.languages import TEXT, LanguageSpec
-from coderev.analyzers.matching import unit_matches
+from coderev.analyzers.literals import node_text, span_of
+from coderev.analyzers.matching import Match, unit_matches
+from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, infer_param_style
 from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
 from coderev.analyzers.predicates import evaluate as evaluate_predicates
 from coderev.analyzers.ruleset import CompiledRules, RuleSet, default_rules
@@ -39,7 +41,7 @@ from coderev.analyzers.taint import LANGUAGE as TAINT_LANGUAGE
 Origin = tuple[int, int, int]
 # A finding as cached for its unit, its fingerprint key, and the unit's move since (if any).
 _Collected = tuple[Finding, str, tuple[Origin, Origin] | None]
-UnitKey = tuple[str, int, int]
+UnitKey = tuple[str, int, int, "ParamStyle | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,9 @@ class Analyzer:
         still_slow: set[UnitKey] = set()
         skipped: list[UnitSkip] = []
         source = snapshot.source
+        # SQL fixes are written in the placeholder style of the file's driver: the file's imports,
+        # else (a unit checked alone) the style of the file it came from.
+        style = infer_param_style(source, snapshot.language.id) or PARAM_STYLE.get()
         compiled = self.rules.compiled_for(snapshot.language.id, self._enabled, source)
         budget.start()
         old = cache.entries if cache is not None else {}
@@ -136,12 +141,12 @@ class Analyzer:
         collected: list[_Collected] = []
         for unit in snapshot.tree.root_node.children:
             origin = _origin(unit)
-            key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]))
+            key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]), style)
             result = old.get(key) if not unit.has_error else None
             if result is None:
                 found, started = None, budget.now()
                 if key not in slow and not budget.exhausted():
-                    found = self._match_unit(compiled, unit, snapshot, budget)
+                    found = self._match_unit(compiled, unit, snapshot, budget, style)
                 if found is None:  # out of time: a skip, never cached as a result
                     skipped.append(_skip(unit))
                     if key in slow or budget.took_most(started):
@@ -172,7 +177,8 @@ class Analyzer:
         return self._finish(snapshot, [(f, k, None) for f, k in found], TEXT)
 
     def _match_unit(
-        self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot, budget: Budget
+        self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot, budget: Budget,
+        style: ParamStyle | None = None,
     ) -> list[tuple[Finding, str]] | None:
         """The findings of one unit with their fingerprint keys; None when ``budget`` ran out."""
         language = snapshot.language
@@ -186,14 +192,24 @@ class Analyzer:
             )
         if compiled.query is None or unit.type == "comment":
             return _in_order(out)
-        seen: set[tuple[str, int, int]] = set()
         token = TAINT_LANGUAGE.set(language.id)  # the taint predicate sees nodes only
         try:
             matches = unit_matches(compiled.query, unit, evaluate_predicates, budget)
         finally:
             TAINT_LANGUAGE.reset(token)
-        if matches is None:
-            return None
+        style_token = PARAM_STYLE.set(style)  # what SQL fix templates render in
+        try:
+            return self._findings(compiled, matches, unit_name, snapshot, out) if matches is not None else None
+        finally:
+            PARAM_STYLE.reset(style_token)
+
+    def _findings(
+        self, compiled: CompiledRules, matches: list[Match],
+        unit_name: str, snapshot: Snapshot, out: list[tuple[Finding, str]],
+    ) -> list[tuple[Finding, str]]:
+        language = snapshot.language
+        assert language is not None
+        seen: set[tuple[str, int, int]] = set()
         for pattern, captures in matches:
             rule = compiled.rule_at(pattern)
             reported = captures.get(rule.report)

@@ -65,6 +65,27 @@ class Edit:
 
 
 @dataclass(frozen=True, slots=True)
+class Verification:
+    """``verified`` only when every check of the fix's family passed; ``checked`` names what was
+    proven (shown in the code action and the hover), ``problem`` what failed or could not be
+    checked."""
+
+    verified: bool
+    checked: tuple[str, ...] = ()
+    problem: str = ""
+
+    def summary(self) -> str:
+        """One line for a title or a report: what was verified, or why it needs a review."""
+        if self.verified:
+            return "verified: " + "; ".join(self.checked)
+        return "review needed: " + (self.problem or "not checked")
+
+
+def failed(problem: str, checked: tuple[str, ...] = ()) -> Verification:
+    return Verification(False, checked, problem)
+
+
+@dataclass(frozen=True, slots=True)
 class Fix:
     """A mechanical fix. ``safe`` fixes keep the behaviour of legitimate inputs and may be
     applied in bulk (fix-all); unsafe ones are offered one at a time for review."""
@@ -72,6 +93,7 @@ class Fix:
     description: str
     safe: bool
     edits: tuple[Edit, ...]
+    verification: Verification | None = None  # None until checked (coderev.analyzers.fixcheck)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,58 +13,22 @@ from collections.abc import Callable, Mapping
 
 import tree_sitter
 
-from coderev.analyzers.finding import Edit, Fix, Span
+from coderev.analyzers.finding import Edit, Fix
+from coderev.analyzers.literals import node_text, span_of, string_value
+from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle
+from coderev.analyzers.sqlquery import python_query_parts
+from coderev.analyzers.sqlquery import render as render_query
 
 Node = tree_sitter.Node
 Filter = Callable[[Node], str | None]
 
 _HOLE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*(?:\|\s*([a-z_]+)\s*)?\}\}")
-_SHELL_META = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n]")
-_PLAIN_PREFIX = re.compile(r"^[rRuU]?$")
-
-
-def node_text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
-
-
-def span_of(node: Node) -> Span:
-    return Span(
-        node.start_byte,
-        node.end_byte,
-        node.start_point.row,
-        node.start_point.column,
-        node.end_point.row,
-        node.end_point.column,
-    )
-
-
-def _python_string_parts(node: Node) -> tuple[str, str, str] | None:
-    """(prefix, quote, body) of a plain Python string literal, or None if it is not plain."""
-    if node.type != "string" or any(c.type == "interpolation" for c in node.children):
-        return None
-    match = re.match(r"^([A-Za-z]*)('''|\"\"\"|'|\")(.*)\2$", node_text(node), re.S)
-    if match is None:
-        return None
-    return match.group(1), match.group(2), match.group(3)
-
-
-def string_value(node: Node) -> str | None:
-    """The value of a plain (non-bytes, non-f, escape-free) string literal."""
-    parts = _python_string_parts(node)
-    if parts is None:
-        if node.type in {"string_literal", "interpreted_string_literal"}:
-            text = node_text(node)
-            return text[1:-1] if "\\" not in text else None
-        return None
-    prefix, _, body = parts
-    if not _PLAIN_PREFIX.match(prefix) or ("\\" in body and prefix.lower() != "r"):
-        return None
-    return body
+SHELL_META = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n]")
 
 
 # Commands the shell runs itself (POSIX sh/bash and cmd.exe): there is no program of that name to
 # start without a shell, so such a command cannot become an argument list.
-_SHELL_BUILTINS = frozenset(
+SHELL_BUILTINS = frozenset(
     {".", ":", "alias", "bg", "bind", "break", "builtin", "cd", "command", "continue", "declare",
      "dirs", "eval", "exec", "exit", "export", "fg", "hash", "history", "jobs", "let", "local",
      "logout", "popd", "pushd", "read", "readonly", "return", "set", "shift", "shopt", "source",
@@ -76,10 +40,10 @@ _SHELL_BUILTINS = frozenset(
 def shell_to_list(node: Node) -> str | None:
     """A literal shell command as a Python argument list, when the shell adds nothing to it."""
     value = string_value(node)
-    if value is None or not value.strip() or _SHELL_META.search(value):
+    if value is None or not value.strip() or SHELL_META.search(value):
         return None
     words = shlex.split(value)
-    if words[0] in _SHELL_BUILTINS:
+    if words[0] in SHELL_BUILTINS:
         return None
     return "[" + ", ".join(repr(arg) for arg in words) + "]"
 
@@ -124,43 +88,22 @@ def sql_percent_query(node: Node) -> str | None:
     return node_text(node)
 
 
+def sql_params(node: Node) -> str | None:
+    """A query built from pieces (f-string, ``%``, ``.format``, ``+``) as ``"<sql>", <parameters>``
+    in the placeholder style of the file's driver (``PARAM_STYLE``; ``%s`` when it is unknown,
+    and then the fix is not verified). None when a value does not stand where a parameter can."""
+    following = node.next_named_sibling
+    while following is not None and following.type == "comment":
+        following = following.next_named_sibling
+    if following is not None and following.type != "keyword_argument":
+        return None  # the call already passes parameters, for placeholders the query keeps
+    parts = python_query_parts(node)
+    return None if parts is None else render_query(parts, PARAM_STYLE.get() or ParamStyle.FORMAT)
+
+
 def fstring_to_params(node: Node) -> str | None:
-    """``f"... {a} ..."`` -> ``"... %s ...", (a,)`` when every hole is a plain expression."""
-    if node.type != "string":
-        return None
-    head = node_text(node)
-    match = re.match(r"^([A-Za-z]*)('''|\"\"\"|'|\")", head)
-    if match is None or "f" not in match.group(1).lower() or "b" in match.group(1).lower():
-        return None
-    quote = match.group(2)
-    pieces: list[str] = []
-    params: list[str] = []
-    holes: list[int] = []  # index in ``pieces`` of each placeholder
-    for child in node.children:
-        if child.type == "string_content":
-            text = node_text(child)
-            if "%" in text or "{{" in text or "}}" in text:
-                return None
-            pieces.append(text)
-        elif child.type == "interpolation":
-            expr = child.child_by_field_name("expression")
-            if expr is None or any(
-                c.type in {"format_specifier", "type_conversion"} for c in child.children
-            ):
-                return None
-            holes.append(len(pieces))
-            pieces.append("%s")
-            params.append(node_text(expr))
-        elif child.type == "escape_sequence":
-            pieces.append(node_text(child))
-    if not params:
-        return None
-    for hole in holes:
-        if not _value_position("".join(pieces[:hole]), "".join(pieces[hole + 1 :])):
-            return None
-    prefix = match.group(1).replace("f", "").replace("F", "")
-    literal = f"{prefix}{quote}{''.join(pieces)}{quote}"
-    return f"{literal}, ({', '.join(params)},)"
+    """``f"... {a} ..."`` -> ``"... ?", (a,)``: :func:`sql_params` for f-strings only."""
+    return sql_params(node) if node.type == "string" else None
 
 
 FILTERS: Mapping[str, Filter] = {
@@ -168,6 +111,7 @@ FILTERS: Mapping[str, Filter] = {
     "as_tuple": as_tuple,
     "sql_percent_query": sql_percent_query,
     "fstring_to_params": fstring_to_params,
+    "sql_params": sql_params,
     "string_value": string_value,
 }
 

@@ -43,6 +43,7 @@ class FixSpec:
     description: str
     safe: bool
     edits: tuple[tuple[str, str], ...]  # (capture, replacement template)
+    check: str | None = None  # the fix family's semantic check (coderev/analyzers/fixcheck), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ def _build(path: Path, data: Any) -> Rule:
     fix = None
     if "fix" in data:
         f = data["fix"]
-        fix = FixSpec(f["description"], f["safe"], tuple((e["capture"], e["replace"]) for e in f["edits"]))
+        fix = FixSpec(f["description"], f["safe"], tuple((e["capture"], e["replace"]) for e in f["edits"]),
+                      f.get("check"))
     examples = tuple(
         Example(
             "bad" if "bad" in e else "good",

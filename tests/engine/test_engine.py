@@ -134,7 +134,7 @@ def test_fixes_are_verified_or_none_and_reviews_parse(tmp_path: Path, started: l
         assert time.perf_counter() - begin < 0.25, "fix() returns a future at once, long before the answer"
         fix = future.result(10)
         expected = reference.fix(source, finding, ANALYZER)
-        assert (fix is not None) == expected.verdict.ok, "None exactly when verification fails"
+        assert (fix is not None) == expected.verification.verified, "None exactly when verification fails"
         if fix is not None:
             fixes.append(fix)
             assert fix.slot_id == status.production_id and fix.slot_version == reference.manifest["version"]

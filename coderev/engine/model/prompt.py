@@ -48,9 +48,11 @@ class ReviewItem:
     message: str
 
 
-def fix_prompt(rule_id: str, region: str) -> str:
-    """``region`` is already abstracted and dedented (:func:`coderev.engine.model.region.dedent`)."""
-    return f"FIX {rule_id}\n{region.rstrip(chr(10))}\n{ANSWER}\n"
+def fix_prompt(rule_id: str, region: str, hint: str = "") -> str:
+    """``region`` is already abstracted and dedented (:func:`coderev.engine.model.region.dedent`);
+    ``hint`` is what the fix depends on beyond the region (an SQL driver's placeholder)."""
+    head = f"FIX {rule_id} {hint}" if hint else f"FIX {rule_id}"
+    return f"{head}\n{region.rstrip(chr(10))}\n{ANSWER}\n"
 
 
 Hunk = tuple[str, str]  # (search, replace)

@@ -22,14 +22,15 @@ import sentencepiece as spm
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.document import Document
 from coderev.analyzers.errors import CoderevError
-from coderev.analyzers.finding import Finding
+from coderev.analyzers.finding import Finding, Verification, failed
+from coderev.analyzers.fixcheck import verify_fix
 from coderev.analyzers.languages import get_language
+from coderev.analyzers.paramstyle import ParamStyle
 from coderev.engine.model import prompt as fmt
 from coderev.engine.model.compute import auto_compute
 from coderev.engine.model.manifest import read_manifest, verify_slot
 from coderev.engine.model.placeholders import Abstraction, abstract, abstract_range, parse
 from coderev.engine.model.region import dedent, find_region, reindent, rows_of
-from coderev.engine.model.verify import Verdict, verify_source
 from coderev.engine.model.vocabulary import family
 
 TOKENIZER = "tokenizer.model"
@@ -58,18 +59,25 @@ class FixRequest:
     span: tuple[int, int] = (0, 0)  # byte offsets of the region in ``source`` (UTF-8)
     language: str = "python"
     region: str = ""  # the abstracted, dedented region the prompt shows (the answer's hunks apply to it)
+    style: ParamStyle | None = None  # the placeholder style of the file's database driver
 
 
 @dataclass(frozen=True, slots=True)
 class FixResult:
     fixed_source: str | None  # the whole unit after the fix; None when the output was dropped
     replacement: str | None  # the restored text that replaced the region
-    verdict: Verdict
+    verification: Verification  # what was checked (coderev.analyzers.fixcheck); fixed_source only if verified
     raw: str
 
 
-def prepare_fix(source: str, finding: Finding) -> FixRequest:
-    """Abstract the finding's region (:mod:`coderev.engine.model.region`) and build its prompt."""
+def fix_hint(finding: Finding, style: ParamStyle | None) -> str:
+    """What the prompt tells the model beyond the rule: for SQL, the driver's placeholder."""
+    return f"params={style.example}" if style is not None and finding.category == "sql-injection" else ""
+
+
+def prepare_fix(source: str, finding: Finding, style: ParamStyle | None = None) -> FixRequest:
+    """Abstract the finding's region (:mod:`coderev.engine.model.region`) and build its prompt;
+    ``style`` is the placeholder style of the file ``source`` comes from."""
     language = finding.language or "python"
     data = source.encode("utf-8")
     tree = parse(source, language)
@@ -77,7 +85,8 @@ def prepare_fix(source: str, finding: Finding) -> FixRequest:
     abstraction = abstract_range(data, tree, region.start, region.end, language=language)
     text = dedent(abstraction.text, region.indent)
     return FixRequest(source, finding, rows_of(data, region.start, region.end), region.indent, abstraction,
-                      fmt.fix_prompt(finding.rule_id, text), (region.start, region.end), language, text)
+                      fmt.fix_prompt(finding.rule_id, text, fix_hint(finding, style)), (region.start, region.end),
+                      language, text, style)
 
 
 def splice(request: FixRequest, replacement: str) -> tuple[str, str]:
@@ -90,21 +99,23 @@ def splice(request: FixRequest, replacement: str) -> tuple[str, str]:
 
 
 def finish_fix(request: FixRequest, answer: str, analyzer: Analyzer, before: list[Finding] | None = None) -> FixResult:
-    """Parse, apply, restore, splice and verify one FIX answer."""
+    """Parse, apply, restore, splice and check one FIX answer (structure and fix family, as a
+    template fix is checked)."""
     replacement = fmt.apply_fix(request.region, answer)
     if replacement is None:
-        return FixResult(None, None, Verdict(False, "answer does not follow the format"), answer)
+        return FixResult(None, None, failed("answer does not follow the format"), answer)
     if replacement == request.region:
-        return FixResult(None, None, Verdict(False, "the answer changes nothing"), answer)
+        return FixResult(None, None, failed("the answer changes nothing"), answer)
     restored, fixed = splice(request, replacement)
     language = get_language(request.language) or get_language("python")
+    assert language is not None
     if before is None:
         before = analyzer.analyze(Document(request.source, language))
     start = request.span[0]
     rows = rows_of(fixed.encode("utf-8"), start, start + len(restored.encode("utf-8")))
-    verdict = verify_source(fixed, request.finding, before, analyzer, rows, language=language,
-                            original=request.source)
-    return FixResult(fixed if verdict.ok else None, restored, verdict, answer)
+    verification = verify_fix(request.source, fixed, request.finding, analyzer, rows, language=language,
+                              style=request.style, before=before)
+    return FixResult(fixed if verification.verified else None, restored, verification, answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +226,9 @@ class ModelSlot:
         self.generate(prompts, 2)
         return time.perf_counter() - start
 
-    def fix(self, source: str, finding: Finding, analyzer: Analyzer) -> FixResult:
+    def fix(self, source: str, finding: Finding, analyzer: Analyzer, style: ParamStyle | None = None) -> FixResult:
         """A verified model fix for ``finding`` in ``source`` (a function or file)."""
-        request = prepare_fix(source, finding)
+        request = prepare_fix(source, finding, style)
         budget = fix_budget(len(self.tokenizer.encode(request.prompt)))
         return finish_fix(request, self.generate([request.prompt], budget)[0], analyzer)
 

@@ -49,7 +49,7 @@ class EngineConfig:
 
 @dataclass(frozen=True)
 class AiFix:
-    """A model fix that passed verification by the analyzers.
+    """A model fix that passed the fix checks (structure and its family's semantic check).
 
     ``fixed_source`` is the whole unit after the fix, ``replacement`` the new text of ``rows``
     (inclusive, 0-based rows of the original unit); the slot fields say which model made it, for
@@ -62,6 +62,7 @@ class AiFix:
     slot_id: str
     slot_version: str
     latency_s: float
+    checked: tuple[str, ...] = ()  # what the fix checks proved (coderev.analyzers.fixcheck)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from typing import TypeVar
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding
+from coderev.analyzers.paramstyle import ParamStyle
 from coderev.engine.model.prompt import ReviewItem
 from coderev.engine.model.slot import REVIEW_TOKENS, FixRequest, finish_fix, finish_review, prepare_fix, prepare_review
 from coderev.engine.runtime.api import AiFix, EngineConfig, EngineStatus, Mode, StoreLike
@@ -124,14 +125,16 @@ class ModelEngine:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def fix(self, source: str, finding: Finding, *, key: str, version: int) -> Future[AiFix | None]:
+    def fix(self, source: str, finding: Finding, *, key: str, version: int, style: ParamStyle | None = None
+            ) -> Future[AiFix | None]:
         """A verified model fix for ``finding`` in ``source`` (a function or a file), None when the
-        model's answer did not pass verification; fails with ``PRV001``/``PRV005``/``PRV006``."""
+        model's answer did not pass verification; fails with ``PRV001``/``PRV005``/``PRV006``.
+        ``style`` is the placeholder style of the whole file's database driver."""
         serving, refusal = self._route()
         if serving is None:
             return failed(refusal or CoderevError("PRV001", "no model slot is serving"))
         try:
-            request = prepare_fix(source, finding)
+            request = prepare_fix(source, finding, style)
             budget = serving.fix_budget(request.prompt)
         except Exception as exc:  # a request the model code cannot prepare must not reach the caller raw
             log.exception("preparing a model fix failed", extra={"code": "SYS003"})
@@ -142,7 +145,8 @@ class ModelEngine:
         shadow = self._shadow_target()
         if shadow is not None:
             self._shadow(shadow, [request.prompt], shadow.fix_budget(request.prompt), key=key, version=version,
-                         judge=lambda answers: finish_fix(request, answers[0], self._get_analyzer()).verdict.ok)
+                         judge=lambda answers: finish_fix(
+                             request, answers[0], self._get_analyzer()).verification.verified)
         return outer
 
     def review(self, function: str, *, language: str = "python", key: str, version: int
@@ -193,11 +197,12 @@ class ModelEngine:
     def _finish_fix(self, serving: Serving, request: FixRequest, answer: str, latency: float) -> AiFix | None:
         result = finish_fix(request, answer, self._get_analyzer())
         fixed, replacement = result.fixed_source, result.replacement
-        ok = result.verdict.ok and fixed is not None and replacement is not None
+        ok = result.verification.verified and fixed is not None and replacement is not None
         self._record(serving.slot.id, latency, True, ok)
         if not ok or fixed is None or replacement is None:
             return None
-        return AiFix(fixed, replacement, request.rows, serving.slot.id, serving.version, max(latency, 0.0))
+        return AiFix(fixed, replacement, request.rows, serving.slot.id, serving.version, max(latency, 0.0),
+                     result.verification.checked)
 
     def _request_failed(self, serving: Serving, latency: float, error: BaseException) -> None:
         if isinstance(error, WorkerBusy):

@@ -26,18 +26,20 @@ from types import ModuleType
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.document import Document
 from coderev.analyzers.finding import Finding, apply_edits
+from coderev.analyzers.fixcheck import verify_fix
 from coderev.analyzers.languages import get_language
+from coderev.analyzers.paramstyle import ParamStyle, param_style
 from coderev.engine.model import prompt as fmt
 from coderev.engine.model.placeholders import abstract_range, parse
 from coderev.engine.model.region import dedent
 from coderev.engine.model.slot import FixRequest, prepare_fix, prepare_review, splice
-from coderev.engine.model.verify import verify_source
 from coderev.engine.training import statements
 from coderev.engine.training.contrast import fixed_variants, pruned_variants, variant_samples
 from coderev.engine.training.decoys import decoys, held_out_shapes, window_shapes, wrapped
 from coderev.engine.training.langs import go, java, javascript, python
 from coderev.engine.training.sample import Sample, review_items
 
+STYLES = (ParamStyle.QMARK, ParamStyle.FORMAT, ParamStyle.NUMERIC)
 # (generator, share of the units, whether REVIEW samples are made for it)
 GENERATORS: tuple[tuple[ModuleType, float, bool], ...] = (
     (python, 0.62, True), (javascript, 0.14, True), (go, 0.11, True), (java, 0.13, True),
@@ -61,12 +63,15 @@ def gold_replacement(request: FixRequest, fixed: str) -> str | None:
     return replacement if splice(request, replacement)[1] == fixed and replacement != request.region else None
 
 
-def fix_sample(source: str, finding: Finding, analyzer: Analyzer, split: str, before: list[Finding]) -> Sample | None:
-    """A FIX pair from a finding whose rule fix verifies, or None."""
+def fix_sample(source: str, finding: Finding, analyzer: Analyzer, split: str, before: list[Finding], *,
+               style: ParamStyle | None = None) -> Sample | None:
+    """A FIX pair from a finding whose rule fix passes every fix check (structure and the fix
+    family's semantic check, :mod:`coderev.analyzers.fixcheck`), or None. ``style`` is the
+    placeholder style the unit's SQL fixes were rendered in (the prompt says it)."""
     if finding.fix is None or not finding.fix.edits:
         return None
     fixed = apply_edits(source.encode("utf-8"), finding.fix.edits).decode("utf-8")
-    request = prepare_fix(source, finding)
+    request = prepare_fix(source, finding, style)
     replacement = gold_replacement(request, fixed)
     if replacement is None:
         return None
@@ -77,11 +82,14 @@ def fix_sample(source: str, finding: Finding, analyzer: Analyzer, split: str, be
     first = request.rows[0]
     last = first + replacement.count("\n")
     language = get_language(finding.language)
-    if not verify_source(fixed, finding, before, analyzer, (first, last), language=language, original=source).ok:
+    assert language is not None
+    if not verify_fix(source, fixed, finding, analyzer, (first, last), language=language, style=style,
+                      before=before).verified:
         return None
     rule = finding.rule_id
     return Sample("fix", rule, split, request.prompt, fmt.fix_answer(hunks), source=source, rule_id=rule,
-                  rows=request.rows, expected=fixed, language=finding.language, span=request.span)
+                  rows=request.rows, expected=fixed, language=finding.language, span=request.span,
+                  style=style.value if style is not None else "")
 
 
 def review_sample(source: str, findings: list[Finding], split: str, language: str = "python") -> Sample:
@@ -124,7 +132,8 @@ def _negative(sample: Sample) -> Sample:
     """Already-fixed code asked to be fixed again must come back unchanged."""
     region = sample.prompt.split("\n", 1)[1].rsplit(f"\n{fmt.ANSWER}\n", 1)[0]
     replacement = fmt.apply_fix(region, sample.answer) or ""
-    return Sample("fix", f"negative:{sample.rule_id}", sample.split, fmt.fix_prompt(sample.rule_id, replacement),
+    hint = sample.prompt.split("\n", 1)[0].removeprefix(f"FIX {sample.rule_id}").strip()
+    return Sample("fix", f"negative:{sample.rule_id}", sample.split, fmt.fix_prompt(sample.rule_id, replacement, hint),
                   fmt.fix_answer([]), source=sample.expected, rule_id=sample.rule_id,
                   language=sample.language)
 
@@ -168,7 +177,13 @@ def generate(split: str, n_functions: int, seed: int, *, review_fraction: float 
         tree = document.tree
         if tree is None or tree.root_node.has_error:
             continue
-        findings = analyzer.analyze(document)
+        # FIX units of Python play in a file of one of the drivers' placeholder styles (a generator
+        # of its own, so the rest of the data stays as it was)
+        style = None
+        if not review and language == "python":
+            style = random.Random(f"{seed}:style:{source}").choice(STYLES)  # noqa: S311 - reproducible
+        with param_style(style):
+            findings = analyzer.analyze(document)
         if review and split == "train":
             banned = held_out_shapes(module)
             yield from review_window_samples(source, findings, split, language, rng=rng, negatives=1, decoys=extra,
@@ -183,7 +198,8 @@ def generate(split: str, n_functions: int, seed: int, *, review_fraction: float 
             yield review_sample(source, findings, split, language)
             continue
         for finding in findings:
-            sample = fix_sample(source, finding, analyzer, split, findings)
+            with param_style(style):
+                sample = fix_sample(source, finding, analyzer, split, findings, style=style)
             if sample is None:
                 continue
             yield sample

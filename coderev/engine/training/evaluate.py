@@ -12,6 +12,7 @@ from typing import Any
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.document import Document
 from coderev.analyzers.languages import get_language
+from coderev.analyzers.paramstyle import ParamStyle, param_style
 from coderev.engine.model.slot import (
     REVIEW_TOKENS,
     ModelSlot,
@@ -33,8 +34,10 @@ def evaluate(slot: ModelSlot, samples: list[Any], analyzer: Analyzer | None = No
 
     requests, befores, kept = [], [], []
     for s in fix_samples:
-        before = analyzer.analyze(Document(s.source, get_language(s.language)))
-        matches = (prepare_fix(s.source, f) for f in before if f.rule_id == s.rule_id and f.fix is not None)
+        style = ParamStyle(s.style) if s.style else None
+        with param_style(style):
+            before = analyzer.analyze(Document(s.source, get_language(s.language)))
+        matches = (prepare_fix(s.source, f, style) for f in before if f.rule_id == s.rule_id and f.fix is not None)
         request = next((r for r in matches if r.span == tuple(s.span)), None)
         if request is None:
             continue
@@ -48,8 +51,8 @@ def evaluate(slot: ModelSlot, samples: list[Any], analyzer: Analyzer | None = No
         result = finish_fix(request, answer, analyzer, before)
         counts = per_kind[s.rule_id]
         counts[0] += 1
-        counts[1] += result.verdict.ok
-        counts[2] += result.verdict.ok and result.fixed_source == s.expected
+        counts[1] += result.verification.verified
+        counts[2] += result.verification.verified and result.fixed_source == s.expected
     total = sum(c[0] for c in per_kind.values())
 
     neg_answers = slot.generate([s.prompt for s in negatives], budget)

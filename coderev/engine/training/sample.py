@@ -22,6 +22,7 @@ class Sample:
     items: list[list[object]] = field(default_factory=list)  # REVIEW: [cwe, line, message]
     language: str = "python"
     span: tuple[int, int] = (0, 0)  # FIX: region bytes in ``source``
+    style: str = ""  # FIX: the placeholder style of the unit's (imagined) database driver, if any
 
 
 def review_items(findings: list[Finding], unit_start_row: int = 0) -> list[fmt.ReviewItem]:

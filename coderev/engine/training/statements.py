@@ -65,7 +65,9 @@ def _sql(rng: random.Random, hole: str, split: str) -> tuple[str, list[str]]:
         trained = ("{fn}({w})", "{x}.{col}", "{x}.{col}.{col2}", "str({w})", "{fn}({w}, {x})", "{w}.{col}()",
                    "int({w})", "{w} + 1", "len({x})")
         values[-1] = rng.choice(held_out if split == "test" else trained)
-    where = " AND ".join(f"{c} = {hole}" for c in ("{col}", "{col2}")[: len(values)])
+    # a value sometimes written as an SQL string literal ('{v}'): the fix drops the quotes
+    where = " AND ".join(f"{c} = '{hole}'" if rng.random() < 0.3 else f"{c} = {hole}"
+                         for c in ("{col}", "{col2}")[: len(values)])
     form = rng.randrange(4)
     if form == 0:
         return f"SELECT * FROM {{tbl}} WHERE {where}", values  # noqa: S608

@@ -1,0 +1,92 @@
+"""Property-only fixes (cookies, TLS, XML parsers, deserialization, CSRF, autoescape, innerHTML,
+random generators, key sizes, protocol versions, weak hashes): the fix changes one argument,
+property or name of the flagged statement, or adds one, to the value the rule vets, and keeps
+every other argument as it was."""
+
+from __future__ import annotations
+
+import re
+
+from coderev.analyzers.finding import Verification, failed
+from coderev.analyzers.fixcheck.common import ARGUMENT_LISTS, SINK_TYPES, Change, Node, text, words
+
+_PUNCTUATION = frozenset({",", "=", ":", ".", "(", ")", "'", '"', "`", "new", "&"})
+_KEY_SIZE = re.compile(r"\d+")
+_STRONG_HASHES = frozenset({
+    "sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+    "SHA256", "SHA384", "SHA512", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-512",
+    "sha-256", "sha-384", "sha-512",
+})
+# Where a digest is a password's stored form, SHA-256 is as wrong as MD5: it needs a salted,
+# slow password hash (hashlib.scrypt or pbkdf2_hmac, bcrypt, argon2).
+_PASSWORD = re.compile(r"pass(?:word|wd|phrase)?|pwd|credential", re.I)
+
+
+def _covering(sink: Node, tokens: tuple[Node, ...]) -> Node | None:
+    """The smallest node of ``sink`` that holds all ``tokens``."""
+    lo, hi = tokens[0].start_byte, tokens[-1].end_byte
+    return sink.descendant_for_byte_range(lo, hi)
+
+
+def _one_slot(sink: Node, tokens: tuple[Node, ...]) -> bool:
+    """Whether ``tokens`` lie inside one argument, property, value or name of ``sink``."""
+    node = _covering(sink, tokens)
+    return node is not None and node != sink and node.type not in ARGUMENT_LISTS | SINK_TYPES
+
+
+def _one_new_argument(change: Change) -> bool:
+    """Whether the fix only inserted one argument or property (with its comma)."""
+    new = [text(n) for n in change.new]
+    if len(new) < 2 or "," not in (new[0], new[-1]):
+        return False
+    body = change.new[1:] if new[0] == "," else change.new[:-1]
+    node = _covering(change.after, tuple(body))
+    return node is not None and node.type not in ARGUMENT_LISTS | SINK_TYPES and (
+        node.start_byte, node.end_byte) == (body[0].start_byte, body[-1].end_byte)
+
+
+def _values_ok(change: Change, family: str) -> str | None:
+    """None when every word the fix writes is one the rule vets, else the problem."""
+    added = change.added - _PUNCTUATION
+    if family == "key-size":
+        sizes = [int(w) for w in added if _KEY_SIZE.fullmatch(w)]
+        if not sizes or any(s < 2048 for s in sizes):
+            return "the new key size is not at least 2048 bits"
+        added = {w for w in added if not _KEY_SIZE.fullmatch(w)}
+    stray = added - change.allowed
+    if stray:
+        return f"the fix writes {', '.join(sorted(stray))}, which is not the rule's vetted value"
+    return None
+
+
+def check_property(change: Change, family: str = "property") -> Verification:
+    if not change.old and not change.new:
+        return failed("the fix changes only layout")
+    if change.old:
+        if not (_one_slot(change.before, change.old) and change.new and _one_slot(change.after, change.new)):
+            return failed("the fix changes more than the flagged property")
+    elif not _one_new_argument(change):
+        return failed("the fix adds more than one argument")
+    problem = _values_ok(change, family)
+    if problem:
+        return failed(problem)
+    what = "only the flagged property changed" if change.old else "one argument added"
+    return Verification(True, (f"{what}, every other argument kept", "the rule's vetted value"))
+
+
+def check_hash(change: Change) -> Verification:
+    """A weak hash swapped for a strong one, where the data is not a password."""
+    base = check_property(change)
+    if not base.verified:
+        return base
+    algorithms = {w for n in change.new for w in words(text(n)) | {text(n).strip("'\"")}} & _STRONG_HASHES
+    if not algorithms:
+        return failed("the new algorithm is not SHA-2, SHA-3 or BLAKE2")
+    statement = change.before
+    while statement.parent is not None and statement.parent.type not in {"block", "module", "program",
+                                                                          "statement_block", "source_file"}:
+        statement = statement.parent
+    if _PASSWORD.search(text(statement)):
+        return failed("the data looks like a password: storing one needs a salted password hash "
+                      "(hashlib.scrypt, pbkdf2_hmac, bcrypt, argon2), not a fast digest")
+    return Verification(True, (*base.checked, f"{sorted(algorithms)[0]} for data that is not a password"))

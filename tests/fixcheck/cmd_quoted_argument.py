@@ -1,0 +1,17 @@
+# fixcheck: family=command
+# fixcheck: rule=python.command-injection.shell-literal
+# fixcheck: attack-worked-if=stderr contains "spawn: /bin/sh"
+# fixcheck: expect=unfixed
+import subprocess
+import sys
+
+
+def trace(event, args):
+    # Report every process this program starts: a shell shows up as /bin/sh.
+    if event == "subprocess.Popen":
+        print("spawn:", args[0], file=sys.stderr)
+
+
+sys.addaudithook(trace)
+
+subprocess.run("echo 'hello   world'", shell=True, check=True)

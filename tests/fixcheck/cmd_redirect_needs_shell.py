@@ -1,0 +1,19 @@
+# fixcheck: family=command
+# fixcheck: rule=python.command-injection.shell-literal
+# fixcheck: attack-worked-if=stderr contains "spawn: /bin/sh"
+# fixcheck: expect=unfixed
+import subprocess
+import sys
+from pathlib import Path
+
+
+def trace(event, args):
+    # Report every process this program starts: a shell shows up as /bin/sh.
+    if event == "subprocess.Popen":
+        print("spawn:", args[0], file=sys.stderr)
+
+
+sys.addaudithook(trace)
+
+subprocess.run("echo hello > out.txt", shell=True, check=True)
+print(Path("out.txt").read_text().strip())

@@ -1,0 +1,20 @@
+# fixcheck: family=command
+# fixcheck: rule=python.command-injection.shell-literal
+# fixcheck: attack-worked-if=stderr contains "spawn: /bin/sh"
+# fixcheck: expect=fixed
+import subprocess
+import sys
+from pathlib import Path
+
+
+def trace(event, args):
+    # Report every process this program starts: a shell shows up as /bin/sh.
+    if event == "subprocess.Popen":
+        print("spawn:", args[0], file=sys.stderr)
+
+
+sys.addaudithook(trace)
+
+for name in ("b.txt", "a.txt", "c.log"):
+    Path(name).write_text(name)
+subprocess.run("ls -1", shell=True, check=True)

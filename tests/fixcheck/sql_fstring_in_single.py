@@ -1,0 +1,24 @@
+# fixcheck: family=sql
+# fixcheck: rule=python.sql-injection.fstring-query
+# fixcheck: benign=["3"]
+# fixcheck: attack=["3) OR (1=1"]
+# fixcheck: attack-worked-if=contains "root"
+# fixcheck: expect=fixed
+import sqlite3
+import sys
+
+
+def connect():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE accounts (id INTEGER, login TEXT)")
+    conn.executemany("INSERT INTO accounts VALUES (?, ?)", [(1, "root"), (3, "guest")])
+    return conn
+
+
+def logins(conn, account_id):
+    cur = conn.cursor()
+    cur.execute(f"SELECT login FROM accounts WHERE id IN ({account_id})")
+    return cur.fetchall()
+
+
+print(logins(connect(), sys.argv[1]))
