@@ -135,6 +135,8 @@ def spans(tree: tree_sitter.Tree, language: str, keep: frozenset[str], start: in
                 word = match.group(0)
                 if word in words or PLACEHOLDER.fullmatch(word):
                     continue
+                if word.isdigit() and raw[match.start() - 1 : match.start()] == "$":
+                    continue  # an SQL parameter ($1): part of the fix, not a name
                 first = base + len(raw[: match.start()].encode("utf-8"))
                 last = first + len(word.encode("utf-8"))
                 if first >= start and last <= limit:
