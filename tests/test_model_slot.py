@@ -149,7 +149,8 @@ def test_unverifiable_answers_are_dropped() -> None:
     finding = next(f for f in analyzer.analyze(Document(HELD_OUT, PY)) if f.rule_id.endswith("percent-formatted-query"))
     request = prepare_fix(HELD_OUT, finding, ParamStyle.FORMAT)
     assert request.prompt == (
-        'FIX python.sql-injection.percent-formatted-query params=%s\n"DELETE FROM STR1 WHERE STR2 = %s" % ID1\nANSWER\n')
+        'FIX python.sql-injection.percent-formatted-query params=%s\n'
+        '"DELETE FROM STR1 WHERE STR2 = %s" % ID1\nANSWER\n')
     unchanged = finish_fix(request, fmt.fix_answer([]), analyzer)
     assert not unchanged.verification.verified and "changes nothing" in unchanged.verification.problem
     still = finish_fix(request, "FIX\n<<< DELETE\n>>> UPDATE\nEND\n", analyzer)

@@ -29,6 +29,7 @@ from coderev.analyzers.config import AnalysisOptions
 from coderev.analyzers.document import Document
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding
+from coderev.analyzers.fixcheck import with_checked_fix
 from coderev.analyzers.languages import is_secret_scan_candidate, language_for_path
 from coderev.analyzers.ruleset import RuleSet, load_rules
 from coderev.analyzers.workspace import Skip, read_source
@@ -66,7 +67,9 @@ def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
         skip = None
         if run.skipped:  # the units done in time keep their findings; the rest is an ANA010 note
             skip = Skip.of(path, "ANA010", skip_detail(run.skipped, analyzer.options.file_budget_seconds))
-        return FileResult(path, tuple(run.findings), document.lines.line_count, skip)
+        snapshot = document.snapshot()
+        findings = tuple(with_checked_fix(snapshot, f, analyzer) for f in run.findings)
+        return FileResult(path, findings, document.lines.line_count, skip)
     except Exception as exc:  # a bug met on this file: report it as the file's skip, keep scanning
         skip = Skip.of(path, "SYS003", f"{type(exc).__name__} while analyzing {path}")
         log.error("%s", skip.error, extra={"code": "SYS003"})

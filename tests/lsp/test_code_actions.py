@@ -48,7 +48,7 @@ async def test_quick_fix_removes_the_diagnostic_and_records_accept(fresh_client:
     diags = await client.diagnostics_for(uri, 1)
     actions = await _actions(client, uri, diags)
     titles = [a.title for a in actions]
-    assert titles == ["Fix: Use yaml.safe_load", f"Suppress {RULE} on this line", f"Dismiss this {RULE} finding"]
+    assert titles == ["Fix: Use yaml.safe_load (verified)", f"Suppress {RULE} on this line", f"Dismiss this {RULE} finding"]
     fix = actions[0]
     assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred
     assert fix.command is not None and fix.command.command == "coderev.accept"
@@ -129,7 +129,9 @@ async def test_hover_shows_the_rule_note(client: Client) -> None:
     # compact: header with the CWE link, the message once, the fix advice, then small headings
     assert lines[0] == (f"**coderev** `{RULE}` · error · [CWE-502](https://cwe.mitre.org/data/definitions/502.html)")
     assert lines[2].startswith("`yaml.load` without a safe Loader") and value.count(lines[2]) == 1
-    assert lines[4] == "**Fix:** Use yaml.safe_load (safe, one keystroke; Quick Fix on the finding)"
+    assert lines[4] == "**Fix:** Use yaml.safe_load (Quick Fix on the finding; fix-all applies it)"
+    assert lines[6] == ("Verified: parses; the finding is gone; no new finding; only the flagged property changed, "
+                        "every other argument kept; the rule's vetted value.")
     assert [line for line in lines if line.startswith("#")] == [
         "#### Why is this bad", "#### Example", "#### References"]
     assert lines[-1].startswith("[Rule documentation](")

@@ -102,3 +102,11 @@ def verify_template_fix(snapshot: Snapshot, finding: Finding, analyzer: Analyzer
     style = infer_param_style(snapshot.source, language.id)
     return verify_fix(original.decode("utf-8", "replace"), fixed.decode("utf-8", "replace"), local, analyzer, rows,
                       language=language, style=style)
+
+
+def with_checked_fix(snapshot: Snapshot, finding: Finding, analyzer: Analyzer) -> Finding:
+    """``finding`` with its template fix's :class:`Verification` filled in (unchanged without a fix)."""
+    if finding.fix is None or finding.fix.verification is not None:
+        return finding
+    verification = verify_template_fix(snapshot, finding, analyzer)
+    return dataclasses.replace(finding, fix=dataclasses.replace(finding.fix, verification=verification))

@@ -1,9 +1,10 @@
 """AI fixes: a verified model fix offered as a code action, beside (or instead of) the rule's fix.
 
 For a finding under the cursor, the production slot is asked for a fix of the top-level unit
-(function, class, statement) that holds it; the engine verifies the answer with the analyzers
-(it parses, the finding is gone, nothing new appears) and anything else is dropped, so only
-verified fixes are ever offered, labelled with the slot that wrote them. The editor never waits
+(function, class, statement) that holds it; the engine checks the answer as a template fix is
+checked (:mod:`coderev.analyzers.fixcheck`: it parses, the finding is gone, nothing new appears,
+and the fix family's semantic check passes) and anything else is dropped, so only verified fixes
+are ever offered, labelled with the slot that wrote them and what was checked. The editor never waits
 long: the code-action request waits at most :data:`WAIT_S` for the model, and an answer that
 comes later is kept for the next request on that finding. The edit itself is built lazily by
 ``codeAction/resolve`` from the kept answer. The acceptance model orders the AI fix against
@@ -24,6 +25,7 @@ from lsprotocol import types
 
 from coderev.analyzers import Document, Finding
 from coderev.analyzers.finding import Edit, Fix, Span
+from coderev.analyzers.paramstyle import infer_param_style, param_style
 from coderev.engine.runtime.api import AiFix
 from coderev.server.lsp import convert
 
@@ -52,7 +54,8 @@ def _local_finding(ls: CoderevServer, doc: OpenDocument, finding: Finding, unit:
     text = doc.result.snapshot.source[unit.start_byte : unit.end_byte]
     offset = finding.span.start_byte - unit.start_byte
     analyzer = ls.project.config_for(doc.root).analyzer
-    found = analyzer.analyze(Document(text, doc.language))
+    with param_style(infer_param_style(doc.result.snapshot.source, doc.language.id)):
+        found = analyzer.analyze(Document(text, doc.language))
     return next((f for f in found if f.rule_id == finding.rule_id and f.span.start_byte == offset), None)
 
 
@@ -71,7 +74,8 @@ def _request(ls: CoderevServer, doc: OpenDocument, fingerprint: str) -> asyncio.
     if local is None or unit is None:
         return None
     text = doc.result.snapshot.source[unit.start_byte : unit.end_byte].decode("utf-8", "replace")
-    future = asyncio.wrap_future(engine.fix(text, local, key=doc.uri, version=doc.version))
+    style = infer_param_style(doc.result.snapshot.source, doc.language.id)
+    future = asyncio.wrap_future(engine.fix(text, local, key=doc.uri, version=doc.version, style=style))
     doc.ai_fixes = {k: v for k, v in doc.ai_fixes.items() if k[1] == doc.version}  # older versions: gone
     doc.ai_fixes[key] = future
     doc.ai_units[key] = (unit.start_byte, unit.end_byte)
@@ -104,7 +108,7 @@ async def actions(
     data = {"kind": KIND, "uri": doc.uri, "fingerprint": fingerprint, "version": doc.version}
     accepted = {**payload, "origin": "ai", "slot": fix.slot_id, "fix": {"description": "AI fix", "safe": False}}
     action = types.CodeAction(
-        title=f"AI fix (model {fix.slot_version}, verified): {diagnostic.message}",
+        title=f"AI fix (model {fix.slot_version}, verified: {'; '.join(fix.checked[1:]) or 'structure'})",
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[diagnostic],
         is_preferred=False,
@@ -114,20 +118,13 @@ async def actions(
     return [action if ls.client.code_action_resolve else resolve(ls, doc, action)]
 
 
-def _shows_disabled(ls: CoderevServer) -> bool:
-    """Whether the client declared ``codeAction.disabledSupport`` (VS Code does, Neovim does not)."""
-    text_document = ls.client_capabilities.text_document
-    code_action = text_document.code_action if text_document is not None else None
-    return bool(code_action is not None and code_action.disabled_support)
-
-
 def loading(ls: CoderevServer, doc: OpenDocument, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
     """One disabled "the model is still loading" action for ``diagnostics`` (the rule diagnostics
     of the request) while the model loads, when AI fixes are on and the client can show it."""
     settings = ls.project.settings
     if not diagnostics or doc.language is None or not (settings.ai_fixes and settings.model_enabled):
         return []
-    if not _shows_disabled(ls) or not ls.model.loading:
+    if not ls.client.disabled_code_actions or not ls.model.loading:
         return []
     return [
         types.CodeAction(

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from lsprotocol import types
 
+from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.finding import Finding
 from coderev.analyzers.languages import TEXT
 from coderev.analyzers.suppression import suppression_comment
@@ -70,8 +71,8 @@ async def code_actions(ls: CoderevServer, params: types.CodeActionParams) -> lis
                 actions += (ai + fixes if first else fixes + ai) + rest
         actions += ai_fixes.loading(ls, doc, ours)  # once per request, not once per finding
     if only is not None and _wants(only, FIX_ALL) and doc.language is not None:  # source actions on request
-        result = await ls.scheduler.current(doc)
-        if any(f.fix is not None and f.fix.safe for f in result.findings):
+        await ls.scheduler.current(doc)
+        if _one_click(ls, doc):
             action = types.CodeAction(
                 title="coderev: fix all safe findings",
                 kind=FIX_ALL,
@@ -98,11 +99,25 @@ def _for_diagnostic(
     payload = _feedback_payload(doc, diagnostic, data)
     out: list[types.CodeAction] = []
     edits = convert.edits_from_data(data)
-    if edits:
+    finding = doc.finding(str(data.get("fingerprint", "")))
+    checked = doc.checked(finding, _analyzer(ls, doc)) if finding is not None else None
+    verification = checked.fix.verification if checked is not None and checked.fix is not None else None
+    if edits and (verification is None or not verification.verified):
+        # not one keystroke: a client that shows disabled actions says why it needs a review
+        if ls.client.disabled_code_actions:
+            fix = data["fix"]
+            out.append(types.CodeAction(
+                title=f"Review needed: {fix.get('description', rule_id)}",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                disabled=types.CodeActionDisabled(
+                    reason=f"Not verified: {verification.problem if verification else 'the finding changed'}"),
+            ))
+    elif edits:
         fix = data["fix"]
         out.append(
             types.CodeAction(
-                title=f"Fix: {fix.get('description', rule_id)}",
+                title=f"Fix: {fix.get('description', rule_id)} (verified)",
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[diagnostic],
                 is_preferred=bool(fix.get("safe")),
@@ -127,6 +142,25 @@ def _for_diagnostic(
             command=types.Command(title=title, command="coderev.dismiss", arguments=[payload]),
         )
     )
+    return out
+
+
+def _analyzer(ls: CoderevServer, doc: OpenDocument) -> Analyzer:
+    return ls.project.config_for(doc.root).analyzer
+
+
+def _one_click(ls: CoderevServer, doc: OpenDocument) -> list[Finding]:
+    """The findings of the latest analysis whose fix fix-all applies: safe and verified."""
+    if doc.result is None:
+        return []
+    analyzer = _analyzer(ls, doc)
+    out = []
+    for finding in doc.result.findings:
+        if finding.fix is None or not finding.fix.safe:
+            continue
+        checked = doc.checked(finding, analyzer)
+        if checked.fix is not None and checked.fix.verification is not None and checked.fix.verification.verified:
+            out.append(checked)
     return out
 
 
@@ -158,12 +192,12 @@ def resolve(ls: CoderevServer, action: types.CodeAction) -> types.CodeAction:
         )
         action.edit = types.WorkspaceEdit(changes={doc.uri: [insert]})
     elif data.get("kind") == "fixAll" and doc.result is not None and doc.result.version == doc.version:
-        action.edit = types.WorkspaceEdit(changes={doc.uri: _safe_edits(doc.result.findings, doc)})
+        action.edit = types.WorkspaceEdit(changes={doc.uri: _safe_edits(tuple(_one_click(ls, doc)), doc)})
     return action
 
 
 def _safe_edits(findings: tuple[Finding, ...], doc: OpenDocument) -> list[types.TextEdit]:
-    """Edits of every safe fix, without overlaps (the first fix wins where two overlap)."""
+    """Edits of the given (safe, verified) fixes, without overlaps (the first fix wins where two overlap)."""
     assert doc.result is not None
     snapshot = doc.result.snapshot
     edits: list[types.TextEdit] = []

@@ -38,6 +38,7 @@ def initialize(ls: CoderevServer, params: types.InitializeParams) -> None:
     ls.client.diagnostic_refresh = _has(caps, "workspace", "diagnostics", "refresh_support")
     resolvable = getattr(getattr(getattr(caps, "text_document", None), "code_action", None), "resolve_support", None)
     ls.client.code_action_resolve = resolvable is not None and "edit" in resolvable.properties
+    ls.client.disabled_code_actions = _has(caps, "text_document", "code_action", "disabled_support")
     ls.client.work_done_progress = _has(caps, "window", "work_done_progress")
     ls.client.configuration = _has(caps, "workspace", "configuration")
     ls.client.watched_files_registration = _has(caps, "workspace", "did_change_watched_files", "dynamic_registration")

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from coderev.analyzers import Document, Finding, LanguageSpec, PositionEncoding, Snapshot, UnitCache
+from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Fix, apply_edits
+from coderev.analyzers.fixcheck import with_checked_fix
 from coderev.analyzers.languages import get_language, language_for_path
 from coderev.analyzers.patterns import redact
 from coderev.server.lsp.diagnostic_cache import DiagnosticCache
@@ -62,6 +64,8 @@ class OpenDocument:
     # AI fixes (coderev/server/lsp/ai_fixes.py): model requests per (fingerprint, version), and their units
     ai_fixes: dict[tuple[str, int], asyncio.Future[Any]] = field(default_factory=dict)
     ai_units: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    # template fixes with their checks (coderev.analyzers.fixcheck), per (fingerprint, version)
+    fix_checks: dict[tuple[str, int], Finding] = field(default_factory=dict)
 
     @property
     def version(self) -> int:
@@ -96,6 +100,18 @@ class OpenDocument:
         """The finding of the latest analysis with this fingerprint."""
         findings = self.result.findings if self.result else ()
         return next((f for f in findings if f.fingerprint == fingerprint), None)
+
+    def checked(self, finding: Finding, analyzer: Analyzer) -> Finding:
+        """``finding`` of the latest analysis with its template fix checked (once per version)."""
+        if finding.fix is None or self.result is None:
+            return finding
+        key = (finding.fingerprint, self.result.version)
+        kept = self.fix_checks.get(key)
+        if kept is None:
+            kept = with_checked_fix(self.result.snapshot, finding, analyzer)
+            self.fix_checks = {k: v for k, v in self.fix_checks.items() if k[1] == self.result.version}
+            self.fix_checks[key] = kept
+        return kept
 
     def fix_pair(self, fix: Fix) -> tuple[str, str]:
         """The whole lines a fix edits, before and after it, in the analysed text, with secrets

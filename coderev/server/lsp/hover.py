@@ -16,9 +16,15 @@ def render(finding: Finding, rule: Rule | None) -> str:
     cwes = ", ".join(f"[CWE-{n}]({convert.CWE_URL.format(cwe=n)})" for n in finding.cwe)
     lines = [f"**coderev** `{finding.rule_id}` · {finding.severity}" + (f" · {cwes}" if cwes else ""), ""]
     lines += [finding.message, ""]
-    if finding.fix is not None:
-        kind = "safe, one keystroke" if finding.fix.safe else "review before applying"
-        lines += [f"**Fix:** {finding.fix.description} ({kind}; Quick Fix on the finding)", ""]
+    verification = finding.fix.verification if finding.fix is not None else None
+    if finding.fix is not None and verification is not None and verification.verified:
+        kind = "fix-all applies it" if finding.fix.safe else "changes behaviour: look before applying"
+        lines += [f"**Fix:** {finding.fix.description} (Quick Fix on the finding; {kind})", "",
+                  "Verified: " + "; ".join(verification.checked) + ".", ""]
+    elif finding.fix is not None:
+        problem = verification.problem if verification is not None else "not checked"
+        lines += [f"**Suggested fix, review needed:** {finding.fix.description}. Not offered as a Quick Fix: "
+                  f"{problem}.", ""]
     if rule is not None:
         lines += [_small_headings(_without_first_section(rule.note.strip())), ""]
     lines.append(f"[Rule documentation]({convert.rule_doc_url(finding.rule_id)})")
@@ -48,7 +54,9 @@ async def hover(ls: CoderevServer, params: types.HoverParams) -> types.Hover | N
     if not hits:
         return None
     finding = min(hits, key=lambda f: f.span.end_byte - f.span.start_byte)  # the innermost
-    rule = ls.project.config_for(doc.root).analyzer.rules.get(finding.rule_id)
+    analyzer = ls.project.config_for(doc.root).analyzer
+    rule = analyzer.rules.get(finding.rule_id)
+    finding = doc.checked(finding, analyzer)
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=render(finding, rule)),
         range=convert.lsp_range(finding.span, snapshot),

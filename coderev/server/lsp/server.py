@@ -41,6 +41,7 @@ class ClientSupport:
     pull_diagnostics: bool = False
     diagnostic_refresh: bool = False
     code_action_resolve: bool = False
+    disabled_code_actions: bool = False  # codeAction.disabledSupport (VS Code has it, Neovim does not)
     work_done_progress: bool = False
     configuration: bool = False
     watched_files_registration: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from coderev.analyzers.finding import Finding
+from coderev.analyzers.finding import Finding, Fix
 from coderev.server.reports import Report
 
 
@@ -16,6 +16,7 @@ def _finding(report: Report, path: Any, finding: Finding) -> dict[str, Any]:
         fix = {
             "description": finding.fix.description,
             "safe": finding.fix.safe,
+            **verification_fields(finding.fix),
             "edits": [
                 {
                     "start": vars_of(report.start(path, e.span)),
@@ -38,6 +39,14 @@ def _finding(report: Report, path: Any, finding: Finding) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "fix": fix,
     }
+
+
+def verification_fields(fix: Fix) -> dict[str, Any]:
+    """``verified`` and what was checked (or what needs a review), for a fix of the report."""
+    v = fix.verification
+    if v is None:
+        return {"verified": False, "checked": [], "review": "not checked"}
+    return {"verified": v.verified, "checked": list(v.checked), "review": "" if v.verified else v.problem}
 
 
 def vars_of(location: Any) -> dict[str, int]:

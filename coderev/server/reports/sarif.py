@@ -72,7 +72,12 @@ def _result(report: Report, path: Any, finding: Finding, rule_index: dict[str, i
         "partialFingerprints": {"coderevFingerprint/v1": finding.fingerprint},
         "properties": {"confidence": finding.confidence.value, "category": finding.category},
     }
-    if finding.fix is not None:
+    verification = finding.fix.verification if finding.fix is not None else None
+    if finding.fix is not None and (verification is None or not verification.verified):
+        # only verified fixes are SARIF fixes (a consumer may apply them); the rest says why not
+        result["properties"]["fixReview"] = verification.problem if verification is not None else "not checked"
+    elif finding.fix is not None and verification is not None:
+        result["properties"]["fixChecks"] = list(verification.checked)
         result["fixes"] = [
             {
                 "description": {"text": finding.fix.description + ("" if finding.fix.safe else " (review)")},

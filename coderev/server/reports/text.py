@@ -36,8 +36,14 @@ def _fix(console: Console, report: Report, path: Path, finding: Finding) -> None
     fix = finding.fix
     if fix is None:
         return
-    label = "fix" if fix.safe else "fix (unsafe: review before applying)"
-    console.print(Text(f"  {label}: {fix.description}", style="green"))
+    verification = fix.verification
+    if verification is None or not verification.verified:
+        problem = verification.problem if verification is not None else "not checked"
+        console.print(Text(f"  suggested fix (review needed: {problem}): {fix.description}", style="yellow"))
+    else:
+        label = "fix" if fix.safe else "fix (changes behaviour: review before applying)"
+        console.print(Text(f"  {label}, verified: {fix.description}", style="green"))
+        console.print(Text("    checked: " + "; ".join(verification.checked), style="dim"))
     source = report.source(path)
     first = min(e.span.start_row for e in fix.edits)
     last = max(e.span.end_row for e in fix.edits)
