@@ -278,8 +278,9 @@ def placeholders(sql: str, style: ParamStyle) -> Placeholders:
     mark = _MARK[style]
     for literal in _QUOTED.finditer(sql):
         out += _marks(sql[last : literal.start()], mark, names)
-        quoted += _ANY_MARK.findall(literal.group(0))
-        out += literal.group(0)
+        quoted += _ANY_MARK.findall(literal.group(0).replace("%%", ""))
+        # a format driver reads % everywhere, quotes or not: %% is one literal %
+        out += literal.group(0).replace("%%", "%") if style is ParamStyle.FORMAT else literal.group(0)
         last = literal.end()
     out += _marks(sql[last:], mark, names)
     return Placeholders(out, names, quoted)
