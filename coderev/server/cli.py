@@ -152,7 +152,11 @@ def rules_markdown(rules: RuleSet) -> str:
     ]
     for rule in rules:
         cwe = ", ".join(f"CWE-{c}" for c in rule.cwe)
-        fix = "none" if rule.fix is None else ("safe" if rule.fix.safe else "unsafe (offered for review)")
+        fix = "none"
+        if rule.fix is not None:
+            kind = "safe (fix-all)" if rule.fix.safe else "changes behaviour"
+            check = f"checked as {rule.fix.check} (docs/fixes.md)" if rule.fix.check else "unchecked: review only"
+            fix = f"{kind}, {check}"
         note = rule.note.strip().replace("\n## ", "\n#### ").replace("## ", "#### ", 1)
         out += [
             f"## {rule.id}",
