@@ -2,6 +2,7 @@
 # fixcheck: rule=python.command-injection.shell-literal
 # fixcheck: attack-worked-if=stderr contains "spawn: /bin/sh"
 # fixcheck: expect=fixed
+# ruff: noqa: PLW1510  (a failing grep is expected: check=False on purpose)
 import subprocess
 import sys
 

@@ -1,5 +1,5 @@
 # fixcheck: family=sql
-# fixcheck: rule=python.sql-injection.concatenated-query
+# fixcheck: rule=python.sql-injection.formatted-sql-string
 # fixcheck: benign=["1"]
 # fixcheck: attack=["1 OR 1=1"]
 # fixcheck: attack-worked-if=contains "bob"

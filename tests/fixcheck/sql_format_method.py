@@ -1,9 +1,10 @@
 # fixcheck: family=sql
-# fixcheck: rule=python.sql-injection.formatted-sql-string
+# fixcheck: rule=python.sql-injection.concatenated-query
 # fixcheck: benign=["alice"]
 # fixcheck: attack=["x' OR '1'='1"]
 # fixcheck: attack-worked-if=contains "bob"
 # fixcheck: expect=any
+# ruff: noqa: UP032  (the .format() query is the vulnerability under test)
 import sqlite3
 import sys
 

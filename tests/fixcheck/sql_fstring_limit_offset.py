@@ -1,8 +1,9 @@
 # fixcheck: family=sql
 # fixcheck: rule=python.sql-injection.fstring-query
-# fixcheck: benign=["2", "0"]
-# fixcheck: attack=["1 UNION SELECT value FROM secrets", "0"]
-# fixcheck: attack-worked-if=contains "hunter2"
+# fixcheck: benign=["1", "0"]
+# fixcheck: attack=["(SELECT CASE WHEN substr(value, 1, 1) = 'h' THEN 3 ELSE 0 END FROM secrets)", "0"]
+# fixcheck: attack-worked-if=contains "again"
+# A blind injection: the number of rows tells whether the secret starts with 'h'.
 # fixcheck: expect=fixed
 import sqlite3
 import sys
@@ -23,7 +24,7 @@ def connect():
 
 def page(conn, limit, offset):
     cur = conn.cursor()
-    cur.execute(f"SELECT title FROM (SELECT title FROM posts ORDER BY id LIMIT {limit} OFFSET {offset})")
+    cur.execute(f"SELECT title FROM posts ORDER BY id LIMIT {limit} OFFSET {offset}")
     return [row[0] for row in cur.fetchall()]
 
 

@@ -1,7 +1,7 @@
 # fixcheck: family=sql
 # fixcheck: rule=python.sql-injection.fstring-query
 # fixcheck: benign=["alice"]
-# fixcheck: attack=["x' OR name != '"]
+# fixcheck: attack=["a\" ' OR 1=1 --"]
 # fixcheck: attack-worked-if=contains "bob"
 # fixcheck: expect=any
 import sqlite3

@@ -4,6 +4,7 @@
 # fixcheck: attack=["nobody' UNION SELECT password FROM credentials --"]
 # fixcheck: attack-worked-if=contains "pa55"
 # fixcheck: expect=fixed
+# ruff: noqa: UP031  (the %-formatted query is the vulnerability under test)
 import sqlite3
 import sys
 

@@ -4,6 +4,7 @@
 # fixcheck: attack=["robert', role = 'admin", "2"]
 # fixcheck: attack-worked-if=contains "admin"
 # fixcheck: expect=any
+# ruff: noqa: UP031  (the %-formatted query is the vulnerability under test)
 import sqlite3
 import sys
 

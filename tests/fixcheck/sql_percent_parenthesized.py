@@ -4,6 +4,7 @@
 # fixcheck: attack=["7 OR 1=1"]
 # fixcheck: attack-worked-if=contains "secret-plan"
 # fixcheck: expect=fixed
+# ruff: noqa: UP031  (the %-formatted query is the vulnerability under test)
 import sqlite3
 import sys
 

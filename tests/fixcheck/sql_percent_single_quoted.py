@@ -4,6 +4,7 @@
 # fixcheck: attack=["' OR '1'='1"]
 # fixcheck: attack-worked-if=contains "alice"
 # fixcheck: expect=fixed
+# ruff: noqa: UP031  (the %-formatted query is the vulnerability under test)
 import sqlite3
 import sys
 

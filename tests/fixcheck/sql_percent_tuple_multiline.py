@@ -4,6 +4,7 @@
 # fixcheck: attack=["2024-01-01", "2024-02-01' OR '1'='1"]
 # fixcheck: attack-worked-if=contains "999"
 # fixcheck: expect=fixed
+# ruff: noqa: UP031  (the %-formatted query is the vulnerability under test)
 import sqlite3
 import sys
 from contextlib import closing

@@ -2,7 +2,7 @@
 # fixcheck: rule=python.sql-injection.fstring-query
 # fixcheck: benign=["ell"]
 # fixcheck: attack=["zzz' OR '1'='1' --"]
-# fixcheck: attack-worked-if=contains "draft"
+# fixcheck: attack-worked-if=contains "notes"
 # fixcheck: expect=unfixed
 # The value sits inside a LIKE pattern between wildcards: a plain placeholder would drop them.
 import sqlite3

@@ -1,0 +1,1 @@
+"""Small vulnerable programs run before and after coderev's fixes (see harness.py)."""

@@ -1,0 +1,58 @@
+# fixcheck: family=property
+# fixcheck: rule=python.insecure-cookie.missing-secure
+# fixcheck: benign=["https"]
+# fixcheck: attack=["http"]
+# fixcheck: attack-worked-if=contains "sid"
+# fixcheck: expect=fixed
+import sys
+from http.cookies import SimpleCookie
+
+
+class Response:
+    """The part of a web framework response that writes Set-Cookie headers (as Flask/werkzeug do)."""
+
+    def __init__(self):
+        self.headers = []
+
+    def set_cookie(self, key, value="", max_age=None, expires=None, path="/", domain=None, secure=False,
+                   httponly=False, samesite=None):
+        cookie = SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
+        morsel["path"] = path
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            morsel["expires"] = expires
+        if domain is not None:
+            morsel["domain"] = domain
+        morsel["secure"] = secure
+        morsel["httponly"] = httponly
+        if samesite:
+            morsel["samesite"] = samesite
+        self.headers.append(("Set-Cookie", morsel.OutputString()))
+
+
+def browser(headers, channel):
+    """What a browser does with the cookies: which are sent over http/https, which scripts read."""
+    shown = []
+    for name, header in headers:
+        if name != "Set-Cookie":
+            continue
+        attributes = [part.strip().lower() for part in header.split(";")]
+        key = header.split("=", 1)[0]
+        if channel == "http" and "secure" in attributes:
+            continue
+        if channel == "script" and "httponly" in attributes:
+            continue
+        shown.append(key)
+    return f"{channel}: {shown}"
+
+
+def start_session(sid):
+    response = Response()
+    response.set_cookie(key="sid", value=sid, httponly=True, samesite="Lax")
+    return response
+
+
+print(browser(start_session("s-1").headers, sys.argv[1]))
