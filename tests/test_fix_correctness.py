@@ -20,23 +20,7 @@ PROGRAMS = harness.load_programs()
 # Fixes coderev offers as verified that break the program when run: real bugs in coderev, reported
 # with the program and the fix (tests/fixcheck/harness.py prints both when the test runs). Strict:
 # once coderev no longer offers the broken fix, the test passes and says to remove the entry.
-KNOWN_BROKEN: dict[str, str] = {
-    "sql_fstring_in_joined_list.py": "template: IN ({','.join(ids)}) becomes IN (?) with the joined string as one "
-    "parameter; the benign ids ['1', '3'] then match nothing",
-    "js_hash_md5_helper.js": "template: md5(x), a helper call, becomes \"sha256\"(x) (TypeError: not a function); "
-    "the model writes the same fix",
-    "js_webcrypto_digest.js": "template: subtle.digest(\"SHA-1\", ...) becomes digest(\"sha256\", ...), which "
-    "WebCrypto rejects (it names the algorithm SHA-256)",
-    "cookie_set_cookie_positional.py": "template: set_cookie(..., False, True) with secure/httponly passed "
-    "positionally gets secure=True / httponly=True appended (TypeError: multiple values)",
-    "cmd_shell_negation.py": "template: '! grep -q FATAL app.log' becomes ['!', 'grep', ...] ('!' is the shell's "
-    "negation, no program)",
-    "cmd_script_without_shebang.py": "template and model: './build.sh' (no #! line) becomes ['./build.sh'], which exec "
-    "refuses (ENOEXEC; only the shell falls back to running it)",
-    "cmd_executable_kw.py": "model: keeps executable='/bin/sh' while turning the shell off, so /bin/sh runs a script "
-    "named 'from-dash' (the rule itself declines a fix when executable= is given)",
-    "hash_from_import.py": "model: md5(...) imported by name becomes sha256(...) with no import of sha256 (NameError)",
-}
+KNOWN_BROKEN: dict[str, str] = {}  # program -> the coderev bug it shows (xfail strict until fixed)
 for _name in KNOWN_BROKEN:
     assert any(p.name == _name for p in PROGRAMS), f"KNOWN_BROKEN names a missing program: {_name}"
 

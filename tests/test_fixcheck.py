@@ -163,6 +163,14 @@ def test_a_command_that_needs_a_shell_gets_no_fix() -> None:
 HASH = "def digest(data):\n    return hashlib.md5(data).hexdigest()\n"
 
 
+def test_a_fix_may_not_use_a_name_the_code_lacks() -> None:
+    """``from hashlib import md5`` then ``sha256(data)``: a NameError on the first run."""
+    source = "from hashlib import md5\n\n\ndef digest(data):\n    return md5(data).hexdigest()\n"
+    result = check(source, source.replace("md5(data)", "sha256(data)"), "weak-hash")
+    assert not result.verified and "sha256, which the code does not define" in result.problem
+    assert check(source, source.replace("md5(data)", "md5(data, usedforsecurity=True)"), "weak-hash").verified is False
+
+
 def test_hash_fixes_fit_the_use() -> None:
     assert check(HASH, HASH.replace("md5", "sha256"), "weak-hash").verified
     assert not check(HASH, HASH.replace("md5", "sha1"), "weak-hash").verified
@@ -179,7 +187,7 @@ TLS = "def fetch(url, body):\n    return requests.post(url, json=body, verify=Fa
     ("requests.post(url, json=body, verify=True, timeout=10)", ""),
     ("requests.post(url, json=body, verify=True)", "more than the flagged property"),
     ("requests.post(url, verify=True, timeout=10)", "more than the flagged property"),
-    ('requests.post(url, json=body, verify="/etc/ssl/ca.pem", timeout=10)', "vetted value"),
+    ('requests.post(url, json=body, verify="/etc/ssl/ca.pem", timeout=10)', "puts a string where"),
     ("requests.post(url, json=body, timeout=10)", "more than the flagged property"),
 ])
 def test_property_fixes_change_only_the_property(after: str, problem: str) -> None:

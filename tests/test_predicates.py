@@ -115,8 +115,10 @@ def test_sql_percent_query_only_accepts_value_placeholders(literal: str, offered
     ("literal", "expected"),
     [
         ('f"SELECT * FROM t WHERE id = {uid}"', '"SELECT * FROM t WHERE id = %s", (uid,)'),
-        ('f"UPDATE t SET a = {a}, b = {b}"', '"UPDATE t SET a = %s, b = %s", (a, b,)'),
-        ("f\"SELECT * FROM t WHERE name = '{name}'\"", None),
+        ('f"UPDATE t SET a = {a}, b = {b}"', '"UPDATE t SET a = %s, b = %s", (a, b)'),
+        # a value written as an SQL string literal: the parameter replaces it, quotes and all
+        ("f\"SELECT * FROM t WHERE name = '{name}'\"", '"SELECT * FROM t WHERE name = %s", (name,)'),
+        ("f\"SELECT * FROM t WHERE name LIKE '%{name}%'\"", None),
         ('f"SELECT * FROM {table} WHERE id = {uid}"', None),
         ('f"SELECT * FROM t WHERE id = {uid!r}"', None),
     ],

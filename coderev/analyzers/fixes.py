@@ -23,6 +23,8 @@ Node = tree_sitter.Node
 Filter = Callable[[Node], str | None]
 
 _HOLE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*(?:\|\s*([a-z_]+)\s*)?\}\}")
+# A script run by name: without a #! line only a shell runs it (exec gives ENOEXEC).
+SHELL_SCRIPT = re.compile(r"\.(?:sh|bash|zsh|ksh|csh|command)$")
 SHELL_META = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n]")
 
 
@@ -32,7 +34,11 @@ SHELL_BUILTINS = frozenset(
     {".", ":", "alias", "bg", "bind", "break", "builtin", "cd", "command", "continue", "declare",
      "dirs", "eval", "exec", "exit", "export", "fg", "hash", "history", "jobs", "let", "local",
      "logout", "popd", "pushd", "read", "readonly", "return", "set", "shift", "shopt", "source",
-     "times", "trap", "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait", "cls",
+     "times", "trap", "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait", "getopts",
+     "caller", "compgen", "complete", "disown", "enable", "help", "mapfile", "readarray", "suspend",
+     # reserved words: the shell's grammar, not programs
+     "!", "[[", "]]", "{", "}", "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for",
+     "function", "if", "in", "select", "then", "time", "until", "while", "cls",
      "copy", "del", "dir", "md", "mklink", "rd", "ren", "start", "ver", "vol"}
 )
 
@@ -43,7 +49,7 @@ def shell_to_list(node: Node) -> str | None:
     if value is None or not value.strip() or SHELL_META.search(value):
         return None
     words = shlex.split(value)
-    if words[0] in SHELL_BUILTINS:
+    if words[0] in SHELL_BUILTINS or SHELL_SCRIPT.search(words[0]):
         return None
     return "[" + ", ".join(repr(arg) for arg in words) + "]"
 
@@ -106,12 +112,24 @@ def fstring_to_params(node: Node) -> str | None:
     return sql_params(node) if node.type == "string" else None
 
 
+def strong_hash(node: Node) -> str | None:
+    """A weak hash's name as a string literal -> SHA-256 in the same spelling (``"SHA-1"`` ->
+    ``"SHA-256"``: WebCrypto knows only dashed names; ``'md5'`` -> ``'sha256'``). None for
+    anything but a string literal (``md5(data)``, a helper function, has no name to swap)."""
+    text = node_text(node)
+    if node.type not in {"string", "string_literal"} or len(text) < 2 or text[0] not in "'\"" or text[-1] != text[0]:
+        return None
+    name = "SHA-256" if "-" in text else "sha256"
+    return f"{text[0]}{name}{text[0]}"
+
+
 FILTERS: Mapping[str, Filter] = {
     "shell_to_list": shell_to_list,
     "as_tuple": as_tuple,
     "sql_percent_query": sql_percent_query,
     "fstring_to_params": fstring_to_params,
     "sql_params": sql_params,
+    "strong_hash": strong_hash,
     "string_value": string_value,
 }
 

@@ -41,6 +41,7 @@ _VALUE_BEFORE = re.compile(
     r"(?:[=<>(,]|\b(?:LIKE|ILIKE|IS|LIMIT|OFFSET|BETWEEN|AND|OR|VALUES|THEN|ELSE|WHEN|SET))\s*$", re.I
 )
 _VALUE_AFTER = re.compile(r"^(?:\s|[),;]|$)")
+_IN_LIST = re.compile(r"\bIN\s*\([^()]*$", re.I)
 
 
 def normalized(node: Node) -> str:
@@ -212,6 +213,8 @@ def with_holes(parts: Parts) -> tuple[str, list[Value]] | None:
     for i in range(1, len(pieces)):
         if not (_VALUE_BEFORE.search(pieces[i - 1]) and _VALUE_AFTER.match(pieces[i])):
             return None
+        if _IN_LIST.search(pieces[i - 1]):
+            return None  # IN ({ids}): usually a pasted list, which one parameter cannot stand for
     return text, values
 
 

@@ -3,7 +3,9 @@
 # fixcheck: benign=["3"]
 # fixcheck: attack=["3) OR (1=1"]
 # fixcheck: attack-worked-if=contains "root"
-# fixcheck: expect=fixed
+# fixcheck: expect=unfixed
+# A variable inside IN (...) may hold a pasted list ("1,3"), which one parameter cannot stand for:
+# no verified fix (sql_fstring_in_joined_list.py is the list case).
 import sqlite3
 import sys
 

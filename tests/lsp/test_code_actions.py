@@ -48,7 +48,8 @@ async def test_quick_fix_removes_the_diagnostic_and_records_accept(fresh_client:
     diags = await client.diagnostics_for(uri, 1)
     actions = await _actions(client, uri, diags)
     titles = [a.title for a in actions]
-    assert titles == ["Fix: Use yaml.safe_load (verified)", f"Suppress {RULE} on this line", f"Dismiss this {RULE} finding"]
+    assert titles == ["Fix: Use yaml.safe_load (verified)", f"Suppress {RULE} on this line",
+                      f"Dismiss this {RULE} finding"]
     fix = actions[0]
     assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred
     assert fix.command is not None and fix.command.command == "coderev.accept"

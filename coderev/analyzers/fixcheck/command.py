@@ -11,7 +11,7 @@ import shlex
 
 from coderev.analyzers.finding import Verification, failed
 from coderev.analyzers.fixcheck.common import Change, Node, arguments, keyword, same_tokens, text
-from coderev.analyzers.fixes import SHELL_BUILTINS, SHELL_META
+from coderev.analyzers.fixes import SHELL_BUILTINS, SHELL_META, SHELL_SCRIPT
 from coderev.analyzers.literals import string_value
 
 
@@ -41,7 +41,11 @@ def check_command(change: Change) -> Verification:
         return failed("the command needs a shell (pipes, redirection, globbing, variables or quoting)")
     words = shlex.split(literal)
     if not words or words[0] in SHELL_BUILTINS:
-        return failed("the command is a shell builtin")
+        return failed("the command is a shell builtin or keyword")
+    if SHELL_SCRIPT.search(words[0]):
+        return failed("the command is a shell script, which may need the shell to run")
+    if any(keyword(a) == "executable" for a in arguments(after)):
+        return failed("an executable= argument still names the program to run")
     if command_b.type != "list":
         return failed("the new command is not an argument list")
     argv = [string_value(e) for e in command_b.named_children if e.type != "comment"]

@@ -125,9 +125,16 @@ def locate(
     lo = min(start, finding.span.start_byte)
     hi = max(end_a, finding.span.end_byte)
     before = _sink(tree_a.root_node, lo, hi)
+    after = None
+    while before is not None:  # the smallest sink that is still there, reshaped, after the fix
+        after = _exact(tree_b.root_node, before.start_byte, before.end_byte + len(b) - len(a), before.type)
+        if after is not None:
+            break
+        before = before.parent
+        while before is not None and before.type not in SINK_TYPES:
+            before = before.parent
     if before is None:
         return "the fix changes code outside the flagged statement"
-    after = _exact(tree_b.root_node, before.start_byte, before.end_byte + len(b) - len(a), before.type)
     if after is None:
         return "the flagged statement no longer has the same shape"
     old, new = _tokens(before), _tokens(after)

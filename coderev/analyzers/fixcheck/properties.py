@@ -8,7 +8,17 @@ from __future__ import annotations
 import re
 
 from coderev.analyzers.finding import Verification, failed
-from coderev.analyzers.fixcheck.common import ARGUMENT_LISTS, SINK_TYPES, Change, Node, text, words
+from coderev.analyzers.fixcheck.common import (
+    ARGUMENT_LISTS,
+    SINK_TYPES,
+    Change,
+    Node,
+    arguments,
+    keyword,
+    leaves,
+    text,
+    words,
+)
 
 _PUNCTUATION = frozenset({",", "=", ":", ".", "(", ")", "'", '"', "`", "new", "&"})
 _KEY_SIZE = re.compile(r"\d+")
@@ -59,14 +69,65 @@ def _values_ok(change: Change, family: str) -> str | None:
     return None
 
 
+_KINDS = {
+    "name": frozenset({"identifier", "type_identifier", "scoped_type_identifier", "property_identifier",
+                       "field_identifier", "attribute", "scoped_identifier", "member_expression",
+                       "selector_expression", "field_access", "qualified_type"}),
+    "string": frozenset({"string", "string_literal", "interpreted_string_literal", "raw_string_literal",
+                         "template_string", "string_content", "string_fragment"}),
+    "number": frozenset({"integer", "float", "number", "int_literal", "float_literal", "decimal_integer_literal"}),
+    "boolean": frozenset({"true", "false", "boolean"}),
+}
+# A keyword added to a call with more positional arguments than this may repeat one of them
+# (werkzeug's and Django's set_cookie take secure and httponly as the 7th and 8th).
+_MAX_POSITIONAL = 5
+
+
+def _kind(sink: Node, tokens: tuple[Node, ...]) -> str:
+    node = _covering(sink, tokens)
+    if node is None:
+        return ""
+    return next((k for k, types in _KINDS.items() if node.type in types), node.type)
+
+
+def _unbound(change: Change) -> str | None:
+    """A bare name the fix writes that the original unit never mentions (``sha256`` after
+    ``from hashlib import md5``: a NameError), or None."""
+    root = change.before
+    while root.parent is not None:
+        root = root.parent
+    known = {text(n) for n in leaves(root) if n.type == "identifier"}
+    for token in change.new:
+        parent = token.parent
+        if token.type != "identifier" or text(token) in known or parent is None:
+            continue
+        if parent.type == "attribute" and parent.child_by_field_name("attribute") == token:
+            continue  # module.name: resolved on the object
+        if parent.type == "keyword_argument" and parent.child_by_field_name("name") == token:
+            continue
+        return text(token)
+    return None
+
+
 def check_property(change: Change, family: str = "property") -> Verification:
     if not change.old and not change.new:
         return failed("the fix changes only layout")
     if change.old:
         if not (_one_slot(change.before, change.old) and change.new and _one_slot(change.after, change.new)):
             return failed("the fix changes more than the flagged property")
+        if _kind(change.before, change.old) != _kind(change.after, change.new):
+            return failed(f"the fix puts a {_kind(change.after, change.new)} where the code has a "
+                          f"{_kind(change.before, change.old)}")
     elif not _one_new_argument(change):
         return failed("the fix adds more than one argument")
+    else:
+        positional = [a for a in arguments(change.after) if keyword(a) is None and a.type != "pair"]
+        if len(positional) > _MAX_POSITIONAL:
+            return failed(f"the call passes {len(positional)} positional arguments; the added keyword "
+                          "may repeat one of them")
+    name = _unbound(change)
+    if name is not None:
+        return failed(f"the fix uses {name}, which the code does not define or import")
     problem = _values_ok(change, family)
     if problem:
         return failed(problem)
@@ -82,6 +143,10 @@ def check_hash(change: Change) -> Verification:
     algorithms = {w for n in change.new for w in words(text(n)) | {text(n).strip("'\"")}} & _STRONG_HASHES
     if not algorithms:
         return failed("the new algorithm is not SHA-2, SHA-3 or BLAKE2")
+    old_names = [text(n).strip("'\"") for n in change.old]
+    if any("-" in n for n in old_names) and not any("-" in a for a in algorithms):
+        # the API spells algorithms with a dash (WebCrypto's "SHA-1"): "sha256" is unknown to it
+        return failed("the API names algorithms with a dash (SHA-256), the fix does not")
     statement = change.before
     while statement.parent is not None and statement.parent.type not in {"block", "module", "program",
                                                                           "statement_block", "source_file"}:
