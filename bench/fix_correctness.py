@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fixcheck import harness
+from tests.fixcheck import harness, report
 
 
 def main() -> int:
@@ -39,9 +39,9 @@ def main() -> int:
             if outcome.problems:
                 print(outcome.report())
                 print()
-    print(harness.summary(outcomes, ai=not args.no_ai))
+    print(report.summary(outcomes, ai=not args.no_ai))
     print(f"\n{time.perf_counter() - start:.1f} s")
-    _, total = harness.tallies(outcomes)
+    _, total = report.tallies(outcomes)
     return 1 if total.broken else 0
 
 

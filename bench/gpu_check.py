@@ -60,7 +60,7 @@ def runtime_fix(slot_path: Path) -> dict[str, Any]:
     finally:
         worker.close()
     result = finish_fix(request, answer, analyzer, before)
-    return {"hello": hello, "first_fix_ms": round(1000 * elapsed, 1), "verified": result.verdict.ok,
+    return {"hello": hello, "first_fix_ms": round(1000 * elapsed, 1), "verified": result.verification.verified,
             "replacement": result.replacement}
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coderev.analyzers import Analyzer, Document, get_language
+from coderev.analyzers.paramstyle import ParamStyle
 from coderev.engine.model.slot import (
     REVIEW_TOKENS,
     ModelSlot,
@@ -71,11 +72,11 @@ def time_requests(slot: ModelSlot, function: str, repeats: int) -> tuple[list[fl
     fix_times, review_times, ok = [], [], True
     for _ in range(repeats):
         start = time.perf_counter()
-        request = prepare_fix(function, finding)
+        request = prepare_fix(function, finding, ParamStyle.FORMAT)  # as in a file that imports psycopg
         budget = fix_budget(len(slot.tokenizer.encode(request.prompt)))
         result = finish_fix(request, slot.generate([request.prompt], budget)[0], analyzer, before)
         fix_times.append(1000 * (time.perf_counter() - start))
-        ok = ok and result.verdict.ok
+        ok = ok and result.verification.verified
         start = time.perf_counter()
         review = prepare_review(function, "python", slot.review_windows)  # one batch of statement windows
         finish_review(review, slot.generate(review.prompts, REVIEW_TOKENS))

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from tests.fixcheck import harness
+from tests.fixcheck import harness, report
 
 PROGRAMS = harness.load_programs()
 
@@ -54,8 +54,8 @@ def test_summary(outcomes: dict[str, harness.Outcome]) -> None:
     """Prints the summary table (``pytest -s``); no broken fix is offered beyond the known bugs."""
     values = list(outcomes.values())
     print()
-    print(harness.summary(values))
-    groups, total = harness.tallies(values)
+    print(report.summary(values))
+    groups, total = report.tallies(values)
     assert total.programs >= 60
     assert {"sql", "command", "hash", "property"} <= {family for family, _ in groups}
     broken = sorted({f"{o.program.name}: {f.label()}" for o in values for f in o.fixes if f.broken})

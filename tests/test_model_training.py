@@ -74,9 +74,14 @@ def test_every_fixable_rule_has_training_pairs() -> None:
     from coderev.analyzers.ruleset import default_rules
     from coderev.engine.training.data import generate
 
-    fixable = {r.id for r in default_rules() if r.fix is not None}
+    fixable = {r.id for r in default_rules() if r.fix is not None} - NOT_TRAINED
     made = {s.rule_id for s in generate("train", 900, 3) if s.task == "fix"}
     assert fixable == made, fixable ^ made
+
+
+# Rules whose template fix came after the shipped slot's data: their AI fixes are asked and checked
+# like any other (an unverified answer is dropped), but the generators make no pairs for them yet.
+NOT_TRAINED = frozenset({"python.sql-injection.concatenated-query"})
 
 
 @pytest.mark.parametrize("family", ["go", "java", "javascript", "python"])

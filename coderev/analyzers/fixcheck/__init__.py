@@ -12,7 +12,7 @@ Two layers, both static (no code from the workspace ever runs):
 
 from coderev.analyzers.finding import Verification
 from coderev.analyzers.fixcheck.verify import verify_fix, verify_template_fix, with_checked_fix
-from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, infer_param_style
+from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, infer_param_style, param_style
 
 __all__ = [
     "PARAM_STYLE", "ParamStyle", "Verification", "infer_param_style", "param_style", "verify_fix",
