@@ -127,9 +127,8 @@ class ModelEngine:
 
     def fix(self, source: str, finding: Finding, *, key: str, version: int, style: ParamStyle | None = None
             ) -> Future[AiFix | None]:
-        """A verified model fix for ``finding`` in ``source`` (a function or a file), None when the
-        model's answer did not pass verification; fails with ``PRV001``/``PRV005``/``PRV006``.
-        ``style`` is the placeholder style of the whole file's database driver."""
+        """A verified model fix for ``finding`` in ``source`` (a function or a file, whose file's driver has
+        ``style``), None when the answer did not pass the checks; fails with ``PRV001``/``PRV005``/``PRV006``."""
         serving, refusal = self._route()
         if serving is None:
             return failed(refusal or CoderevError("PRV001", "no model slot is serving"))
@@ -145,8 +144,7 @@ class ModelEngine:
         shadow = self._shadow_target()
         if shadow is not None:
             self._shadow(shadow, [request.prompt], shadow.fix_budget(request.prompt), key=key, version=version,
-                         judge=lambda answers: finish_fix(
-                             request, answers[0], self._get_analyzer()).verification.verified)
+                         judge=lambda a: finish_fix(request, a[0], self._get_analyzer()).verification.verified)
         return outer
 
     def review(self, function: str, *, language: str = "python", key: str, version: int
@@ -196,13 +194,13 @@ class ModelEngine:
 
     def _finish_fix(self, serving: Serving, request: FixRequest, answer: str, latency: float) -> AiFix | None:
         result = finish_fix(request, answer, self._get_analyzer())
-        fixed, replacement = result.fixed_source, result.replacement
-        ok = result.verification.verified and fixed is not None and replacement is not None
+        fixed, replacement, checks = result.fixed_source, result.replacement, result.verification
+        ok = checks.verified and fixed is not None and replacement is not None
         self._record(serving.slot.id, latency, True, ok)
         if not ok or fixed is None or replacement is None:
             return None
         return AiFix(fixed, replacement, request.rows, serving.slot.id, serving.version, max(latency, 0.0),
-                     result.verification.checked)
+                     checks.checked)
 
     def _request_failed(self, serving: Serving, latency: float, error: BaseException) -> None:
         if isinstance(error, WorkerBusy):
