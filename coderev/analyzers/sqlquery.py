@@ -148,17 +148,28 @@ def _format(template: Node, args: Node) -> Parts | None:
 
 
 def _concatenation(node: Node) -> Parts | None:
-    if node.type == "binary_operator" and node_text(node.child_by_field_name("operator") or node) == "+":
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if left is None or right is None:
-            return None
-        a, b = _concatenation(left), _concatenation(right)
-        return None if a is None or b is None else a + b
-    if node.type in {"string", "concatenated_string"}:
-        return python_query_parts(node)
-    if node.type == "parenthesized_expression" and node.named_child_count == 1:
-        return _concatenation(node.named_children[0])
-    return [Value(normalized(node), node)]
+    """The parts of ``a + "..." + b``, left to right (an explicit stack: a generated query may
+    chain more ``+`` than Python's recursion limit)."""
+    parts: Parts = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        operator = current.child_by_field_name("operator") if current.type == "binary_operator" else None
+        if operator is not None and node_text(operator) == "+":
+            left, right = current.child_by_field_name("left"), current.child_by_field_name("right")
+            if left is None or right is None:
+                return None
+            stack += [right, left]
+        elif current.type in {"string", "concatenated_string"}:
+            sub = python_query_parts(current)
+            if sub is None:
+                return None
+            parts += sub
+        elif current.type == "parenthesized_expression" and current.named_child_count == 1:
+            stack.append(current.named_children[0])
+        else:
+            parts.append(Value(normalized(current), current))
+    return parts
 
 
 def python_query_parts(node: Node) -> Parts | None:
