@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { focusEntry, openFile, quickFixMenu, sleep, until } from './harness.mjs';
 
 export const LOADING = 'AI fix: the model is still loading';
-const AI_FIX = /^AI fix \(model [^)]+, verified\): /;
+const AI_FIX = /^AI fix \(model [^,]+, verified: .+\)$/;
 
 /** A file whose finding the shipped default model fixes (tests/lsp/test_model_features.py). */
 export const AI_FILE = 'config_loader.py';
