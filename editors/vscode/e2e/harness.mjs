@@ -129,7 +129,7 @@ export async function openFile(page, name, text) {
 }
 
 /** Puts the cursor at `line:column` (Go to Line) and opens the Quick Fix menu; returns its titles. */
-export async function quickFixMenu(page, editor, where) {
+export async function quickFixMenu(page, editor, where, attempts = 3) {
     await page.keyboard.press('Control+G');
     const quickInput = page.locator('.quick-input-widget input');
     await quickInput.waitFor();
@@ -138,6 +138,19 @@ export async function quickFixMenu(page, editor, where) {
     await editor.locator('textarea').first().focus().catch(() => undefined);
     await page.keyboard.press('Control+.');
     const rows = page.locator('.action-widget .monaco-list-row');
+    const none = page.locator('.monaco-editor-overlaymessage', { hasText: 'No code actions available' });
+    // VS Code can answer Ctrl+. from a request it cancelled a moment before (the trace shows no new
+    // codeAction request reaching the server) and say "No code actions available"; a user presses
+    // again, and so does this, a bounded number of times.
+    const shown = await Promise.race([
+        rows.first().waitFor().then(() => 'rows'),
+        none.first().waitFor({ timeout: 60_000 }).then(() => 'none').catch(() => 'rows'),
+    ]);
+    if (shown === 'none' && attempts > 1) {
+        await page.keyboard.press('Escape');
+        await sleep(500);
+        return quickFixMenu(page, editor, where, attempts - 1);
+    }
     await rows.first().waitFor();
     return (await rows.allInnerTexts()).map(clean);
 }
