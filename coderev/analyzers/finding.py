@@ -97,6 +97,30 @@ class Fix:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of a flow from a source to a sink: where the value is read, bound, passed or
+    returned. ``path`` is empty for a step in the finding's own file, else the workspace-relative
+    path of another file (a helper defined there); ``span`` is in that file."""
+
+    label: str
+    span: Span
+    path: str = ""
+
+    def moved(self, origin_from: tuple[int, int, int], origin_to: tuple[int, int, int]) -> TraceStep:
+        if self.path:
+            return self
+        return TraceStep(self.label, self.span.moved(origin_from, origin_to), self.path)
+
+
+class Evidence(StrEnum):
+    """Why a data-flow finding has its severity: an untrusted ``source`` reaches the sink, or the
+    value is only ``non-constant`` (no source traced: a warning at most)."""
+
+    SOURCE = "source"
+    NON_CONSTANT = "non-constant"
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     language: str
@@ -109,6 +133,10 @@ class Finding:
     fix: Fix | None = None
     fingerprint: str = ""
     secret: Span | None = None  # a credential inside the finding: every report redacts it
+    # For data-flow rules: the steps from the source to the sink (source first, the sink last),
+    # and what the severity rests on (None: not a data-flow finding).
+    trace: tuple[TraceStep, ...] = ()
+    evidence: Evidence | None = None
 
     def finalized(
         self,
@@ -119,15 +147,17 @@ class Finding:
         """This finding with its effective severity and fingerprint, optionally moved with its
         unit (see :meth:`Span.moved`). Built directly: this runs for every finding on every
         keystroke, where ``dataclasses.replace`` is several times slower."""
-        span, fix, secret = self.span, self.fix, self.secret
+        span, fix, secret, trace = self.span, self.fix, self.secret, self.trace
         if move is not None:
             span = span.moved(*move)
             secret = secret.moved(*move) if secret is not None else None
             if fix is not None:
                 fix = Fix(fix.description, fix.safe, tuple(Edit(e.span.moved(*move), e.text) for e in fix.edits))
+            if trace:
+                trace = tuple(step.moved(*move) for step in trace)
         return Finding(
             self.rule_id, self.language, severity, self.message, span, self.cwe, self.category,
-            self.confidence, fix, fingerprint, secret,
+            self.confidence, fix, fingerprint, secret, trace, self.evidence,
         )
 
 
