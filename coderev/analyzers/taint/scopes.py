@@ -5,9 +5,12 @@ and which names are declared with which type (for ``{Type}.member`` source patte
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
+from coderev.analyzers.taint.constants import Value
+from coderev.analyzers.taint.containers import Container, Steps
 from coderev.analyzers.taint.spec import Pattern, TaintSpec
 from coderev.analyzers.taint.syntax import NAME_FIELDS, Node, Syntax, callee, children_except, text
 
@@ -15,6 +18,14 @@ _WHITESPACE = re.compile(r"\s+")
 _SPLATS = frozenset({"list_splat_pattern", "dictionary_splat_pattern", "rest_pattern", "spread_parameter",
                      "variadic_parameter_declaration"})
 UNNAMED_RECEIVERS = frozenset({"self", "this", "cls", "super"})
+
+
+class Resolver(Protocol):
+    """Answers calls of functions defined outside the unit (``taint.summaries``): the taint the
+    call returns (Steps), None (clean), or False when the callee is not known."""
+
+    def answer(self, call: Node, ctx: Context, reads: Callable[[Node], Steps | None]) -> Steps | Literal[False] | None:
+        ...
 
 
 @dataclass(slots=True)
@@ -25,11 +36,16 @@ class Context:
     syntax: Syntax
     classes: frozenset[str]
     sink: Node
-    names: set[str] = field(default_factory=set)
+    names: dict[str, Steps] = field(default_factory=dict)  # tainted names: how the taint got there
     prefixes: list[tuple[str, bool]] = field(default_factory=list)  # (dotted prefix, calls only)
     functions: dict[str, list[Node]] | None = None  # the unit's named functions (helpers), lazily
     roots: frozenset[str] = frozenset()  # first names of the prefixes
     depth: int = 0  # helper calls followed so far
+    consts: dict[str, Value] = field(default_factory=dict)  # names bound to a folded constant
+    containers: dict[str, Container] = field(default_factory=dict)  # key-sensitive locals
+    certain: set[tuple[int, int, str]] = field(default_factory=set)  # branches known to run
+    dead: bool = False  # the sink is unreachable (a constant condition, an earlier return)
+    resolver: Resolver | None = None  # cross-unit function summaries, if any
 
 
 def _norm_type(value: str) -> str:
@@ -148,7 +164,9 @@ def parameter_sources(function: Node, ctx: Context) -> None:
             default = param.child_by_field_name("value")
             if default is not None and default.type in ctx.syntax.calls and callee(default)[0] in rule.skip_defaults:
                 continue
-            ctx.names.update(n for n in names if n not in skip)
+            for name in names:
+                if name not in skip:
+                    ctx.names[name] = ((f"source: parameter `{name}`", param),)
 
 
 def declared_types(scope: Node, syntax: Syntax) -> dict[str, str]:
