@@ -38,6 +38,18 @@ def _finding(report: Report, path: Any, finding: Finding) -> dict[str, Any]:
         "end": vars_of(end),
         "fingerprint": finding.fingerprint,
         "fix": fix,
+        "evidence": finding.evidence.value if finding.evidence is not None else None,
+        "trace": [
+            {
+                "label": step.label,
+                "path": report.display_path(step.path),
+                "line": step.start.line,
+                "column": step.start.column,
+                "endLine": step.end.line,
+                "endColumn": step.end.column,
+            }
+            for step in report.steps(path, finding)
+        ],
     }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from coderev.analyzers.finding import Finding, Severity
 from coderev.analyzers.ruleset import Rule
-from coderev.server.reports import Report
+from coderev.server.reports import Report, Step
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 RULE_DOCS = "https://coderev.dev/rules/"
@@ -55,6 +55,33 @@ def _region(report: Report, path: Any, span: Any, with_snippet: bool = True) -> 
     return region
 
 
+def _step_location(report: Report, step: Step) -> dict[str, Any]:
+    """A trace step as a SARIF location with its label as the message; a step in a file that
+    cannot be read has no snippet (its columns are then 1, like its line's start)."""
+    readable = bool(report.source(step.path))
+    return {
+        "physicalLocation": {
+            "artifactLocation": _artifact(report, step.path),
+            "region": _region(report, step.path, step.span, with_snippet=readable),
+        },
+        "message": {"text": step.label},
+    }
+
+
+def _add_trace(result: dict[str, Any], report: Report, path: Any, finding: Finding) -> None:
+    """``codeFlows`` with one thread flow, source first and sink last, and each step before the
+    sink as a ``relatedLocations`` entry (ids 0, 1, ...); ``properties.evidence`` when known."""
+    if finding.evidence is not None:
+        result["properties"]["evidence"] = finding.evidence.value
+    steps = report.steps(path, finding)
+    if not steps:
+        return
+    locations = [_step_location(report, step) for step in steps]
+    result["codeFlows"] = [{"threadFlows": [{"locations": [{"location": loc} for loc in locations]}]}]
+    if len(locations) > 1:
+        result["relatedLocations"] = [{"id": i, **loc} for i, loc in enumerate(locations[:-1])]
+
+
 def _result(report: Report, path: Any, finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
@@ -72,6 +99,7 @@ def _result(report: Report, path: Any, finding: Finding, rule_index: dict[str, i
         "partialFingerprints": {"coderevFingerprint/v1": finding.fingerprint},
         "properties": {"confidence": finding.confidence.value, "category": finding.category},
     }
+    _add_trace(result, report, path, finding)
     verification = finding.fix.verification if finding.fix is not None else None
     if finding.fix is not None and (verification is None or not verification.verified):
         # only verified fixes are SARIF fixes (a consumer may apply them); the rest says why not

@@ -8,8 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from coderev.analyzers.finding import Finding, Severity, apply_edits
+from coderev.analyzers.finding import Evidence, Finding, Severity, apply_edits
 from coderev.server.reports import Report
+from coderev.server.traces import EVIDENCE_TEXT
 
 CONTEXT = 2
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.HINT: "dim"}
@@ -57,6 +58,18 @@ def _fix(console: Console, report: Report, path: Path, finding: Finding) -> None
         console.print(Text("    + " + line.decode("utf-8", "replace"), style="green"))
 
 
+def _trace(console: Console, report: Report, path: Path, finding: Finding) -> None:
+    """The evidence when no source was traced, then one line per step: ``3:5  label``, or
+    ``helpers/db.py:12:5  label`` for a step in another file."""
+    if finding.evidence is Evidence.NON_CONSTANT:
+        console.print(Text(f"  ({EVIDENCE_TEXT[finding.evidence]})", style="dim"))
+    for step in report.steps(path, finding):
+        where = f"{step.start.line}:{step.start.column}"
+        if not step.same_file:
+            where = f"{report.display_path(step.path)}:{where}"
+        console.print(Text(f"  {where}  ", style="dim") + Text(step.label))
+
+
 def render(report: Report, console: Console, *, show_code: bool = True) -> None:
     for result, finding in report.findings:
         start = report.start(result.path, finding.span)
@@ -65,6 +78,7 @@ def render(report: Report, console: Console, *, show_code: bool = True) -> None:
         head += Text(f" {finding.rule_id} [{', '.join(f'CWE-{c}' for c in finding.cwe)}] ")
         head += Text(finding.message)
         console.print(head)
+        _trace(console, report, result.path, finding)
         if show_code:
             _code(console, report, result.path, finding)
             _fix(console, report, result.path, finding)
