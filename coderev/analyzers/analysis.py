@@ -26,8 +26,9 @@ import tree_sitter
 from coderev.analyzers.budget import Budget, UnitSkip
 from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for
 from coderev.analyzers.document import Document, Snapshot
-from coderev.analyzers.finding import Finding
+from coderev.analyzers.finding import Evidence, Finding
 from coderev.analyzers.fixes import build_fix, render
+from coderev.analyzers.flows import final_severity, flow_of, on_sinks, traced
 from coderev.analyzers.languages import TEXT, LanguageSpec
 from coderev.analyzers.literals import node_text, span_of
 from coderev.analyzers.matching import Match, unit_matches
@@ -239,8 +240,11 @@ class Analyzer:
                 fix=fix,
                 secret=secret,
             )
+            flow = flow_of(rule)
+            if flow is not None:
+                finding = traced(finding, flow, captures, language.id, node)
             out.append((finding, f"{rule.id}\0{unit_name}\0{snippet}"))
-        return _in_order(out)
+        return _in_order(on_sinks(out))
 
     def _finish(
         self, snapshot: Snapshot, collected: list[_Collected], language: LanguageSpec | None = None
@@ -248,15 +252,17 @@ class Analyzer:
         language = language or snapshot.language
         assert language is not None
         honor = self.options.honor_foreign_suppressions
+        untraced = self.options.report_untraced
         marked = directive_rows(snapshot.source, snapshot.lines)
         occurrences: Counter[str] = Counter()
         out: list[Finding] = []
         for finding, key, move in collected:
+            if finding.evidence is Evidence.NON_CONSTANT and not untraced:
+                continue
             occurrence = occurrences[key]
             occurrences[key] += 1
-            final = finding.finalized(
-                self._severity.get(finding.rule_id, finding.severity), _fingerprint(key, occurrence), move
-            )
+            configured = self._severity.get(finding.rule_id, finding.severity)
+            final = finding.finalized(final_severity(finding, configured), _fingerprint(key, occurrence), move)
             row = final.span.start_row
             if (row in marked or row - 1 in marked) and is_suppressed(
                 snapshot.lines, row, final.rule_id, language, honor

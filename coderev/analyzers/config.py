@@ -33,6 +33,9 @@ class AnalysisOptions:
     rule_dirs: tuple[Path, ...] = ()
     # Rule matching one file may take before its remaining units are skipped (ANA010).
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS
+    # Data-flow findings where no untrusted source was traced (the value is only non-constant)
+    # are reported as warnings; False leaves them out (docs/taint.md, "Severity").
+    report_untraced: bool = True
 
 
 def selector_matches(rule: Rule, selector: str) -> bool:
@@ -77,7 +80,8 @@ def _str_list(key: str, value: Any, errors: list[CoderevError]) -> tuple[str, ..
 
 
 KEYS = ("select", "ignore", "severity", "honor-foreign-suppressions", "exclude", "max-file-size", "rule-dirs",
-        "file-budget-seconds")
+        "file-budget-seconds", "report-untraced")
+_BOOLEANS = frozenset({"honor-foreign-suppressions", "report-untraced"})
 MAX_FILE_BUDGET_SECONDS = 3600.0
 
 
@@ -120,7 +124,7 @@ def options_from_mapping(
                 values[key] = parsed
         elif key == "severity":
             values[key] = _severities(value, errors)
-        elif key == "honor-foreign-suppressions":
+        elif key in _BOOLEANS:
             if isinstance(value, bool):
                 values[key] = value
             else:
@@ -156,6 +160,7 @@ def options_from_mapping(
             max_file_size=values.get("max-file-size", defaults.max_file_size),
             rule_dirs=values.get("rule-dirs", defaults.rule_dirs),
             file_budget_seconds=values.get("file-budget-seconds", defaults.file_budget_seconds),
+            report_untraced=values.get("report-untraced", defaults.report_untraced),
         ),
         errors,
     )

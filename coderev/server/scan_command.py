@@ -114,6 +114,7 @@ def build_options(args: argparse.Namespace) -> AnalysisOptions:
         max_file_size=options.max_file_size,
         rule_dirs=options.rule_dirs + tuple(args.rules),
         file_budget_seconds=args.file_budget_seconds or options.file_budget_seconds,
+        report_untraced=options.report_untraced,
     )
 
 
