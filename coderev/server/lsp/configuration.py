@@ -14,7 +14,7 @@ from typing import Any, Final
 from lsprotocol import types
 
 from coderev.analyzers.errors import CoderevError
-from coderev.server.lsp import convert, workspace_scan
+from coderev.server.lsp import convert, trace, workspace_scan
 from coderev.server.lsp.server import CoderevServer
 from coderev.server.lsp.settings import Settings, parse_settings
 from coderev.server.lsp.settings import as_json as settings_json
@@ -43,6 +43,7 @@ def initialize(ls: CoderevServer, params: types.InitializeParams) -> None:
     ls.client.configuration = _has(caps, "workspace", "configuration")
     ls.client.watched_files_registration = _has(caps, "workspace", "did_change_watched_files", "dynamic_registration")
     ls.client.configuration_registration = _has(caps, "workspace", "did_change_configuration", "dynamic_registration")
+    ls.client.related_information = trace.client_accepts(caps)
     ls.encoding = convert.encoding(ls.workspace.position_encoding)
     roots = [ls.path_of(f.uri) for f in params.workspace_folders or []]
     if not roots and params.root_uri:

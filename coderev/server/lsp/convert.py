@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from lsprotocol import converters, types
 
 from coderev.analyzers import Finding, Fix, Position, PositionEncoding, Severity, Snapshot, TextChange, TextRange
 from coderev.analyzers.budget import UnitSkip, skip_error
 from coderev.analyzers.finding import Span
+
+if TYPE_CHECKING:
+    from coderev.server.lsp.trace import TraceContext
 
 SOURCE: Final = "coderev"
 RULE_DOC_URL: Final = "https://coderev.dev/rules/{rule_id}"
@@ -88,7 +91,9 @@ def fix_data(fix: Fix, snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def diagnostic(finding: Finding, snapshot: Snapshot) -> types.Diagnostic:
+def diagnostic(finding: Finding, snapshot: Snapshot, trace: TraceContext | None = None) -> types.Diagnostic:
+    """The diagnostic of a finding; with ``trace`` (the client accepts related information),
+    one related location per step of the finding's data-flow trace."""
     data: dict[str, Any] = {
         "fingerprint": finding.fingerprint,
         "ruleId": finding.rule_id,
@@ -97,6 +102,9 @@ def diagnostic(finding: Finding, snapshot: Snapshot) -> types.Diagnostic:
         "category": finding.category,
         "fix": fix_data(finding.fix, snapshot) if finding.fix is not None else None,
     }
+    if finding.evidence is not None:
+        data["evidence"] = finding.evidence.value
+    related = trace.related(finding, snapshot) if trace is not None and finding.trace else None
     return types.Diagnostic(
         range=lsp_range(finding.span, snapshot),
         message=finding.message,
@@ -104,12 +112,15 @@ def diagnostic(finding: Finding, snapshot: Snapshot) -> types.Diagnostic:
         code=finding.rule_id,
         code_description=types.CodeDescription(href=rule_doc_url(finding.rule_id)),
         source=SOURCE,
+        related_information=related or None,
         data=data,
     )
 
 
-def diagnostics(findings: Sequence[Finding], snapshot: Snapshot) -> tuple[types.Diagnostic, ...]:
-    return tuple(diagnostic(f, snapshot) for f in findings)
+def diagnostics(
+    findings: Sequence[Finding], snapshot: Snapshot, trace: TraceContext | None = None
+) -> tuple[types.Diagnostic, ...]:
+    return tuple(diagnostic(f, snapshot, trace) for f in findings)
 
 
 def skip_diagnostics(

@@ -19,6 +19,7 @@ from lsprotocol import types
 
 from coderev.analyzers import Finding, PositionEncoding, Snapshot
 from coderev.server.lsp import convert
+from coderev.server.lsp.trace import TraceContext
 
 _JSON: dict[int, tuple[types.Diagnostic, Any]] = {}  # id(diagnostic) -> (diagnostic, its JSON)
 _base: Callable[[types.Diagnostic], Any] | None = None
@@ -40,13 +41,19 @@ def install(converter: Any) -> None:
     converter.register_unstructure_hook(types.Diagnostic, unstructure)
 
 
-def _key(finding: Finding) -> Hashable:
+def _key(finding: Finding, trace: TraceContext | None) -> Hashable:
     """Everything a Diagnostic shows except byte offsets, which an edit above shifts but which
-    never reach the client: rows, byte columns, texts and ids."""
+    never reach the client: rows, byte columns, texts and ids; with a trace, its steps and the
+    secrets masked in their labels. (A step in another file is converted with that file's text
+    when it is first shown; a change there that leaves the step's row and byte columns alone is
+    not seen until the finding changes.)"""
     span = finding.span
     fix = finding.fix
     edits = () if fix is None else tuple(
         (e.span.start_row, e.span.start_col, e.span.end_row, e.span.end_col, e.text) for e in fix.edits
+    )
+    steps = () if trace is None else tuple(
+        (s.label, s.path, s.span.start_row, s.span.start_col, s.span.end_row, s.span.end_col) for s in finding.trace
     )
     return (
         finding.fingerprint,
@@ -56,6 +63,8 @@ def _key(finding: Finding) -> Hashable:
         finding.language,
         (span.start_row, span.start_col, span.end_row, span.end_col),
         None if fix is None else (fix.description, fix.safe, edits),
+        finding.evidence,
+        (steps, trace.secrets) if steps and trace is not None else (),
     )
 
 
@@ -64,6 +73,9 @@ def _rows(finding: Finding) -> tuple[int, ...]:
     if finding.fix is not None:
         for edit in finding.fix.edits:
             rows |= {edit.span.start_row, edit.span.end_row}
+    for step in finding.trace:
+        if not step.path:
+            rows |= {step.span.start_row, step.span.end_row}
     return tuple(sorted(rows))
 
 
@@ -76,19 +88,24 @@ class DiagnosticCache:
     def __init__(self) -> None:
         self._entries: dict[Hashable, Entry] = {}
 
-    def diagnostics(self, findings: Sequence[Finding], snapshot: Snapshot) -> tuple[types.Diagnostic, ...]:
+    def diagnostics(
+        self, findings: Sequence[Finding], snapshot: Snapshot, trace: TraceContext | None = None
+    ) -> tuple[types.Diagnostic, ...]:
+        """Diagnostics of ``findings``; ``trace`` (see :func:`trace.context_for`) adds the
+        related information of data-flow findings."""
         utf8 = snapshot.encoding is PositionEncoding.UTF8  # positions are byte columns: no line check
         fresh: dict[Hashable, Entry] = {}
         out: list[types.Diagnostic] = []
         added: list[tuple[types.Diagnostic, Any]] = []
         for finding in findings:
-            lines = () if utf8 else tuple(snapshot.lines.line_bytes(r) for r in _rows(finding))
-            key = _key(finding)
+            count = snapshot.lines.line_count
+            lines = () if utf8 else tuple(snapshot.lines.line_bytes(r) for r in _rows(finding) if r < count)
+            key = _key(finding, trace)
             hit = self._entries.get(key)
             if hit is not None and hit[0] == lines:
                 diagnostic = hit[1]
             else:
-                diagnostic = convert.diagnostic(finding, snapshot)
+                diagnostic = convert.diagnostic(finding, snapshot, trace)
                 if _base is not None:
                     added.append((diagnostic, _base(diagnostic)))
             fresh[key] = (lines, diagnostic)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding, Severity
 from coderev.analyzers.languages import LanguageSpec
 from coderev.engine.learning.policy import Action
-from coderev.server.lsp import ai_review, convert
+from coderev.server.lsp import ai_review, convert, trace
 from coderev.server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
 from coderev.server.lsp.log import ClientLog
 from coderev.server.lsp.model import ModelBridge
@@ -46,6 +47,7 @@ class ClientSupport:
     configuration: bool = False
     watched_files_registration: bool = False
     configuration_registration: bool = False
+    related_information: bool = False  # publishDiagnostics (or diagnostic).relatedInformation
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +103,21 @@ class CoderevServer(LanguageServer):
             error = skip_error(run.skipped, seconds, doc.uri)
             self.log.warning(error.render(), code=error.code, uri=doc.uri)
         kept = self._learned(doc, tuple(f for f in run.findings if f.fingerprint not in dismissed))
-        converted = doc.converted.diagnostics(kept, snapshot) + ai_review.diagnostics(doc, snapshot, kept)
+        steps = self.trace_context(doc.uri, doc.root, doc.path, snapshot, run.findings)  # secrets: all of them
+        converted = doc.converted.diagnostics(kept, snapshot, steps) + ai_review.diagnostics(doc, snapshot, kept)
         converted += convert.skip_diagnostics(run.skipped, seconds, snapshot)
         return AnalysisResult(snapshot.version, generation, snapshot, kept, converted, revision)
+
+    def trace_context(
+        self, uri: str, root: Path | None, path: Path | None, snapshot: Snapshot, findings: Sequence[Finding]
+    ) -> trace.TraceContext | None:
+        """How trace steps become related information, for a client that accepts it: a step in
+        another file resolves against the workspace folder ``root``, else the file's folder."""
+        if not self.client.related_information:
+            return None
+        base = root if root is not None else (path.parent if path is not None else None)
+        max_size = self.project.config_for(root).options.max_file_size
+        return trace.context_for(uri, base, snapshot, findings, max_size)
 
     # -- model ------------------------------------------------------------------------------------
     def refresh(self, doc: OpenDocument) -> None:

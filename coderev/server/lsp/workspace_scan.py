@@ -47,7 +47,8 @@ def _analyze_file(ls: CoderevServer, root: Path, path: Path, generation: int) ->
     run = config.analyzer.run(snapshot)
     findings = [f for f in run.findings if f.fingerprint not in dismissed]
     skipped = convert.skip_diagnostics(run.skipped, config.options.file_budget_seconds, snapshot)
-    return ScannedFile(uri, f"scan.{generation}", convert.diagnostics(findings, snapshot) + skipped)
+    steps = ls.trace_context(uri, root, path, snapshot, run.findings)  # secrets: dismissed ones too
+    return ScannedFile(uri, f"scan.{generation}", convert.diagnostics(findings, snapshot, steps) + skipped)
 
 
 async def scan(ls: CoderevServer, force: bool = False) -> dict[str, int]:
