@@ -101,6 +101,7 @@ def test_json_report_shape(project: Path) -> None:
     assert finding["fix"]["safe"] is True
     assert finding["fix"]["edits"][0]["text"] == "safe_load"
     assert len(finding["fingerprint"]) == 20
+    assert finding["trace"] == [] and finding["evidence"] is None  # not a data-flow finding
 
 
 def test_sarif_is_valid_against_the_2_1_0_schema(tmp_path: Path) -> None:
@@ -124,6 +125,15 @@ def test_sarif_is_valid_against_the_2_1_0_schema(tmp_path: Path) -> None:
         assert rule["properties"]["cwe"] == [f"CWE-{n}" for n in cwes], rule["id"]
         assert rule["help"]["markdown"].startswith("## What it does")
     assert all(r["partialFingerprints"] for r in run["results"])
+    flows = [r for r in run["results"] if "codeFlows" in r]
+    assert flows, "the example app's data-flow findings carry their traces"
+    for result in flows:
+        assert result["properties"]["evidence"] in {"source", "non-constant"}
+        steps = [s["location"] for s in result["codeFlows"][0]["threadFlows"][0]["locations"]]
+        assert steps[-1]["message"]["text"].startswith("sink")
+        related = result.get("relatedLocations", [])
+        assert [r["id"] for r in related] == list(range(len(steps) - 1))
+        assert [{k: v for k, v in r.items() if k != "id"} for r in related] == steps[:-1]
 
 
 def _declared_cwes() -> dict[str, list[int]]:
