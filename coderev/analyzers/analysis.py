@@ -20,6 +20,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import tree_sitter
 
@@ -35,9 +36,12 @@ from coderev.analyzers.matching import Match, unit_matches
 from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, infer_param_style
 from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
 from coderev.analyzers.predicates import evaluate as evaluate_predicates
+from coderev.analyzers.project import NO_FILES, FileResolver, Project
 from coderev.analyzers.ruleset import CompiledRules, RuleSet, default_rules
 from coderev.analyzers.suppression import directive_rows, is_suppressed
 from coderev.analyzers.taint import LANGUAGE as TAINT_LANGUAGE
+from coderev.analyzers.taint.engine import RESOLVER as TAINT_RESOLVER
+from coderev.analyzers.taint.syntax import SYNTAX
 
 Origin = tuple[int, int, int]
 # A finding as cached for its unit, its fingerprint key, and the unit's move since (if any).
@@ -49,6 +53,8 @@ UnitKey = tuple[str, int, int, "ParamStyle | None"]
 class _UnitResult:
     origin: Origin
     findings: tuple[tuple[Finding, str], ...]  # (finding placed at origin, fingerprint key)
+    # functions outside the unit its taint questions were answered with: (dependency, digest)
+    deps: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -118,10 +124,13 @@ class Analyzer:
         return self.run(snapshot, cache).findings
 
     def run(
-        self, snapshot: Snapshot | Document, cache: UnitCache | None = None, budget: Budget | None = None
+        self, snapshot: Snapshot | Document, cache: UnitCache | None = None, budget: Budget | None = None,
+        *, project: Project | None = None, path: Path | None = None,
     ) -> AnalysisRun:
         """Findings of a document and the units skipped for time; ``budget`` defaults to the
-        options' ``file_budget_seconds``, counted from when the queries are compiled."""
+        options' ``file_budget_seconds``, counted from when the queries are compiled. With
+        ``project`` (and the document's ``path``), calls of functions in other files are
+        followed through their summaries; without, only the file's own functions are."""
         if isinstance(snapshot, Document):
             snapshot = snapshot.snapshot()
         if snapshot.tree is None or snapshot.language is None:
@@ -135,6 +144,8 @@ class Analyzer:
         # else (a unit checked alone) the style of the file it came from.
         style = infer_param_style(source, snapshot.language.id) or PARAM_STYLE.get()
         compiled = self.rules.compiled_for(snapshot.language.id, self._enabled, source)
+        resolver = FileResolver(project or NO_FILES, path or Path("<buffer>"), snapshot.tree.root_node, source,
+                                snapshot.language.id) if snapshot.language.id in SYNTAX else None
         budget.start()
         old = cache.entries if cache is not None else {}
         fresh: dict[UnitKey, _UnitResult] = {}
@@ -144,16 +155,23 @@ class Analyzer:
             origin = _origin(unit)
             key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]), style)
             result = old.get(key) if not unit.has_error else None
+            if result is not None and result.deps and resolver is not None and any(
+                resolver.current(dep) != digest for dep, digest in result.deps
+            ):
+                result = None  # a function it called changed: match it again
             if result is None:
                 found, started = None, budget.now()
                 if key not in slow and not budget.exhausted():
-                    found = self._match_unit(compiled, unit, snapshot, budget, style)
+                    if resolver is not None:
+                        resolver.deps = {}
+                    found = self._match_unit(compiled, unit, snapshot, budget, style, resolver=resolver)
                 if found is None:  # out of time: a skip, never cached as a result
                     skipped.append(_skip(unit))
                     if key in slow or budget.took_most(started):
                         still_slow.add(key)  # it used up the budget itself, not the units before it
                     continue
-                result = _UnitResult(origin, tuple(found))
+                deps = tuple(sorted(resolver.deps.items())) if resolver is not None else ()
+                result = _UnitResult(origin, tuple(found), deps)
                 matched += 1
             else:
                 reused += 1
@@ -179,7 +197,7 @@ class Analyzer:
 
     def _match_unit(
         self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot, budget: Budget,
-        style: ParamStyle | None = None,
+        style: ParamStyle | None = None, *, resolver: FileResolver | None = None,
     ) -> list[tuple[Finding, str]] | None:
         """The findings of one unit with their fingerprint keys; None when ``budget`` ran out."""
         language = snapshot.language
@@ -194,15 +212,17 @@ class Analyzer:
         if compiled.query is None or unit.type == "comment":
             return _in_order(out)
         token = TAINT_LANGUAGE.set(language.id)  # the taint predicate sees nodes only
+        resolving = TAINT_RESOLVER.set(resolver)
         try:
             matches = unit_matches(compiled.query, unit, evaluate_predicates, budget)
+            style_token = PARAM_STYLE.set(style)  # what SQL fix templates render in
+            try:
+                return self._findings(compiled, matches, unit_name, snapshot, out) if matches is not None else None
+            finally:
+                PARAM_STYLE.reset(style_token)
         finally:
+            TAINT_RESOLVER.reset(resolving)
             TAINT_LANGUAGE.reset(token)
-        style_token = PARAM_STYLE.set(style)  # what SQL fix templates render in
-        try:
-            return self._findings(compiled, matches, unit_name, snapshot, out) if matches is not None else None
-        finally:
-            PARAM_STYLE.reset(style_token)
 
     def _findings(
         self, compiled: CompiledRules, matches: list[Match],

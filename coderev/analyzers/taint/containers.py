@@ -18,10 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from coderev.analyzers.finding import TraceStep
 from coderev.analyzers.taint.constants import UNKNOWN, Value, value_of
 from coderev.analyzers.taint.syntax import Node, callee, text
 
-Step = tuple[str, Node]
+# One step of a flow: a label and where it happens (a node of the tree being analyzed, or a
+# TraceStep already placed in another file, from a function summary).
+Step = tuple[str, "Node | TraceStep"]
 Steps = tuple[Step, ...]
 ReadFn = Callable[[Node], "Steps | None"]
 

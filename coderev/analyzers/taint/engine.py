@@ -23,7 +23,7 @@ records for each tainted name *how* the taint got there (the steps of the findin
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 
@@ -33,10 +33,13 @@ from coderev.analyzers.taint.containers import Steps
 from coderev.analyzers.taint.helpers import NOT_A_HELPER, extend, through_call
 from coderev.analyzers.taint.scopes import (
     Context,
+    Resolver,
     bound_names,
     concrete,
     declared_types,
+    field_types,
     parameter_sources,
+    parameters,
     scopes_of,
 )
 from coderev.analyzers.taint.spec import spec_for
@@ -54,6 +57,8 @@ from coderev.analyzers.taint.syntax import (
 # The language being analyzed, set by the analyzer around its query matches (the predicate
 # callback sees only nodes); when unset the language is guessed from the tree.
 LANGUAGE: ContextVar[str | None] = ContextVar("coderev_taint_language", default=None)
+# Answers calls of functions outside the unit (set by the analyzer when it has a project).
+RESOLVER: ContextVar[Resolver | None] = ContextVar("coderev_taint_resolver", default=None)
 DEFAULT_CLASSES = frozenset({"request"})
 _WHITESPACE = re.compile(r"\s+")
 _HEAD = re.compile(rb"\s*([A-Za-z_$][\w$]*)")
@@ -553,27 +558,53 @@ def _follow(helper: Node, tainted: dict[str, Steps], ctx: Context) -> Steps | No
     return None
 
 
-def prepare(node: Node, classes: Iterable[str], language: str | None) -> Context | None:
-    """The context of the question "is ``node`` tainted?", its enclosing functions walked."""
+def prepare(
+    node: Node, classes: Iterable[str], language: str | None, *,
+    seeds: Mapping[str, Steps] | None = None, sources: bool = True,
+) -> Context | None:
+    """The context of the question "is ``node`` tainted?", its enclosing functions walked.
+    ``seeds`` are names tainted from the start; without ``sources`` only they are."""
     language = language or LANGUAGE.get() or guess_language(node)
     spec = spec_for(language)
     syntax = SYNTAX.get(language)
     if spec is None or syntax is None:
         return None
-    ctx = Context(spec, syntax, DEFAULT_CLASSES | frozenset(classes), node)
+    ctx = Context(spec, syntax, DEFAULT_CLASSES | frozenset(classes), node, resolver=RESOLVER.get())
     scopes = scopes_of(node, syntax)
-    plain, typed, roots = _compiled_patterns(language, ctx.classes)
-    ctx.prefixes = list(plain)
-    ctx.roots = roots
-    if typed and scopes:
-        extra = concrete(typed, declared_types(scopes[0], syntax))  # type: ignore[arg-type]
-        ctx.prefixes += extra
-        ctx.roots = roots | roots_of(extra) if extra else roots
-    for scope in scopes:
-        parameter_sources(scope, ctx)
+    if sources:
+        plain, typed, roots = _compiled_patterns(language, ctx.classes)
+        ctx.prefixes = list(plain)
+        ctx.roots = roots
+        if typed and scopes:
+            types = field_types(scopes[0], syntax) | declared_types(scopes[0], syntax)
+            extra = concrete(typed, types)  # type: ignore[arg-type]
+            ctx.prefixes += extra
+            ctx.roots = roots | roots_of(extra) if extra else roots
+        for scope in scopes:
+            parameter_sources(scope, ctx)
+    if seeds:
+        ctx.names.update(seeds)
     if scopes:
         walk(scopes[0], ctx)
     return ctx
+
+
+def flow_to(
+    node: Node, language: str, *, seeds: Mapping[str, Steps] | None = None, sources: bool = True
+) -> Steps | None:
+    """How a request source (or one of ``seeds``) reaches ``node``, or None."""
+    ctx = prepare(node, DEFAULT_CLASSES, language, seeds=seeds, sources=sources)
+    if ctx is None or ctx.dead:
+        return None
+    return reads(node, ctx)
+
+
+def parameter_names(function: Node, language: str) -> list[tuple[str, Node]]:
+    """A function's positional parameters after ``self``/``cls``: (first name bound, node)."""
+    found = [(names[0] if names else "", node) for node, names, _ in parameters(function, SYNTAX[language])]
+    if found and found[0][0] in ("self", "cls"):
+        found = found[1:]
+    return found
 
 
 def taint_trace(node: Node, classes: Iterable[str] = DEFAULT_CLASSES, language: str | None = None) -> Steps | None:

@@ -18,6 +18,7 @@ _WHITESPACE = re.compile(r"\s+")
 _SPLATS = frozenset({"list_splat_pattern", "dictionary_splat_pattern", "rest_pattern", "spread_parameter",
                      "variadic_parameter_declaration"})
 UNNAMED_RECEIVERS = frozenset({"self", "this", "cls", "super"})
+_DECLARATIONS = frozenset({"local_variable_declaration", "field_declaration"})
 
 
 class Resolver(Protocol):
@@ -182,12 +183,28 @@ def declared_types(scope: Node, syntax: Syntax) -> dict[str, str]:
         elif current.type in syntax.bindings or current.type == "enhanced_for_statement":
             declared_node = current.child_by_field_name("type")
             parent = current.parent
-            if declared_node is None and parent is not None and parent.type == "local_variable_declaration":
+            if declared_node is None and parent is not None and parent.type in _DECLARATIONS:
                 declared_node = parent.child_by_field_name("type")
             if declared_node is not None:
                 for target in current.children_by_field_name(syntax.bindings.get(current.type, ("name", ""))[0]):
                     types.update(dict.fromkeys(bound_names(target, syntax), text(declared_node)))
         stack.extend(current.named_children)
+    return types
+
+
+def field_types(scope: Node, syntax: Syntax) -> dict[str, str]:
+    """The fields declared with a type in the class around ``scope`` (a method): a wrapper keeps
+    ``private HttpServletRequest request;`` and reads ``request.getParameter(p)``."""
+    body = scope.parent
+    if body is None or body.type != "class_body":
+        return {}
+    types: dict[str, str] = {}
+    for member in body.named_children:
+        if member.type == "field_declaration":
+            declared = text(member.child_by_field_name("type"))
+            for declarator in member.children_by_field_name("declarator"):
+                types.update(dict.fromkeys(bound_names(declarator.child_by_field_name("name") or declarator, syntax),
+                                           declared))
     return types
 
 

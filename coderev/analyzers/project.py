@@ -1,0 +1,327 @@
+"""The project around the analyzed file: other files' functions, found through imports, for the
+taint engine's cross-unit and cross-file calls.
+
+A :class:`Project` reads and parses other files on demand (bounded reads of regular files, as
+``coderev scan`` reads them; an editor passes the text of its open documents instead), caching
+each parse by the file's content. A :class:`FileResolver` answers, for one analyzed file, the
+calls the engine asks about:
+
+- ``helper(x)``: a function defined at the top level of this file (another unit), or imported
+  (``from app.util import helper``, ``import { helper } from './util'``);
+- ``mod.helper(x)``: a function of an imported module (``import app.util as mod``,
+  ``const mod = require('./util')``);
+- ``obj.method(x)``: a method of the class of ``obj``, known from a declaration
+  (``SeparateClassRequest scr = ...`` in Java), a construction (``obj = Wrapper(request)``,
+  ``new Wrapper(req)``) or a summarized function that returns an instance (``wrap(request)``);
+  the class is defined in this file or imported (Java: same package or ``import``).
+
+Every answer is recorded with the digest of the text it came from (:attr:`FileResolver.deps`),
+so a cached unit is reused only while the functions it called are unchanged
+(ARCHITECTURE.md, invariant 3). Workspace code is only read and parsed, never run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from coderev.analyzers.imports import FileImports, file_imports
+from coderev.analyzers.languages import LanguageSpec, language_for_path, parser_for
+from coderev.analyzers.taint.containers import Steps
+from coderev.analyzers.taint.helpers import extend
+from coderev.analyzers.taint.scopes import Context, declared_types, scopes_of
+from coderev.analyzers.taint.summaries import Summary, summary_of
+from coderev.analyzers.taint.syntax import SYNTAX, Node, callee, text
+from coderev.analyzers.workspace import read_source
+
+Reader = Callable[[Path], "str | None"]
+MAX_PROJECT_FILE = 1_000_000
+_CLASSES = frozenset({"class_definition", "class_declaration", "class", "interface_declaration"})
+_WRAPPERS = frozenset({"decorated_definition", "export_statement"})
+
+
+@dataclass(slots=True)
+class Parsed:
+    path: Path
+    language: LanguageSpec
+    source: bytes
+    root: Node
+    functions: dict[str, Node] = field(default_factory=dict)  # "f" and "Class.method"
+    imports: FileImports | None = None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def _default_reader(path: Path) -> str | None:
+    text_or_skip = read_source(path, MAX_PROJECT_FILE)
+    return text_or_skip if isinstance(text_or_skip, str) else None
+
+
+def definitions(root: Node, language: str) -> dict[str, Node]:
+    """Top-level functions and the methods of top-level classes, by name ("f", "C.m")."""
+    syntax = SYNTAX[language]
+    found: dict[str, Node] = {}
+    for unit in root.named_children:
+        node = unit
+        while node.type in _WRAPPERS:
+            inner = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
+            if inner is None:
+                break
+            node = inner
+        if node.type in syntax.functions:
+            found.setdefault(text(node.child_by_field_name("name")), node)
+        elif node.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in node.named_children:  # const f = (x) => ...
+                value = declarator.child_by_field_name("value")
+                if value is not None and value.type in syntax.functions:
+                    found.setdefault(text(declarator.child_by_field_name("name")), value)
+        elif node.type in _CLASSES:
+            name = text(node.child_by_field_name("name"))
+            body = node.child_by_field_name("body")
+            for member in body.named_children if body is not None else []:
+                method = member.child_by_field_name("definition") if member.type in _WRAPPERS else member
+                if method is not None and method.type in syntax.functions:
+                    found.setdefault(f"{name}.{text(method.child_by_field_name('name'))}", method)
+            found.setdefault(name, node)
+    return found
+
+
+class Project:
+    """Other files of the workspace, read and parsed on demand and cached by content."""
+
+    def __init__(self, root: Path | None = None, reader: Reader | None = None) -> None:
+        self.root = root
+        self._reader = reader or _default_reader
+        self._parsed: dict[Path, tuple[str, Parsed | None]] = {}
+        self._imports: dict[tuple[Path, str, str], FileImports] = {}
+
+    def relative(self, path: Path) -> str:
+        if self.root is not None:
+            try:
+                return path.relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return path.as_posix()
+
+    def parsed(self, path: Path) -> Parsed | None:
+        """The parse of a workspace file, or None (missing, unreadable, no grammar)."""
+        language = language_for_path(path)
+        if language is None or language.id not in SYNTAX:
+            return None
+        content = self._reader(path)
+        if content is None:
+            self._parsed.pop(path, None)
+            return None
+        data = content.encode("utf-8", "surrogatepass")
+        digest = _digest(data)
+        cached = self._parsed.get(path)
+        if cached is not None and cached[0] == digest:
+            return cached[1]
+        tree = parser_for(language).parse(data)
+        parsed = Parsed(path, language, data, tree.root_node)
+        parsed.functions = definitions(tree.root_node, language.id)
+        parsed.imports = file_imports(tree.root_node, language.id, path)
+        self._parsed[path] = (digest, parsed)
+        return parsed
+
+    def forget(self, path: Path) -> None:
+        self._parsed.pop(path, None)
+
+    def imports(self, root: Node, language: str, path: Path) -> FileImports:
+        """The imports of a file being analyzed, cached by the text of its import statements
+        (a keystroke elsewhere does not look for modules on disk again)."""
+        parts = [
+            unit.text or b"" for unit in root.named_children
+            if "import" in unit.type or "package" in unit.type or b"require(" in (unit.text or b"")[:300]
+        ]
+        key = (path, language, _digest(b"\0".join(parts)))
+        found = self._imports.get(key)
+        if found is None:
+            if len(self._imports) > 4096:
+                self._imports.clear()
+            found = self._imports[key] = file_imports(root, language, path)
+        return found
+
+
+@dataclass(slots=True)
+class _Target:
+    parsed: Parsed | None  # None: the analyzed file itself
+    name: str  # "f" or "Class.method"
+
+
+class FileResolver:
+    """Answers the engine's calls for one analyzed file (see the module docstring)."""
+
+    def __init__(self, project: Project, path: Path, root: Node, source: bytes, language: str) -> None:
+        self.project = project
+        self.path = path
+        self.language = language
+        self.source = source
+        self._root = root
+        self._functions: dict[str, Node] | None = None
+        self._imports: FileImports | None = None
+        self.deps: dict[str, str] = {}  # "path::name" -> digest of the function's text ("" none)
+        self._answers: dict[tuple[str, str], Summary | None] = {}
+        self._digests: dict[tuple[str, str], str] = {}
+
+    @property
+    def functions(self) -> dict[str, Node]:
+        if self._functions is None:  # on the first question: most runs ask none
+            self._functions = definitions(self._root, self.language)
+        return self._functions
+
+    @property
+    def imports(self) -> FileImports:
+        if self._imports is None:
+            self._imports = self.project.imports(self._root, self.language, self.path)
+        return self._imports
+
+    # --- what the engine asks -------------------------------------------------------------------
+
+    def answer(self, call: Node, ctx: Context, reads: Callable[[Node], Steps | None]) -> Steps | Literal[False] | None:
+        summary = self._summary_for(call, ctx)
+        if summary is None:
+            return False
+        name = summary.name
+        if summary.source:
+            return extend(summary.source, (f"returned by {name}()", call))
+        arguments = call.child_by_field_name("arguments")
+        args = [a for a in (arguments.named_children if arguments is not None else [])
+                if a.type not in ctx.syntax.comments and a.type != "keyword_argument"]
+        for index in sorted(summary.passes):
+            if index < len(args):
+                found = reads(args[index])
+                if found:
+                    return extend(found, (f"passed through {name}()", call))
+        return None
+
+    def _summary_for(self, call: Node, ctx: Context) -> Summary | None:
+        name, _, receiver = callee(call)
+        if not name:
+            return None
+        if receiver is None:
+            return self._lookup(self._function_target(name))
+        owner = self._class_of(receiver, call, ctx)
+        if owner is not None:
+            return self._lookup(_Target(owner.parsed, f"{owner.name}.{name}"))
+        module = self.imports.modules.get(text(receiver))
+        if module is not None:
+            return self._lookup(_Target(self.project.parsed(module), name))
+        return None
+
+    # --- resolution ------------------------------------------------------------------------------
+
+    def _function_target(self, name: str) -> _Target:
+        if name in self.functions:
+            return _Target(None, name)
+        imported = self.imports.names.get(name)
+        if imported is not None:
+            path, original = imported
+            return _Target(self.project.parsed(path), original or name)
+        return _Target(None, name)
+
+    def _class_target(self, name: str) -> _Target | None:
+        if name in self.functions:
+            return _Target(None, name)
+        imported = self.imports.names.get(name)
+        if imported is not None:
+            return _Target(self.project.parsed(imported[0]), imported[1] or name)
+        for candidate in self.imports.classes(name):  # Java: the same package, `import a.b.*`
+            parsed = self.project.parsed(candidate)
+            if parsed is not None and name in parsed.functions:
+                return _Target(parsed, name)
+        return None
+
+    def _class_of(self, receiver: Node, call: Node, ctx: Context) -> _Target | None:
+        """The class of a method call's receiver, when the file says which."""
+        if receiver.type in ctx.syntax.calls:
+            built = _constructed(receiver)
+            if built:
+                return self._class_target(built)
+            made = self._summary_for(receiver, ctx)  # wrap(request).query(...)
+            return self._class_target(made.returns_class) if made is not None and made.returns_class else None
+        if receiver.type not in ctx.syntax.names:
+            return None
+        name = text(receiver)
+        scopes = scopes_of(call, ctx.syntax)
+        if scopes:
+            declared = declared_types(scopes[0], ctx.syntax).get(name)
+            if declared:
+                return self._class_target(declared.split("<", 1)[0].rsplit(".", 1)[-1].strip())
+            value = _last_binding(scopes[-1], name, call, ctx)
+            if value is not None and value.type in ctx.syntax.calls:
+                return self._class_of(value, call, ctx)
+        return None
+
+    def _lookup(self, target: _Target) -> Summary | None:
+        parsed = target.parsed
+        key = (str(parsed.path) if parsed is not None else "", target.name)
+        dep = f"{key[0]}::{target.name}"
+        if key in self._answers:
+            self.deps[dep] = self._digests[key]
+            return self._answers[key]
+        if parsed is None:
+            node, path, language = self.functions.get(target.name), self.path, self.language
+        else:
+            node, path, language = parsed.functions.get(target.name), parsed.path, parsed.language.id
+        summary = None
+        if node is not None and node.type in SYNTAX[language].functions:
+            source = self.source if parsed is None else parsed.source
+            digest = _digest(source[node.start_byte : node.end_byte])
+            shown = "" if parsed is None else self.project.relative(path)
+            summary = summary_of(node, language, shown, digest)
+        else:
+            digest = ""
+        self.deps[dep] = self._digests[key] = digest
+        self._answers[key] = summary
+        return summary
+
+    def current(self, dep: str) -> str:
+        """The digest a dependency recorded by an earlier run has now ("" when it is gone)."""
+        path, _, name = dep.partition("::")
+        if path:
+            parsed = self.project.parsed(Path(path))
+            functions, source = (parsed.functions, parsed.source) if parsed is not None else ({}, b"")
+        else:
+            functions, source = self.functions, self.source
+        node = functions.get(name)
+        if node is None or node.type not in SYNTAX[self.language if not path or parsed is None
+                                                   else parsed.language.id].functions:
+            return ""
+        return _digest(source[node.start_byte : node.end_byte])
+
+
+def _constructed(call: Node) -> str:
+    if call.type in ("new_expression", "object_creation_expression"):
+        target = call.child_by_field_name("constructor") or call.child_by_field_name("type")
+        return text(target).split("<", 1)[0].rsplit(".", 1)[-1]
+    name = callee(call)[0]
+    return name if call.type == "call" and name[:1].isupper() else ""
+
+
+def _last_binding(scope: Node, name: str, before: Node, ctx: Context) -> Node | None:
+    """The value last bound to ``name`` in ``scope`` before ``before`` (by position)."""
+    found: Node | None = None
+    stack = [scope]
+    while stack:
+        current = stack.pop()
+        if current.start_byte >= before.start_byte:
+            continue
+        if current.type in ctx.syntax.bindings:
+            target_field, value_field = ctx.syntax.bindings[current.type]
+            targets = current.children_by_field_name(target_field)
+            values = current.children_by_field_name(value_field)
+            if len(targets) == 1 and len(values) == 1 and text(targets[0]) == name and (
+                found is None or current.start_byte > found.start_byte
+            ):
+                found = values[0]
+        stack.extend(current.named_children)
+    return found
+
+
+NO_FILES = Project(reader=lambda _path: None)  # reads no other file: the analyzed file's own calls only

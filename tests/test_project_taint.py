@@ -1,0 +1,211 @@
+"""Taint through the project's own functions: other units of the file, other files found
+through imports, wrapper classes, project sanitizers; and the incremental invariant when a
+helper changes (issue 18)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from coderev.analyzers import Analyzer, Document, UnitCache, get_language
+from coderev.analyzers.finding import Evidence, Finding, Severity
+from coderev.analyzers.languages import language_for_path
+from coderev.analyzers.project import Project
+
+ANALYZER = Analyzer()
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(content), encoding="utf-8")
+
+
+def scan(root: Path, name: str, project: Project | None = None) -> list[Finding]:
+    path = root / name
+    language = language_for_path(path)
+    document = Document(path.read_text(encoding="utf-8"), language)
+    return ANALYZER.run(document, project=project or Project(root), path=path).findings
+
+
+def errors(findings: list[Finding], category: str) -> list[Finding]:
+    return [f for f in findings if f.category == category and f.severity is Severity.ERROR]
+
+
+PY_HELPERS = {
+    "helpers/__init__.py": "",
+    "helpers/params.py": """
+        from flask import request
+
+        def get_param(name):
+            return request.args.get(name)
+
+        def digits_only(value):
+            return int(value)
+
+        def passthrough(value):
+            return value.strip()
+        """,
+    "helpers/wrapper.py": """
+        class SeparateRequest:
+            def __init__(self, request):
+                self.request = request
+
+            def get_the_parameter(self, name):
+                return self.request.form.get(name)
+
+        def wrap(request):
+            return SeparateRequest(request)
+        """,
+}
+
+
+def test_a_source_returned_by_a_function_in_another_file(tmp_path: Path) -> None:
+    write(tmp_path, {**PY_HELPERS, "app.py": """
+        import os
+        from helpers.params import get_param
+
+        def run():
+            os.system("ls " + get_param("dir"))
+        """})
+    found = errors(scan(tmp_path, "app.py"), "command-injection")
+    assert found, "the helper's source reaches os.system"
+    trace = found[0].trace
+    assert found[0].evidence is Evidence.SOURCE
+    assert any(step.path == "helpers/params.py" and step.span.start_row == 4 for step in trace)
+    assert trace[-1].label.startswith("sink:")
+
+
+def test_a_wrapper_class_in_another_module(tmp_path: Path) -> None:
+    write(tmp_path, {**PY_HELPERS, "app.py": """
+        import os
+        from flask import request
+        from helpers.wrapper import SeparateRequest, wrap
+
+        def one():
+            scr = SeparateRequest(request)
+            param = scr.get_the_parameter("x")
+            os.system("ls " + param)
+
+        def two():
+            os.system("ls " + wrap(request).get_the_parameter("y"))
+        """})
+    rows = sorted(f.span.start_row for f in errors(scan(tmp_path, "app.py"), "command-injection"))
+    assert rows == [8, 11]
+
+
+def test_a_project_sanitizer_and_a_pass_through(tmp_path: Path) -> None:
+    write(tmp_path, {**PY_HELPERS, "app.py": """
+        import os
+        from flask import request
+        from helpers import params
+
+        def clean():
+            os.system("ls " + params.digits_only(request.args["n"]))
+
+        def dirty():
+            os.system("ls " + params.passthrough(request.args["n"]))
+        """})
+    found = scan(tmp_path, "app.py")
+    assert [f.span.start_row for f in errors(found, "command-injection")] == [9]
+    assert all(f.severity is not Severity.ERROR for f in found if f.span.start_row == 6)
+
+
+def test_another_unit_of_the_same_file_without_a_project(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import os
+        from flask import request
+
+        def user_dir():
+            return request.args["dir"]
+
+        def run():
+            os.system("ls " + user_dir())
+        """)
+    document = Document(code, get_language("python"))
+    assert [f.span.start_row for f in errors(ANALYZER.analyze(document), "command-injection")] == [8]
+
+
+def test_java_helper_class_of_the_same_package(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "src/org/example/helpers/SeparateClassRequest.java": """
+            package org.example.helpers;
+
+            import javax.servlet.http.HttpServletRequest;
+
+            public class SeparateClassRequest {
+                private HttpServletRequest request;
+
+                public SeparateClassRequest(HttpServletRequest request) { this.request = request; }
+
+                public String getTheParameter(String p) { return request.getParameter(p); }
+
+                public String getTheValue(String p) { return "bar"; }
+            }
+            """,
+        "src/org/example/web/Test01.java": """
+            package org.example.web;
+
+            import org.example.helpers.SeparateClassRequest;
+
+            public class Test01 extends HttpServlet {
+                public void doPost(HttpServletRequest request, HttpServletResponse response) throws Exception {
+                    SeparateClassRequest scr = new SeparateClassRequest(request);
+                    String param = scr.getTheParameter("Test01");
+                    Runtime.getRuntime().exec("cmd /c " + param);
+                }
+
+                public void doGet(HttpServletRequest request, HttpServletResponse response) throws Exception {
+                    SeparateClassRequest scr = new SeparateClassRequest(request);
+                    String param = scr.getTheValue("Test01");
+                    Runtime.getRuntime().exec("cmd /c " + param);
+                }
+            }
+            """,
+    })
+    found = errors(scan(tmp_path, "src/org/example/web/Test01.java"), "command-injection")
+    assert [f.span.start_row for f in found] == [9]
+
+
+def test_javascript_required_module(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "lib/util.js": """
+            function userId(req) { return req.query.id }
+            function fixed() { return 'all' }
+            module.exports = { userId, fixed }
+            """,
+        "routes.js": """
+            const { userId, fixed } = require('./lib/util')
+            const child_process = require('child_process')
+            app.get('/a', (req, res) => { child_process.exec('ls ' + userId(req)) })
+            app.get('/b', (req, res) => { child_process.exec('ls ' + fixed()) })
+            """,
+    })
+    found = errors(scan(tmp_path, "routes.js"), "command-injection")
+    assert [f.span.start_row for f in found] == [3]
+
+
+def test_editing_a_helper_changes_its_callers_as_a_full_analysis_does(tmp_path: Path) -> None:
+    write(tmp_path, {**PY_HELPERS, "app.py": """
+        import os
+        from helpers.params import passthrough
+
+        def run(request):
+            os.system("ls " + passthrough(request.args["d"]))
+        """})
+    project = Project(tmp_path)
+    app = tmp_path / "app.py"
+    document = Document(app.read_text(encoding="utf-8"), get_language("python"))
+    cache = UnitCache()
+    first = ANALYZER.run(document, cache, project=project, path=app).findings
+    assert errors(first, "command-injection")
+    helper = tmp_path / "helpers/params.py"
+    helper.write_text(helper.read_text(encoding="utf-8").replace("return value.strip()", "return int(value)"),
+                      encoding="utf-8")
+    incremental = ANALYZER.run(document, cache, project=project, path=app).findings
+    full = ANALYZER.run(Document(app.read_text(encoding="utf-8"), get_language("python")),
+                        project=Project(tmp_path), path=app).findings
+    assert incremental == full
+    assert not errors(incremental, "command-injection")
+    assert cache.matched == 1  # only the unit that calls the helper was matched again
