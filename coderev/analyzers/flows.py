@@ -83,11 +83,11 @@ def traced(
             break
     if steps:
         trace: list[TraceStep] = []
-        for label, node in steps:
-            span = span_of(node)
-            if trace and trace[-1].span == span:
+        for label, where in steps:
+            step = where if isinstance(where, TraceStep) else TraceStep(label, span_of(where))
+            if trace and trace[-1].span == step.span and trace[-1].path == step.path:
                 continue
-            trace.append(TraceStep(label, span))
+            trace.append(step)
         trace.append(TraceStep(_sink_label(sink), finding.span))
         return _with(finding, tuple(trace), Evidence.SOURCE, finding.message)
     if flow.kind == "dynamic":
