@@ -31,6 +31,7 @@ from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding
 from coderev.analyzers.fixcheck import with_checked_fix
 from coderev.analyzers.languages import is_secret_scan_candidate, language_for_path
+from coderev.analyzers.project import Project
 from coderev.analyzers.ruleset import RuleSet, load_rules
 from coderev.analyzers.workspace import Skip, read_source
 
@@ -63,7 +64,7 @@ def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
         return FileResult(path, (), 0, text)
     try:
         document = Document(text, language)
-        run = analyzer.run(document)
+        run = analyzer.run(document, project=_project(), path=path)
         skip = None
         if run.skipped:  # the units done in time keep their findings; the rest is an ANA010 note
             skip = Skip.of(path, "ANA010", skip_detail(run.skipped, analyzer.options.file_budget_seconds))
@@ -78,6 +79,15 @@ def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
 
 
 _worker: Analyzer | None = None  # set in the parent before forking: workers inherit it compiled
+_PROJECT: list[Project] = []  # this process's view of the other files (read and parsed on demand)
+
+
+def _project() -> Project:
+    """The files around the scanned ones, for calls of their functions (one per process; trace
+    steps in other files are shown relative to the working directory)."""
+    if not _PROJECT:
+        _PROJECT.append(Project(Path.cwd()))
+    return _PROJECT[0]
 
 
 def _prepare(analyzer: Analyzer, paths: Sequence[Path]) -> None:

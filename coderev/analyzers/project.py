@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from coderev.analyzers.finding import TraceStep
 from coderev.analyzers.imports import FileImports, file_imports
 from coderev.analyzers.languages import LanguageSpec, language_for_path, parser_for
 from coderev.analyzers.taint.containers import Steps
@@ -92,11 +93,15 @@ def definitions(root: Node, language: str) -> dict[str, Node]:
 
 
 class Project:
-    """Other files of the workspace, read and parsed on demand and cached by content."""
+    """Other files of the workspace, read and parsed on demand and cached by content. Without a
+    ``reader``, files are read from disk (again only when their size or time stamp changed); an
+    editor passes a reader that returns its open documents' text and falls back to
+    :meth:`read_disk`."""
 
     def __init__(self, root: Path | None = None, reader: Reader | None = None) -> None:
         self.root = root
-        self._reader = reader or _default_reader
+        self._reader = reader or self.read_disk
+        self._disk: dict[Path, tuple[int, int, str | None]] = {}
         self._parsed: dict[Path, tuple[str, Parsed | None]] = {}
         self._imports: dict[tuple[Path, str, str], FileImports] = {}
 
@@ -131,6 +136,22 @@ class Project:
 
     def forget(self, path: Path) -> None:
         self._parsed.pop(path, None)
+        self._disk.pop(path, None)
+
+    def read_disk(self, path: Path) -> str | None:
+        try:
+            status = path.stat()
+        except OSError:
+            self._disk.pop(path, None)
+            return None
+        cached = self._disk.get(path)
+        if cached is not None and cached[:2] == (status.st_mtime_ns, status.st_size):
+            return cached[2]
+        content = _default_reader(path)
+        if len(self._disk) > 8192:
+            self._disk.clear()
+        self._disk[path] = (status.st_mtime_ns, status.st_size, content)
+        return content
 
     def imports(self, root: Node, language: str, path: Path) -> FileImports:
         """The imports of a file being analyzed, cached by the text of its import statements
@@ -168,6 +189,7 @@ class FileResolver:
         self.deps: dict[str, str] = {}  # "path::name" -> digest of the function's text ("" none)
         self._answers: dict[tuple[str, str], Summary | None] = {}
         self._digests: dict[tuple[str, str], str] = {}
+        self._current: dict[str, str] = {}
 
     @property
     def functions(self) -> dict[str, Node]:
@@ -197,7 +219,9 @@ class FileResolver:
             if index < len(args):
                 found = reads(args[index])
                 if found:
-                    return extend(found, (f"passed through {name}()", call))
+                    label = f"passed through {name}()"
+                    inside = TraceStep(label, summary.span.span, summary.span.path) if summary.span else call
+                    return extend(found, (label, inside))
         return None
 
     def _summary_for(self, call: Node, ctx: Context) -> Summary | None:
@@ -283,6 +307,12 @@ class FileResolver:
 
     def current(self, dep: str) -> str:
         """The digest a dependency recorded by an earlier run has now ("" when it is gone)."""
+        found = self._current.get(dep)
+        if found is None:
+            found = self._current[dep] = self._digest_now(dep)
+        return found
+
+    def _digest_now(self, dep: str) -> str:
         path, _, name = dep.partition("::")
         if path:
             parsed = self.project.parsed(Path(path))

@@ -22,6 +22,7 @@ from coderev.analyzers.finding import Finding, Severity
 from coderev.analyzers.languages import LanguageSpec
 from coderev.engine.learning.policy import Action
 from coderev.server.lsp import ai_review, convert, trace
+from coderev.server.lsp.code_index import CodeIndex
 from coderev.server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
 from coderev.server.lsp.log import ClientLog
 from coderev.server.lsp.model import ModelBridge
@@ -63,6 +64,7 @@ class CoderevServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("coderev", VERSION, protocol_cls=CoderevProtocol, max_workers=4)
         self.documents = DocumentStore()
+        self.code = CodeIndex(self.documents)  # other files' functions, for the taint engine
         self.project = Project()
         self.client = ClientSupport()
         self.log = ClientLog(self)
@@ -93,7 +95,9 @@ class CoderevServer(LanguageServer):
             with doc.analysis_lock:
                 if doc.cache_owner is not config.analyzer:  # a unit cache is only valid for one analyzer
                     doc.cache, doc.cache_owner = UnitCache(), config.analyzer
-                run = config.analyzer.run(snapshot, doc.cache, budget)
+                run = config.analyzer.run(
+                    snapshot, doc.cache, budget, project=self.code.project_for(doc.root), path=doc.path
+                )
         except Exception as exc:  # an analyzer bug must cost this document's findings, not the server
             doc.cache = UnitCache()
             error = CoderevError("SYS003", f"analysis of {doc.uri} v{snapshot.version} failed: {exc!r}")
@@ -208,7 +212,15 @@ class CoderevServer(LanguageServer):
     def publish(self, doc: OpenDocument, result: AnalysisResult) -> None:
         """Push diagnostics for a current result (pull clients ask for them instead)."""
         self._warm_up_after_delivery(doc, result)
-        if self.client.pull_diagnostics or doc.closed or result.version != doc.version:
+        if doc.closed or result.version != doc.version:
+            return
+        dependents = self.code.dependents(doc, result.version)  # they call functions of this one
+        for other in dependents:
+            other.result = None  # same version, but a function it calls changed
+            self.scheduler.schedule(other, delay=0)
+        if self.client.pull_diagnostics:
+            if dependents and self.client.diagnostic_refresh:
+                self.workspace_diagnostic_refresh(None)
             return
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=list(result.diagnostics), version=result.version)

@@ -72,6 +72,7 @@ def did_close(ls: CoderevServer, params: types.DidCloseTextDocumentParams) -> No
     doc = ls.documents.remove(params.text_document.uri)
     if doc is None:
         return
+    ls.code.closed(doc.uri)
     ls.scheduler.cancel(doc)
     if doc.review_timer is not None:
         doc.review_timer.cancel()

@@ -44,7 +44,7 @@ def _analyze_file(ls: CoderevServer, root: Path, path: Path, generation: int) ->
         return None
     snapshot = Document(text, language, encoding=ls.encoding).snapshot()
     dismissed = ls.project.dismissed(root)
-    run = config.analyzer.run(snapshot)
+    run = config.analyzer.run(snapshot, project=ls.code.project_for(root), path=path)
     findings = [f for f in run.findings if f.fingerprint not in dismissed]
     skipped = convert.skip_diagnostics(run.skipped, config.options.file_budget_seconds, snapshot)
     steps = ls.trace_context(uri, root, path, snapshot, run.findings)  # secrets: dismissed ones too
