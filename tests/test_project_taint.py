@@ -4,8 +4,11 @@ helper changes (issue 18)."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from coderev.analyzers import Analyzer, Document, UnitCache, get_language
 from coderev.analyzers.finding import Evidence, Finding, Severity
@@ -209,3 +212,42 @@ def test_editing_a_helper_changes_its_callers_as_a_full_analysis_does(tmp_path: 
     assert incremental == full
     assert not errors(incremental, "command-injection")
     assert cache.matched == 1  # only the unit that calls the helper was matched again
+
+
+HELPER_VARIANTS = [
+    "def passthrough(value):\n    return value.strip()\n",  # passes its parameter on
+    "def passthrough(value):\n    return int(value)\n",  # a sanitizer
+    "from flask import request\n\ndef passthrough(value):\n    return request.args['x']\n",  # returns a source
+    "def other(value):\n    return value\n",  # the function is gone
+    "def passthrough(value:\n    return value\n",  # broken syntax
+    "",  # an empty file
+    "def passthrough(value):\n    if 1 > 2:\n        return value\n    return 'fixed'\n",  # a dead branch
+]
+CALLERS = (
+    "import os\nfrom helpers.params import passthrough\n\n"
+    "def run(request):\n    os.system('ls ' + passthrough(request.args['d']))\n\n"
+    "def other(request):\n    os.system('ls ' + passthrough('x'))\n"
+)
+
+
+@pytest.mark.parametrize("order", [
+    [0, 1, 2, 3, 4, 5, 6, 0],
+    [2, 6, 1, 4, 0, 5, 3, 2],
+    [5, 0, 4, 1, 6, 2, 3, 1],
+])
+def test_incremental_equals_full_across_helper_edits(tmp_path: Path, order: list[int]) -> None:
+    """Invariant 3 across files: after each edit of a helper, the caller's incremental findings
+    (unit cache, one long-lived project) equal a full analysis with a fresh project."""
+    write(tmp_path, {"helpers/__init__.py": "", "helpers/params.py": HELPER_VARIANTS[0], "app.py": CALLERS})
+    app, helper = tmp_path / "app.py", tmp_path / "helpers" / "params.py"
+    project, cache = Project(tmp_path), UnitCache()
+    document = Document(CALLERS, get_language("python"))
+    for step, variant in enumerate(order):
+        helper.write_text(HELPER_VARIANTS[variant], encoding="utf-8")
+        os.utime(helper, ns=(step * 10**9, step * 10**9))  # a new time stamp even within one clock tick
+        incremental = ANALYZER.run(document, cache, project=project, path=app).findings
+        full = ANALYZER.run(Document(CALLERS, get_language("python")), project=Project(tmp_path), path=app).findings
+        assert incremental == full, f"after helper variant {variant}"
+        flagged = bool(errors(full, "command-injection"))
+        if variant != 4:  # passes it on, returns a source, or is not known (any call passes taint on)
+            assert flagged == (variant in (0, 2, 3, 5)), f"helper variant {variant}"
