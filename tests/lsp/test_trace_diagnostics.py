@@ -79,6 +79,26 @@ def test_each_step_becomes_a_related_location_in_the_client_encoding(
     assert isinstance(diagnostic.data, dict) and diagnostic.data["evidence"] == "source"
 
 
+def test_another_file_is_read_as_the_engine_read_it_an_open_buffer_first(folder: Path) -> None:
+    typed = HELPERS.replace('"😀"', '"😀😀"')  # unsaved: two more UTF-16 units before `value`
+    helper = folder / "helpers" / "db.py"
+    asked: list[Path] = []
+
+    def text_of(path: Path) -> bytes | None:
+        asked.append(path)
+        return typed.encode("utf-8") if path == helper else None
+
+    snap = snapshot(PositionEncoding.UTF16)
+    in_buffer = TraceStep("returned by clean()", span_of(typed, "value", 1), "helpers/db.py")  # as the engine saw it
+    buffered = TraceContext("file:///app.py", folder, PositionEncoding.UTF16, MAX, text_of=text_of)
+    related = convert.diagnostic(finding((SOURCE_STEP, in_buffer, SINK_STEP)), snap, buffered).related_information
+    assert related is not None and _range(related[1].location.range) == (2, 23, 2, 28)
+    assert asked == [helper]
+    on_disk = TraceContext("file:///app.py", folder, PositionEncoding.UTF16, MAX, text_of=lambda _: None)
+    related = convert.diagnostic(finding(), snap, on_disk).related_information
+    assert related is not None and _range(related[2].location.range) == (2, 21, 2, 26)  # None: the saved file
+
+
 def test_without_the_capability_there_is_no_related_information(folder: Path) -> None:
     diagnostic = convert.diagnostic(finding(), snapshot(PositionEncoding.UTF16))
     assert diagnostic.related_information is None
@@ -160,6 +180,13 @@ FLASK = (
 )
 
 
+HELPER_SOURCE = 'from flask import request\n\n\ndef user_query():\n    return request.args.get("q")\n'
+CROSS = (
+    "from helpers.db import user_query\n\n\ndef search(cursor):\n"
+    '    q = user_query()\n    cursor.execute("SELECT " + q)\n'
+)
+
+
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_real_server_sends_the_trace_of_a_taint_finding(
     client_name: str, workspace: Path, tmp_path: Path
@@ -181,5 +208,15 @@ async def test_the_real_server_sends_the_trace_of_a_taint_finding(
         assert shown is not None and isinstance(shown.contents, types.MarkupContent)
         assert "**Flow:** source: " in shown.contents.value and "(line 5)" in shown.contents.value
         assert "**Evidence:** untrusted source reaches this sink" in shown.contents.value
+        # a source in another file of the workspace: its step points into that file
+        (workspace / "helpers").mkdir()
+        (workspace / "helpers" / "__init__.py").write_text("")
+        (workspace / "helpers" / "db.py").write_text(HELPER_SOURCE)
+        other = client.open("cross.py", CROSS)
+        [cross] = [d for d in await client.diagnostics_for(other, 1) if d.range.start.line == 5]
+        assert cross.related_information is not None
+        first = cross.related_information[0]
+        assert first.location.uri == (workspace / "helpers" / "db.py").as_uri()
+        assert _range(first.location.range) == (4, 11, 4, 32) and first.message.startswith("source:")
     finally:
         await stop(client)

@@ -121,7 +121,13 @@ class CoderevServer(LanguageServer):
             return None
         base = root if root is not None else (path.parent if path is not None else None)
         max_size = self.project.config_for(root).options.max_file_size
-        return trace.context_for(uri, base, snapshot, findings, max_size)
+        code = self.code.project_for(root)
+
+        def text_of(other: Path) -> bytes | None:  # what the engine read: an open buffer, else disk
+            parsed = code.parsed(other)
+            return parsed.source if parsed is not None else None
+
+        return trace.context_for(uri, base, snapshot, findings, max_size, text_of=text_of)
 
     # -- model ------------------------------------------------------------------------------------
     def refresh(self, doc: OpenDocument) -> None:

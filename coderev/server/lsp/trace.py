@@ -4,14 +4,15 @@ step (source first, sink last), for clients that accept it.
 A step in the document itself is converted like the diagnostic's own range. A step in another
 file (a helper defined there) names that file by a workspace-relative path, resolved against the
 document's workspace folder, else the document's own folder; its columns are converted with that
-file's text, read once per conversion batch with the analyzers' bounded reader. When the file
-cannot be read, the step points at its row, character 0 (UTF-8 clients need no text: their
-characters are byte columns).
+file's text: the text the taint engine read (an open document's buffer), else the file on disk
+read with the analyzers' bounded reader, once per conversion batch. When the file cannot be
+read, the step points at its row, character 0 (UTF-8 clients need no text: their characters are
+byte columns).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lsprotocol import types
@@ -41,8 +42,9 @@ def client_accepts(capabilities: types.ClientCapabilities) -> bool:
 class TraceContext:
     """What converting trace steps needs beside the finding and its snapshot: the document's URI,
     the folder other files resolve against (None: an untitled document, whose steps in other
-    files are left out), the size limit of a read, and the document's secrets (masked in
-    labels). Used by one thread for one batch of diagnostics."""
+    files are left out), the size limit of a read, the document's secrets (masked in labels),
+    and optionally the text the engine analyzed another file with (None: read it from disk).
+    Used by one thread for one batch of diagnostics."""
 
     def __init__(
         self,
@@ -50,13 +52,16 @@ class TraceContext:
         base: Path | None,
         encoding: PositionEncoding,
         max_size: int,
+        *,
         secrets: tuple[str, ...] = (),
+        text_of: Callable[[Path], bytes | None] | None = None,
     ) -> None:
         self.uri = uri
         self.base = base
         self.encoding = encoding
         self.max_size = max_size
         self.secrets = secrets
+        self._text_of = text_of
         self._files: dict[Path, LineIndex | None] = {}
 
     def related(self, finding: Finding, snapshot: Snapshot) -> list[types.DiagnosticRelatedInformation]:
@@ -96,16 +101,25 @@ class TraceContext:
 
     def _lines(self, path: Path) -> LineIndex | None:
         if path not in self._files:
-            text = read_source(path, self.max_size)
-            self._files[path] = None if isinstance(text, Skip) else LineIndex(text.encode("utf-8"))
+            data = self._text_of(path) if self._text_of is not None else None
+            if data is None:
+                text = read_source(path, self.max_size)
+                data = None if isinstance(text, Skip) else text.encode("utf-8")
+            self._files[path] = None if data is None else LineIndex(data)
         return self._files[path]
 
 
 def context_for(
-    uri: str, base: Path | None, snapshot: Snapshot, findings: Sequence[Finding], max_size: int
+    uri: str,
+    base: Path | None,
+    snapshot: Snapshot,
+    findings: Sequence[Finding],
+    max_size: int,
+    *,
+    text_of: Callable[[Path], bytes | None] | None = None,
 ) -> TraceContext | None:
     """The context for converting ``findings`` of ``snapshot``; None when none has a trace."""
     if not any(f.trace for f in findings):
         return None
     secrets = secret_values(snapshot.source, (f.secret for f in findings if f.secret is not None))
-    return TraceContext(uri, base, snapshot.encoding, max_size, secrets)
+    return TraceContext(uri, base, snapshot.encoding, max_size, secrets=secrets, text_of=text_of)
