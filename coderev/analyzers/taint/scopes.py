@@ -47,6 +47,8 @@ class Context:
     certain: set[tuple[int, int, str]] = field(default_factory=set)  # branches known to run
     dead: bool = False  # the sink is unreachable (a constant condition, an earlier return)
     resolver: Resolver | None = None  # cross-unit function summaries, if any
+    # walks a helper of the unit given its tainted parameters (the engine's, set by prepare)
+    follow: Callable[[Node, dict[str, Steps], Context], Steps | None] | None = None
 
 
 def _norm_type(value: str) -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from coderev.analyzers.finding import TraceStep
 from coderev.analyzers.literals import span_of
-from coderev.analyzers.taint import engine
 from coderev.analyzers.taint.containers import Step, Steps
+from coderev.analyzers.taint.engine import flow_to, parameter_names
 from coderev.analyzers.taint.syntax import SYNTAX, Node, callee, text
 
 MAX_PARAMETERS = 8  # parameters checked one by one; a function with more passes all of them on
@@ -84,12 +84,12 @@ def summarize(function: Node, language: str, path: str) -> Summary:
         return Summary(name, path, None, frozenset(), "", where)
     source = None
     for value in values:
-        steps = engine.flow_to(value, language)
+        steps = flow_to(value, language)
         if steps:
             label = f"returned by {name}()"
             source = (*_placed(steps, path), (label, TraceStep(label, span_of(value), path)))
             break
-    params = engine.parameter_names(function, language)
+    params = parameter_names(function, language)
     passes: set[int] = set()
     if len(params) > MAX_PARAMETERS:
         passes = set(range(len(params)))
@@ -99,7 +99,7 @@ def summarize(function: Node, language: str, path: str) -> Summary:
                 continue
             seed = {param: ((f"parameter `{param}` of {name}()", TraceStep(
                 f"parameter `{param}` of {name}()", span_of(node), path)),)}
-            if any(engine.flow_to(v, language, seeds=seed, sources=False) for v in values):
+            if any(flow_to(v, language, seeds=seed, sources=False) for v in values):
                 passes.add(index)
     built = next((c for c in (_class_built(v) for v in values) if c), "")
     return Summary(name, path, source, frozenset(passes), built, where)
