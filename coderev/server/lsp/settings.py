@@ -91,6 +91,13 @@ SCHEMA: Final[dict[str, Any]] = {
             f"`coderev scan` defaults to {DEFAULT_FILE_BUDGET_SECONDS:g} (`--file-budget-seconds`).",
             "analysis": True,
         },
+        "reportUntraced": {
+            "type": "boolean", "default": True,
+            "description": "Report data-flow findings where no untrusted source was traced (the value "
+            "is only non-constant, such as a table name from `quote_name`) as warnings; `false` leaves "
+            "them out. A traced flow from an untrusted source is always reported (docs/taint.md).",
+            "analysis": True,
+        },
         "runMode": {
             "enum": [m.value for m in RunMode], "default": RunMode.ON_TYPE.value,
             "description": "Analyze as you type (`onType`) or only when a file is saved (`onSave`).",
