@@ -251,3 +251,18 @@ def test_incremental_equals_full_across_helper_edits(tmp_path: Path, order: list
         flagged = bool(errors(full, "command-injection"))
         if variant != 4:  # passes it on, returns a source, or is not known (any call passes taint on)
             assert flagged == (variant in (0, 2, 3, 5)), f"helper variant {variant}"
+
+
+def test_functions_that_call_each_other_across_files_end(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "a.py": "from b import g\n\ndef f(x):\n    return g(x)\n",
+        "b.py": "from a import f\n\ndef g(x):\n    return f(x)\n",
+        "app.py": "import os\nfrom a import f\n\ndef run(request):\n    os.system('ls ' + f(request.args['d']))\n",
+    })
+    assert errors(scan(tmp_path, "app.py"), "command-injection")  # not known past one level: passes taint on
+
+
+def test_a_long_chain_of_calls_on_a_local_is_no_recursion(tmp_path: Path) -> None:
+    chain = "x = Builder(request)\n    y = x" + ".step()" * 3000 + "\n    os.system(y)\n"
+    write(tmp_path, {"app.py": "import os\n\ndef run(request):\n    " + chain})
+    scan(tmp_path, "app.py")  # no RecursionError; whatever it finds

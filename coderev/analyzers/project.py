@@ -42,6 +42,7 @@ Reader = Callable[[Path], "str | None"]
 MAX_PROJECT_FILE = 1_000_000
 _CLASSES = frozenset({"class_definition", "class_declaration", "class", "interface_declaration"})
 _WRAPPERS = frozenset({"decorated_definition", "export_statement"})
+_MAX_CHAIN = 4  # receivers followed back through calls and bindings
 
 
 @dataclass(slots=True)
@@ -190,6 +191,7 @@ class FileResolver:
         self._answers: dict[tuple[str, str], Summary | None] = {}
         self._digests: dict[tuple[str, str], str] = {}
         self._current: dict[str, str] = {}
+        self._bindings: dict[tuple[int, int], dict[str, list[tuple[int, Node]]]] = {}
 
     @property
     def functions(self) -> dict[str, Node]:
@@ -224,13 +226,13 @@ class FileResolver:
                     return extend(found, (label, inside))
         return None
 
-    def _summary_for(self, call: Node, ctx: Context) -> Summary | None:
+    def _summary_for(self, call: Node, ctx: Context, depth: int = 0) -> Summary | None:
         name, _, receiver = callee(call)
-        if not name:
+        if not name or depth > _MAX_CHAIN:
             return None
         if receiver is None:
             return self._lookup(self._function_target(name))
-        owner = self._class_of(receiver, call, ctx)
+        owner = self._class_of(receiver, call, ctx, depth)
         if owner is not None:
             return self._lookup(_Target(owner.parsed, f"{owner.name}.{name}"))
         module = self.imports.modules.get(text(receiver))
@@ -261,13 +263,14 @@ class FileResolver:
                 return _Target(parsed, name)
         return None
 
-    def _class_of(self, receiver: Node, call: Node, ctx: Context) -> _Target | None:
-        """The class of a method call's receiver, when the file says which."""
+    def _class_of(self, receiver: Node, call: Node, ctx: Context, depth: int) -> _Target | None:
+        """The class of a method call's receiver, when the file says which (a chain of calls is
+        followed a few links back, never the length of a builder chain)."""
         if receiver.type in ctx.syntax.calls:
             built = _constructed(receiver)
             if built:
                 return self._class_target(built)
-            made = self._summary_for(receiver, ctx)  # wrap(request).query(...)
+            made = self._summary_for(receiver, ctx, depth + 1)  # wrap(request).query(...)
             return self._class_target(made.returns_class) if made is not None and made.returns_class else None
         if receiver.type not in ctx.syntax.names:
             return None
@@ -277,10 +280,24 @@ class FileResolver:
             declared = declared_types(scopes[0], ctx.syntax).get(name)
             if declared:
                 return self._class_target(declared.split("<", 1)[0].rsplit(".", 1)[-1].strip())
-            value = _last_binding(scopes[-1], name, call, ctx)
+            value = self._last_binding(scopes[-1], name, call, ctx)
             if value is not None and value.type in ctx.syntax.calls:
-                return self._class_of(value, call, ctx)
+                return self._class_of(value, call, ctx, depth + 1)
         return None
+
+    def _last_binding(self, scope: Node, name: str, before: Node, ctx: Context) -> Node | None:
+        """The value last bound to ``name`` in ``scope`` before ``before`` (the scope's single
+        bindings are collected once per run)."""
+        key = (scope.start_byte, scope.end_byte)
+        bindings = self._bindings.get(key)
+        if bindings is None:
+            bindings = self._bindings[key] = _single_bindings(scope, ctx)
+        found = None
+        for start, value in bindings.get(name, ()):
+            if start >= before.start_byte:
+                break
+            found = value
+        return found
 
     def _lookup(self, target: _Target) -> Summary | None:
         parsed = target.parsed
@@ -334,23 +351,21 @@ def _constructed(call: Node) -> str:
     return name if call.type == "call" and name[:1].isupper() else ""
 
 
-def _last_binding(scope: Node, name: str, before: Node, ctx: Context) -> Node | None:
-    """The value last bound to ``name`` in ``scope`` before ``before`` (by position)."""
-    found: Node | None = None
+def _single_bindings(scope: Node, ctx: Context) -> dict[str, list[tuple[int, Node]]]:
+    """``name = value`` bindings of one name to one value in ``scope``, by name, in source order."""
+    found: dict[str, list[tuple[int, Node]]] = {}
     stack = [scope]
     while stack:
         current = stack.pop()
-        if current.start_byte >= before.start_byte:
-            continue
         if current.type in ctx.syntax.bindings:
             target_field, value_field = ctx.syntax.bindings[current.type]
             targets = current.children_by_field_name(target_field)
             values = current.children_by_field_name(value_field)
-            if len(targets) == 1 and len(values) == 1 and text(targets[0]) == name and (
-                found is None or current.start_byte > found.start_byte
-            ):
-                found = values[0]
+            if len(targets) == 1 and len(values) == 1:
+                found.setdefault(text(targets[0]), []).append((current.start_byte, values[0]))
         stack.extend(current.named_children)
+    for entries in found.values():
+        entries.sort(key=lambda entry: entry[0])
     return found
 
 

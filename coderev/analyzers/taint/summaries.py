@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from coderev.analyzers.finding import TraceStep
 from coderev.analyzers.literals import span_of
 from coderev.analyzers.taint.containers import Step, Steps
-from coderev.analyzers.taint.engine import flow_to, parameter_names
+from coderev.analyzers.taint.engine import RESOLVER, flow_to, parameter_names
 from coderev.analyzers.taint.syntax import SYNTAX, Node, callee, text
 
 MAX_PARAMETERS = 8  # parameters checked one by one; a function with more passes all of them on
@@ -76,7 +76,17 @@ def _class_built(value: Node) -> str:
 
 
 def summarize(function: Node, language: str, path: str) -> Summary:
-    """The summary of one function (its node in a parsed file at ``path``)."""
+    """The summary of one function (its node in a parsed file at ``path``), from its own body:
+    calls of functions outside its unit are not followed from here (one level across units, so
+    neither recursion nor a long chain of helpers can run away)."""
+    token = RESOLVER.set(None)
+    try:
+        return _summarize(function, language, path)
+    finally:
+        RESOLVER.reset(token)
+
+
+def _summarize(function: Node, language: str, path: str) -> Summary:
     name = text(function.child_by_field_name("name"))
     values = _returns(function, language)
     where = TraceStep(f"{name}() defined here", span_of(function.child_by_field_name("name") or function), path)
