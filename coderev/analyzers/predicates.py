@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 import tree_sitter
 
 from coderev.analyzers.taint import is_tainted
-from coderev.analyzers.taint.engine import DEFAULT_CLASSES
 
 BUILTIN = frozenset(
     {"eq?", "not-eq?", "any-eq?", "any-not-eq?", "match?", "not-match?", "any-match?",
@@ -263,7 +262,7 @@ def _lacks_argument(args: Args, captures: Captures) -> bool:
 
 
 def _tainted(args: Args, captures: Captures) -> bool:
-    classes = DEFAULT_CLASSES | frozenset(_strings(args))
+    classes = _strings(args)  # 'request' is always on unless a rule names "-request"
     return any(is_tainted(n, classes) for n in _nodes(args, captures))
 
 

@@ -151,7 +151,7 @@ def prepare(
     syntax = SYNTAX.get(language)
     if spec is None or syntax is None:
         return None
-    ctx = Context(spec, syntax, DEFAULT_CLASSES | frozenset(classes), node, resolver=RESOLVER.get(), follow=_follow)
+    ctx = Context(spec, syntax, source_classes(classes), node, resolver=RESOLVER.get(), follow=_follow)
     scopes = scopes_of(node, syntax)
     if sources:
         plain, typed, roots = compiled_patterns(language, ctx.classes)
@@ -169,6 +169,14 @@ def prepare(
     if scopes:
         walk(scopes[0], ctx)
     return ctx
+
+
+def source_classes(named: Iterable[str]) -> frozenset[str]:
+    """The source classes a rule asks for: 'request' and the classes it names, less those it
+    names with a leading '-' (``(#tainted? @x "random" "-request")``: random values only)."""
+    wanted = set(named)
+    removed = {c[1:] for c in wanted if c.startswith("-")}
+    return (DEFAULT_CLASSES | {c for c in wanted if not c.startswith("-")}) - removed
 
 
 def flow_to(
