@@ -6,7 +6,7 @@ from __future__ import annotations
 from coderev.analyzers import Analyzer, Document, get_language
 from coderev.analyzers.config import AnalysisOptions, options_from_mapping
 from coderev.analyzers.finding import Evidence, Finding, Severity
-from coderev.analyzers.flows import UNTRACED_NOTE
+from coderev.analyzers.flows import LOCAL_NOTE, UNTRACED_NOTE
 
 TRACED = '''import sqlite3
 from flask import request
@@ -63,3 +63,22 @@ def test_fingerprints_do_not_depend_on_the_trace() -> None:
     before = {f.fingerprint for f in findings(TRACED)}
     edited = TRACED.replace('    name = request.args.get("name")\n', '    name = request.args.get("name")\n    x = 1\n')
     assert before == {f.fingerprint for f in findings(edited)}
+
+
+def test_a_local_source_is_a_warning_with_its_trace() -> None:
+    code = "def ask():\n    code = input('> ')\n    return eval(code)\n"
+    [found] = [f for f in findings(code) if f.category == "code-injection"]
+    assert found.evidence is Evidence.LOCAL and found.severity is Severity.WARNING
+    assert found.message.endswith(LOCAL_NOTE)
+    assert found.trace[0].label.startswith("source: input(")
+
+
+def test_a_rule_with_tainted_and_dynamic_patterns_judges_each_match_by_its_own() -> None:
+    code = (
+        "from flask import request\n\n"
+        "def page(name):\n    return mark_safe('<b>%s</b>' % name)\n\n"
+        "@app.route('/x')\ndef view():\n    return mark_safe('<b>%s</b>' % request.args['n'])\n"
+    )
+    found = {f.span.start_row: f for f in findings(code) if f.rule_id == "python.xss.unescaped-markup"}
+    assert found[3].severity is Severity.WARNING and found[3].evidence is Evidence.NON_CONSTANT
+    assert found[7].severity is Severity.ERROR and found[7].evidence is Evidence.SOURCE

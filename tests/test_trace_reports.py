@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -15,6 +16,7 @@ from rich.console import Console
 from coderev.analyzers import default_rules
 from coderev.analyzers.batch import FileResult
 from coderev.analyzers.finding import Confidence, Evidence, Finding, Severity, Span, TraceStep
+from coderev.analyzers.flows import UNTRACED_NOTE
 from coderev.server.reports import Report, json_report, sarif, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,11 +162,12 @@ def test_text_lists_each_step_under_the_finding(workspace: Path) -> None:
     assert not any("no untrusted source" in line for line in lines)
 
 
-def test_text_says_when_no_source_was_traced(workspace: Path) -> None:
-    lines = _text(report_of(workspace, finding(trace=(SINK_STEP,), evidence=Evidence.NON_CONSTANT)))
+def test_text_says_when_no_source_was_traced_once_in_the_message(workspace: Path) -> None:
+    untraced = replace(finding(trace=(SINK_STEP,), evidence=Evidence.NON_CONSTANT), message="m" + UNTRACED_NOTE)
+    lines = _text(report_of(workspace, untraced))
     head = next(i for i, line in enumerate(lines) if line.startswith("app.py:6:20: "))
-    assert lines[head + 1] == "  (non-constant value, no untrusted source traced)"
-    assert lines[head + 2] == "  6:5  sink: cursor.execute(...)"
+    assert lines[head].endswith("m" + UNTRACED_NOTE)  # the analyzer's message says it, once
+    assert lines[head + 1] == "  6:5  sink: cursor.execute(...)"
 
 
 def test_a_secret_of_the_file_quoted_in_a_label_is_masked_everywhere(tmp_path: Path) -> None:

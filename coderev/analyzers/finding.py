@@ -113,10 +113,13 @@ class TraceStep:
 
 
 class Evidence(StrEnum):
-    """Why a data-flow finding has its severity: an untrusted ``source`` reaches the sink, or the
-    value is only ``non-constant`` (no source traced: a warning at most)."""
+    """Why a data-flow finding has its severity: an untrusted ``source`` (the HTTP request, the
+    browser's URL or messages) reaches the sink; only a ``local`` source does (the command line,
+    the environment, the console: whoever runs the program); or the value is only
+    ``non-constant`` (no source traced). Only ``source`` makes an error."""
 
     SOURCE = "source"
+    LOCAL = "local"
     NON_CONSTANT = "non-constant"
 
 

@@ -28,35 +28,38 @@ import tree_sitter
 from coderev.analyzers.finding import Evidence, Finding, Severity, Span, TraceStep
 from coderev.analyzers.literals import span_of
 from coderev.analyzers.ruleset import Rule
+from coderev.analyzers.taint.containers import Steps
 from coderev.analyzers.taint.engine import taint_trace
 
 _TAINTED = re.compile(r"\(#tainted\?((?:\s+@[\w.-]+)+)((?:\s+\"[^\"]*\")*)\s*\)")
 _DYNAMIC = re.compile(r"\(#dynamic\?((?:\s+@[\w.-]+)+)\s*\)")
 UNTRACED_NOTE = " (no untrusted source traced to it: the value is only non-constant)"
+LOCAL_NOTE = " (from the command line, the environment or the console: whoever runs the program chooses it)"
+REMOTE = frozenset({"request", "dom"})  # sources an attacker reaches over the network
 
 
 @dataclass(frozen=True, slots=True)
 class Flow:
-    """What a rule's query checks about data: ``kind`` "tainted" or "dynamic", the captures it
-    checks, and the source classes beyond the request."""
+    """What a rule's query checks about data: the captures it asks ``#tainted?`` about (with the
+    source classes beyond the request) and the captures it asks ``#dynamic?`` about. A rule may
+    mix both kinds of pattern; a match is judged by the captures it has."""
 
-    kind: str
-    captures: tuple[str, ...]
+    tainted: tuple[str, ...]
     classes: frozenset[str]
+    dynamic: tuple[str, ...]
 
 
 @lru_cache(maxsize=1024)
 def _flow_of_query(query: str) -> Flow | None:
     tainted = _TAINTED.findall(query)
-    if tainted:
-        captures = tuple(dict.fromkeys(c.lstrip("@") for group, _ in tainted for c in group.split()))
-        classes = frozenset(c.strip('"') for _, extra in tainted for c in extra.split())
-        return Flow("tainted", captures, classes)
     dynamic = _DYNAMIC.findall(query)
-    if dynamic:
-        captures = tuple(dict.fromkeys(c.lstrip("@") for group in dynamic for c in group.split()))
-        return Flow("dynamic", captures, frozenset())
-    return None
+    if not tainted and not dynamic:
+        return None
+    return Flow(
+        tuple(dict.fromkeys(c.lstrip("@") for group, _ in tainted for c in group.split())),
+        frozenset(c.strip('"') for _, extra in tainted for c in extra.split()),
+        tuple(dict.fromkeys(c.lstrip("@") for group in dynamic for c in group.split())),
+    )
 
 
 def flow_of(rule: Rule) -> Flow | None:
@@ -68,19 +71,27 @@ def _sink_label(node: tree_sitter.Node) -> str:
     return "sink: " + (value if len(value) <= 60 else value[:57] + "...")
 
 
+def _first_trace(names: Iterable[str], captures: dict[str, list[tree_sitter.Node]], classes: Iterable[str],
+                 language: str) -> Steps | None:
+    for name in names:
+        for node in captures.get(name, ()):
+            steps = taint_trace(node, classes, language)
+            if steps:
+                return steps
+    return None
+
+
 def traced(
     finding: Finding, flow: Flow, captures: dict[str, list[tree_sitter.Node]], language: str,
     sink: tree_sitter.Node,
 ) -> Finding:
     """``finding`` with its trace and evidence (and, untraced, the message that says so)."""
-    steps = None
-    for name in flow.captures:
-        for node in captures.get(name, ()):
-            steps = taint_trace(node, flow.classes, language)
-            if steps:
-                break
-        if steps:
-            break
+    names = [n for n in (*flow.tainted, *flow.dynamic) if n in captures]
+    steps = _first_trace(names, captures, REMOTE, language)
+    evidence = Evidence.SOURCE
+    if not steps and flow.classes - REMOTE:  # the rule also asks about the command line, ...
+        steps = _first_trace(names, captures, flow.classes, language)
+        evidence = Evidence.LOCAL
     if steps:
         trace: list[TraceStep] = []
         for label, where in steps:
@@ -89,8 +100,9 @@ def traced(
                 continue
             trace.append(step)
         trace.append(TraceStep(_sink_label(sink), finding.span))
-        return _with(finding, tuple(trace), Evidence.SOURCE, finding.message)
-    if flow.kind == "dynamic":
+        message = finding.message + (LOCAL_NOTE if evidence is Evidence.LOCAL else "")
+        return _with(finding, tuple(trace), evidence, message)
+    if any(n in captures for n in flow.dynamic):
         return _with(finding, (), Evidence.NON_CONSTANT, finding.message + UNTRACED_NOTE)
     return finding
 
@@ -100,6 +112,9 @@ def _with(finding: Finding, trace: tuple[TraceStep, ...], evidence: Evidence, me
         finding.rule_id, finding.language, finding.severity, message, finding.span, finding.cwe,
         finding.category, finding.confidence, finding.fix, finding.fingerprint, finding.secret, trace, evidence,
     )
+
+
+_AT_MOST_WARNING = frozenset({Evidence.LOCAL, Evidence.NON_CONSTANT})
 
 
 def _inside(span: Span, outer: Span) -> bool:
@@ -126,7 +141,8 @@ def on_sinks(found: Iterable[tuple[Finding, str]]) -> list[tuple[Finding, str]]:
 
 
 def final_severity(finding: Finding, configured: Severity) -> Severity:
-    """A non-constant value with no traced source is at most a warning."""
-    if finding.evidence is Evidence.NON_CONSTANT and configured.rank > Severity.WARNING.rank:
+    """Only an untrusted source makes an error: a local source or a merely non-constant value is
+    at most a warning."""
+    if finding.evidence in _AT_MOST_WARNING and configured.rank > Severity.WARNING.rank:
         return Severity.WARNING
     return configured

@@ -16,6 +16,7 @@ from coderev.analyzers.patterns import redacted
 
 EVIDENCE_TEXT: Final = {
     Evidence.SOURCE: "untrusted source reaches this sink",
+    Evidence.LOCAL: "only a local source (command line, environment, console) reaches this sink",
     Evidence.NON_CONSTANT: "non-constant value, no untrusted source traced",
 }
 

@@ -8,9 +8,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from coderev.analyzers.finding import Evidence, Finding, Severity, apply_edits
+from coderev.analyzers.finding import Finding, Severity, apply_edits
 from coderev.server.reports import Report
-from coderev.server.traces import EVIDENCE_TEXT
 
 CONTEXT = 2
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.HINT: "dim"}
@@ -59,10 +58,8 @@ def _fix(console: Console, report: Report, path: Path, finding: Finding) -> None
 
 
 def _trace(console: Console, report: Report, path: Path, finding: Finding) -> None:
-    """The evidence when no source was traced, then one line per step: ``3:5  label``, or
-    ``helpers/db.py:12:5  label`` for a step in another file."""
-    if finding.evidence is Evidence.NON_CONSTANT:
-        console.print(Text(f"  ({EVIDENCE_TEXT[finding.evidence]})", style="dim"))
+    """One line per step: ``3:5  label``, or ``helpers/db.py:12:5  label`` for a step in another
+    file (what the evidence means is in the finding's message already)."""
     for step in report.steps(path, finding):
         where = f"{step.start.line}:{step.start.column}"
         if not step.same_file:
