@@ -27,13 +27,14 @@ import tree_sitter
 from coderev.analyzers.budget import Budget, UnitSkip
 from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for
 from coderev.analyzers.document import Document, Snapshot
-from coderev.analyzers.finding import Evidence, Finding
+from coderev.analyzers.finding import Confidence, Evidence, Finding, Severity
 from coderev.analyzers.fixes import build_fix, render
 from coderev.analyzers.flows import final_severity, flow_of, on_sinks, traced
 from coderev.analyzers.languages import TEXT, LanguageSpec
 from coderev.analyzers.literals import node_text, span_of
 from coderev.analyzers.matching import Match, unit_matches
 from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, infer_param_style
+from coderev.analyzers.paths import is_documentation, is_test_code
 from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
 from coderev.analyzers.predicates import evaluate as evaluate_predicates
 from coderev.analyzers.project import NO_FILES, FileResolver, Project
@@ -134,7 +135,7 @@ class Analyzer:
         if isinstance(snapshot, Document):
             snapshot = snapshot.snapshot()
         if snapshot.tree is None or snapshot.language is None:
-            return AnalysisRun(self._analyze_text(snapshot))
+            return AnalysisRun(self._analyze_text(snapshot, path))
         budget = budget if budget is not None else Budget(self.options.file_budget_seconds)
         slow = cache.slow if cache is not None else set()
         still_slow: set[UnitKey] = set()
@@ -181,9 +182,9 @@ class Analyzer:
             collected.extend((f, k, move) for f, k in result.findings)
         if cache is not None:
             cache.entries, cache.reused, cache.matched, cache.slow = fresh, reused, matched, still_slow
-        return AnalysisRun(self._finish(snapshot, collected), tuple(skipped))
+        return AnalysisRun(self._finish(snapshot, collected, path=path), tuple(skipped))
 
-    def _analyze_text(self, snapshot: Snapshot) -> list[Finding]:
+    def _analyze_text(self, snapshot: Snapshot, path: Path | None = None) -> list[Finding]:
         """A file without a grammar: only text-pattern rules (secrets), over the whole text."""
         if snapshot.tree is not None:  # pragma: no cover - a tree always comes with a language
             return []
@@ -193,7 +194,9 @@ class Analyzer:
             match_patterns(patterns, source, 0, len(source), (0, 0, 0), language_id=TEXT.id),
             key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id),
         )
-        return self._finish(snapshot, [(f, k, None) for f, k in found], TEXT)
+        if is_documentation(path):  # prose: only a provider's key format, not `password = example`
+            found = [item for item in found if item[0].confidence is Confidence.HIGH]
+        return self._finish(snapshot, [(f, k, None) for f, k in found], TEXT, path=path)
 
     def _match_unit(
         self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot, budget: Budget,
@@ -267,12 +270,14 @@ class Analyzer:
         return _in_order(on_sinks(out))
 
     def _finish(
-        self, snapshot: Snapshot, collected: list[_Collected], language: LanguageSpec | None = None
+        self, snapshot: Snapshot, collected: list[_Collected], language: LanguageSpec | None = None,
+        *, path: Path | None = None,
     ) -> list[Finding]:
         language = language or snapshot.language
         assert language is not None
         honor = self.options.honor_foreign_suppressions
         untraced = self.options.report_untraced
+        capped = not self.options.test_code_errors and is_test_code(path)  # tests: warnings at most
         marked = directive_rows(snapshot.source, snapshot.lines)
         occurrences: Counter[str] = Counter()
         out: list[Finding] = []
@@ -282,6 +287,8 @@ class Analyzer:
             occurrence = occurrences[key]
             occurrences[key] += 1
             configured = self._severity.get(finding.rule_id, finding.severity)
+            if capped and configured is Severity.ERROR:
+                configured = Severity.WARNING
             final = finding.finalized(final_severity(finding, configured), _fingerprint(key, occurrence), move)
             row = final.span.start_row
             if (row in marked or row - 1 in marked) and is_suppressed(

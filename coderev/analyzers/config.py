@@ -36,6 +36,9 @@ class AnalysisOptions:
     # Data-flow findings where no untrusted source was traced (the value is only non-constant)
     # are reported as warnings; False leaves them out (docs/taint.md, "Severity").
     report_untraced: bool = True
+    # Findings in test code (test folders, test_*.py, *.test.js, *Test.java, ...) are at most
+    # warnings; True gives them the rules' severities (coderev.analyzers.paths).
+    test_code_errors: bool = False
 
 
 def selector_matches(rule: Rule, selector: str) -> bool:
@@ -80,8 +83,8 @@ def _str_list(key: str, value: Any, errors: list[CoderevError]) -> tuple[str, ..
 
 
 KEYS = ("select", "ignore", "severity", "honor-foreign-suppressions", "exclude", "max-file-size", "rule-dirs",
-        "file-budget-seconds", "report-untraced")
-_BOOLEANS = frozenset({"honor-foreign-suppressions", "report-untraced"})
+        "file-budget-seconds", "report-untraced", "test-code-errors")
+_BOOLEANS = frozenset({"honor-foreign-suppressions", "report-untraced", "test-code-errors"})
 MAX_FILE_BUDGET_SECONDS = 3600.0
 
 
@@ -161,6 +164,7 @@ def options_from_mapping(
             rule_dirs=values.get("rule-dirs", defaults.rule_dirs),
             file_budget_seconds=values.get("file-budget-seconds", defaults.file_budget_seconds),
             report_untraced=values.get("report-untraced", defaults.report_untraced),
+            test_code_errors=values.get("test-code-errors", defaults.test_code_errors),
         ),
         errors,
     )

@@ -115,6 +115,7 @@ def build_options(args: argparse.Namespace) -> AnalysisOptions:
         rule_dirs=options.rule_dirs + tuple(args.rules),
         file_budget_seconds=args.file_budget_seconds or options.file_budget_seconds,
         report_untraced=options.report_untraced,
+        test_code_errors=options.test_code_errors,
     )
 
 

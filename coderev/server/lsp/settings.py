@@ -98,6 +98,12 @@ SCHEMA: Final[dict[str, Any]] = {
             "them out. A traced flow from an untrusted source is always reported (docs/taint.md).",
             "analysis": True,
         },
+        "testCodeErrors": {
+            "type": "boolean", "default": False,
+            "description": "Give findings in test code (test folders, `test_*.py`, `*.test.js`, "
+            "`*Test.java`, ...) the rules' severities; by default they are at most warnings.",
+            "analysis": True,
+        },
         "runMode": {
             "enum": [m.value for m in RunMode], "default": RunMode.ON_TYPE.value,
             "description": "Analyze as you type (`onType`) or only when a file is saved (`onSave`).",
