@@ -266,3 +266,28 @@ def test_a_long_chain_of_calls_on_a_local_is_no_recursion(tmp_path: Path) -> Non
     chain = "x = Builder(request)\n    y = x" + ".step()" * 3000 + "\n    os.system(y)\n"
     write(tmp_path, {"app.py": "import os\n\ndef run(request):\n    " + chain})
     scan(tmp_path, "app.py")  # no RecursionError; whatever it finds
+
+
+def test_an_interface_or_abstract_method_is_not_a_sanitizer(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "src/org/example/helpers/Thing.java": """
+            package org.example.helpers;
+            public interface Thing { String doSomething(String value); }
+            """,
+        "src/org/example/web/T.java": """
+            package org.example.web;
+            import org.example.helpers.Thing;
+            public class T extends HttpServlet {
+                public void doPost(HttpServletRequest request, HttpServletResponse response) throws Exception {
+                    Thing thing = ThingFactory.createThing();
+                    String bar = thing.doSomething(request.getParameter("p"));
+                    Runtime.getRuntime().exec("cmd /c " + bar);
+                }
+            }
+            """,
+        "helpers.py": "class Base:\n    def normalize(self, value):\n        raise NotImplementedError\n",
+        "app.py": "import os\nfrom helpers import Base\n\ndef run(request):\n"
+                  "    os.system('ls ' + Base().normalize(request.args['d']))\n",
+    })
+    assert errors(scan(tmp_path, "src/org/example/web/T.java"), "command-injection")
+    assert errors(scan(tmp_path, "app.py"), "command-injection")

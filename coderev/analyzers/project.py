@@ -311,7 +311,7 @@ class FileResolver:
         else:
             node, path, language = parsed.functions.get(target.name), parsed.path, parsed.language.id
         summary = None
-        if node is not None and node.type in SYNTAX[language].functions:
+        if node is not None and node.type in SYNTAX[language].functions and _has_body(node):
             source = self.source if parsed is None else parsed.source
             digest = _digest(source[node.start_byte : node.end_byte])
             shown = "" if parsed is None else self.project.relative(path)
@@ -349,6 +349,23 @@ def _constructed(call: Node) -> str:
         return text(target).split("<", 1)[0].rsplit(".", 1)[-1]
     name = callee(call)[0]
     return name if call.type == "call" and name[:1].isupper() else ""
+
+
+def _has_body(function: Node) -> bool:
+    """Whether a function has code to summarize: not an interface or abstract method, and not a
+    stub whose body is only ``...``, ``pass``, a docstring or a ``raise``."""
+    body = function.child_by_field_name("body")
+    if body is None:
+        return False
+    statements = [s for s in body.named_children if "comment" not in s.type]
+    for statement in statements:
+        if statement.type in ("pass_statement", "raise_statement", "throw_statement"):
+            continue
+        if statement.type == "expression_statement" and statement.named_child_count == 1 and \
+                statement.named_children[0].type in ("ellipsis", "string"):
+            continue
+        return True
+    return False
 
 
 def _single_bindings(scope: Node, ctx: Context) -> dict[str, list[tuple[int, Node]]]:
