@@ -1,33 +1,42 @@
-"""Full-scan throughput against Bandit, and incremental re-analysis latency.
+"""Full-scan time against Bandit, and incremental re-analysis latency.
 
-    python bench/scan_speed.py [--files N] [--edits N]
+    python -m bench.scan_speed [--files N] [--tree DIR] [--rounds N] [--edits N] [--only scan|incremental]
 
-Both scanners read the same real files in this one invocation; the ratio is printed. The
-incremental part edits one character at a time in a 5,000-line file and times
+The full scan runs ``coderev scan --format json`` with 1 and 2 jobs and ``bandit -f json`` as
+processes on the same Python files, in alternation for ``--rounds`` rounds (paired runs on a
+shared machine), and prints median wall time, CPU time, peak RSS and the ratio to Bandit. The
+files are the first ``--files`` Python files of ``--tree`` in sorted order, or of the standard
+library. The issue-18 tree is Django's source distribution (1,250 files: the package, docs and
+the start of its tests)::
+
+    pip download django==5.2.19 --no-deps --no-binary :all: -d /tmp/dj && tar xzf /tmp/dj/*.tar.gz -C /tmp/dj
+    python -m bench.scan_speed --only scan --tree /tmp/dj/django-5.2.19 --files 1250 --rounds 3
+
+The incremental part edits one character at a time in a 5,000-line file and times
 Document.apply_changes + Analyzer.analyze (the work the language server does per keystroke).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import keyword
-import logging
+import os
 import random
 import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.corpus import java_corpus, javascript_corpus, large_python_file, repository_sources, stdlib_corpus
+from bench.corpus import large_python_file, stdlib_corpus
 from coderev.analyzers import Analyzer, Document, Position, TextChange, TextRange, UnitCache, get_language
-from coderev.analyzers.batch import analyze_files
-from coderev.analyzers.config import AnalysisOptions
-from coderev.analyzers.languages import language_for_path
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -35,56 +44,73 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def time_coderev(files: list[Path], jobs: int) -> tuple[float, int]:
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall: float  # seconds, the whole process (interpreter start-up included)
+    cpu: float  # user + system seconds of the process and every worker it waited for
+    peak_mb: float  # the largest resident set of any one process in it (parent or worker)
+    found: int
+
+
+def measured(command: list[str], report: Path) -> Run:
+    """Run ``command`` (which writes a JSON report to ``report``) and read its resource use."""
     start = time.perf_counter()
-    results = analyze_files(files, AnalysisOptions(), jobs=jobs)
-    return time.perf_counter() - start, sum(len(r.findings) for r in results)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):  # both exit 1 when they found something
+        raise SystemExit(f"{command[0]} failed ({process.returncode}): {errors.decode()[-2000:]}")
+    data = json.loads(report.read_text(encoding="utf-8"))
+    found = len(data.get("findings", data.get("results", [])))
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, found)
 
 
-def time_bandit(files: list[Path]) -> tuple[float, int] | None:
-    try:
-        from bandit.core import config as bandit_config
-        from bandit.core import manager as bandit_manager
-    except ImportError:
-        return None
-    logging.getLogger("bandit").setLevel(logging.ERROR)
-    start = time.perf_counter()
-    manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
-    manager.discover_files([str(f) for f in files], recursive=False)
-    manager.run_tests()
-    return time.perf_counter() - start, len(manager.get_issue_list())
+def python_files(tree: Path | None, count: int) -> list[Path]:
+    """The first ``count`` Python files of ``tree`` in sorted order, or of the standard library."""
+    if tree is None:
+        return stdlib_corpus(count)
+    return sorted(p for p in tree.rglob("*.py") if p.is_file())[:count]
 
 
-def full_scan(count: int) -> None:
+def full_scan(files: list[Path], rounds: int, keep: Path | None) -> None:
+    """``coderev scan`` with 1 and 2 jobs and ``bandit`` on the same files, as processes, in
+    alternation (a paired comparison on a shared machine); medians over ``rounds``."""
+    bin_dir = Path(sys.executable).parent
+    bandit = shutil.which("bandit", path=str(bin_dir)) or shutil.which("bandit")
+    lines = sum(f.read_bytes().count(b"\n") for f in files)
+    print(f"full scan: {len(files)} Python files, {lines} lines, {rounds} rounds of paired runs")
     with tempfile.TemporaryDirectory() as scratch:
-        python = stdlib_corpus(count)
-        files = python + javascript_corpus() + java_corpus(Path(scratch)) + repository_sources()
-        by_language = Counter(
-            (language.name if (language := language_for_path(f)) else "other") for f in files
-        )
-        lines = sum(f.read_bytes().count(b"\n") for f in files)
-        python_lines = sum(f.read_bytes().count(b"\n") for f in python)
-        print(f"full scan: {len(files)} real files, {lines} lines "
-              f"({', '.join(f'{n} {name}' for name, n in by_language.most_common())})")
-        rows = []
-        for jobs in (1, 2):
-            seconds, found = time_coderev(files, jobs)
-            rows.append((f"coderev all (jobs={jobs})", seconds, found, len(files), lines))
-        seconds, found = time_coderev(python, 1)
-        rows.append(("coderev Python (jobs=1)", seconds, found, len(python), python_lines))
-        bandit = time_bandit(python)
+        out = Path(scratch)
+        listed = [str(f) for f in files]
+        commands: dict[str, tuple[list[str], Path]] = {
+            f"coderev scan --jobs {jobs}": (
+                [str(bin_dir / "coderev"), "scan", "--format", "json", "--no-progress", "--jobs", str(jobs),
+                 "-o", str(out / f"coderev{jobs}.json"), *listed],
+                out / f"coderev{jobs}.json",
+            )
+            for jobs in (1, 2)
+        }
         if bandit is not None:
-            rows.append(("bandit Python", *bandit, len(python), python_lines))
-        for name, seconds, found, n_files, n_lines in rows:
-            print(f"  {name:<24} {seconds:7.2f} s  {n_files / seconds:8.1f} files/s  "
-                  f"{n_lines / seconds:10.0f} lines/s  ({found} findings)")
-        if bandit is not None:
-            print(f"  bandit on the Python part took {bandit[0]:.2f} s; coderev on the whole tree (all five "
-                  f"languages) took {rows[0][1]:.2f} s with 1 process, {rows[1][1]:.2f} s with 2: "
-                  f"{bandit[0] / rows[0][1]:.1f}x / {bandit[0] / rows[1][1]:.1f}x faster; "
-                  f"on the same Python files {bandit[0] / rows[2][1]:.1f}x faster")
-        else:
-            print("  bandit is not installed (pip install 'coderev-lsp[bench]'); no ratio")
+            commands["bandit"] = ([bandit, "-q", "-f", "json", "-o", str(out / "bandit.json"), *listed],
+                                  out / "bandit.json")
+        runs: dict[str, list[Run]] = {name: [] for name in commands}
+        for _ in range(rounds):
+            for name, (command, report) in commands.items():
+                runs[name].append(measured(command, report))
+        if keep is not None:
+            shutil.copyfile(out / "coderev1.json", keep)
+    walls = {name: statistics.median(r.wall for r in rs) for name, rs in runs.items()}
+    for name, rs in runs.items():
+        cpu = statistics.median(r.cpu for r in rs)
+        peak = max(r.peak_mb for r in rs)
+        ratio = f"  {walls[name] / walls['bandit']:.2f}x bandit" if "bandit" in walls else ""
+        print(f"  {name:<22} wall {walls[name]:6.2f} s (min {min(r.wall for r in rs):6.2f})  "
+              f"cpu {cpu:6.2f} s  peak RSS {peak:6.0f} MB  {rs[0].found:5d} findings{ratio}")
+    if "bandit" not in walls:
+        print("  bandit is not installed (pip install 'coderev-lsp[bench]'); no ratio")
 
 
 def _session(doc: Document, analyzer: Analyzer, cache: UnitCache, edits: int, *, into_keywords: bool,
@@ -136,11 +162,17 @@ def incremental(edits: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--files", type=int, default=400)
+    parser.add_argument("--files", type=int, default=400, help="Python files to scan")
+    parser.add_argument("--tree", type=Path, help="scan the Python files under DIR (default: the stdlib)")
+    parser.add_argument("--rounds", type=int, default=3, help="paired runs of each scanner")
+    parser.add_argument("--keep-report", type=Path, help="copy coderev's JSON report (jobs=1) here")
     parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--only", choices=("scan", "incremental"))
     args = parser.parse_args()
-    incremental(args.edits)
-    full_scan(args.files)
+    if args.only != "scan":
+        incremental(args.edits)
+    if args.only != "incremental":
+        full_scan(python_files(args.tree, args.files), args.rounds, args.keep_report)
 
 
 if __name__ == "__main__":
