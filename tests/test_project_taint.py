@@ -13,7 +13,7 @@ import pytest
 from coderev.analyzers import Analyzer, Document, UnitCache, get_language
 from coderev.analyzers.finding import Evidence, Finding, Severity
 from coderev.analyzers.languages import language_for_path
-from coderev.analyzers.project import Project
+from coderev.analyzers.project_files import Project
 
 ANALYZER = Analyzer()
 
@@ -291,3 +291,32 @@ def test_an_interface_or_abstract_method_is_not_a_sanitizer(tmp_path: Path) -> N
     })
     assert errors(scan(tmp_path, "src/org/example/web/T.java"), "command-injection")
     assert errors(scan(tmp_path, "app.py"), "command-injection")
+
+
+def test_a_module_imported_inside_the_function_and_a_wrapper_built_there(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "helpers/__init__.py": "",
+        "helpers/separate_request.py": """
+            class SeparateClassRequest:
+                def __init__(self, request):
+                    self._request = request
+
+                def get_form_parameter(self, name):
+                    return self._request.form.get(name)
+
+            def request_wrapper(request):
+                return SeparateClassRequest(request)
+            """,
+        "app.py": """
+            import os
+            from flask import request
+
+            @app.route("/x", methods=["POST"])
+            def view():
+                import helpers.separate_request
+                wrapped = helpers.separate_request.request_wrapper(request)
+                param = wrapped.get_form_parameter("x")
+                os.system("ls " + param)
+            """,
+    })
+    assert [f.span.start_row for f in errors(scan(tmp_path, "app.py"), "command-injection")] == [9]

@@ -37,7 +37,8 @@ from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, infer_param_st
 from coderev.analyzers.paths import is_documentation, is_test_code
 from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
 from coderev.analyzers.predicates import evaluate as evaluate_predicates
-from coderev.analyzers.project import NO_FILES, FileResolver, Project
+from coderev.analyzers.project import FileResolver
+from coderev.analyzers.project_files import NO_FILES, Project
 from coderev.analyzers.ruleset import CompiledRules, RuleSet, default_rules
 from coderev.analyzers.suppression import directive_rows, is_suppressed
 from coderev.analyzers.taint import LANGUAGE as TAINT_LANGUAGE

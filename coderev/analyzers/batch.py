@@ -31,7 +31,7 @@ from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding
 from coderev.analyzers.fixcheck import with_checked_fix
 from coderev.analyzers.languages import is_secret_scan_candidate, language_for_path
-from coderev.analyzers.project import Project
+from coderev.analyzers.project_files import Project
 from coderev.analyzers.ruleset import RuleSet, load_rules
 from coderev.analyzers.workspace import Skip, read_source
 

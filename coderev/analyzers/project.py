@@ -1,10 +1,6 @@
-"""The project around the analyzed file: other files' functions, found through imports, for the
-taint engine's cross-unit and cross-file calls.
-
-A :class:`Project` reads and parses other files on demand (bounded reads of regular files, as
-``coderev scan`` reads them; an editor passes the text of its open documents instead), caching
-each parse by the file's content. A :class:`FileResolver` answers, for one analyzed file, the
-calls the engine asks about:
+"""Calls of the project's own functions, for the taint engine's cross-unit and cross-file
+questions. The files come from a :class:`~coderev.analyzers.project_files.Project`; a
+:class:`FileResolver` answers, for one analyzed file, the calls the engine asks about:
 
 - ``helper(x)``: a function defined at the top level of this file (another unit), or imported
   (``from app.util import helper``, ``import { helper } from './util'``);
@@ -22,152 +18,21 @@ so a cached unit is reused only while the functions it called are unchanged
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from coderev.analyzers.finding import TraceStep
 from coderev.analyzers.imports import FileImports, file_imports
-from coderev.analyzers.languages import LanguageSpec, language_for_path, parser_for
+from coderev.analyzers.project_files import Parsed, Project, definitions, text_digest
 from coderev.analyzers.taint.containers import Steps
 from coderev.analyzers.taint.helpers import extend
-from coderev.analyzers.taint.scopes import Context, declared_types, scopes_of
+from coderev.analyzers.taint.scopes import Context, declared_types, scopes_around
 from coderev.analyzers.taint.summaries import Summary, summary_of
 from coderev.analyzers.taint.syntax import SYNTAX, Node, callee, text
-from coderev.analyzers.workspace import read_source
 
-Reader = Callable[[Path], "str | None"]
-MAX_PROJECT_FILE = 1_000_000
-_CLASSES = frozenset({"class_definition", "class_declaration", "class", "interface_declaration"})
-_WRAPPERS = frozenset({"decorated_definition", "export_statement"})
 _MAX_CHAIN = 4  # receivers followed back through calls and bindings
-
-
-@dataclass(slots=True)
-class Parsed:
-    path: Path
-    language: LanguageSpec
-    source: bytes
-    root: Node
-    functions: dict[str, Node] = field(default_factory=dict)  # "f" and "Class.method"
-    imports: FileImports | None = None
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=12).hexdigest()
-
-
-def _default_reader(path: Path) -> str | None:
-    text_or_skip = read_source(path, MAX_PROJECT_FILE)
-    return text_or_skip if isinstance(text_or_skip, str) else None
-
-
-def definitions(root: Node, language: str) -> dict[str, Node]:
-    """Top-level functions and the methods of top-level classes, by name ("f", "C.m")."""
-    syntax = SYNTAX[language]
-    found: dict[str, Node] = {}
-    for unit in root.named_children:
-        node = unit
-        while node.type in _WRAPPERS:
-            inner = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
-            if inner is None:
-                break
-            node = inner
-        if node.type in syntax.functions:
-            found.setdefault(text(node.child_by_field_name("name")), node)
-        elif node.type in ("lexical_declaration", "variable_declaration"):
-            for declarator in node.named_children:  # const f = (x) => ...
-                value = declarator.child_by_field_name("value")
-                if value is not None and value.type in syntax.functions:
-                    found.setdefault(text(declarator.child_by_field_name("name")), value)
-        elif node.type in _CLASSES:
-            name = text(node.child_by_field_name("name"))
-            body = node.child_by_field_name("body")
-            for member in body.named_children if body is not None else []:
-                method = member.child_by_field_name("definition") if member.type in _WRAPPERS else member
-                if method is not None and method.type in syntax.functions:
-                    found.setdefault(f"{name}.{text(method.child_by_field_name('name'))}", method)
-            found.setdefault(name, node)
-    return found
-
-
-class Project:
-    """Other files of the workspace, read and parsed on demand and cached by content. Without a
-    ``reader``, files are read from disk (again only when their size or time stamp changed); an
-    editor passes a reader that returns its open documents' text and falls back to
-    :meth:`read_disk`."""
-
-    def __init__(self, root: Path | None = None, reader: Reader | None = None) -> None:
-        self.root = root
-        self._reader = reader or self.read_disk
-        self._disk: dict[Path, tuple[int, int, str | None]] = {}
-        self._parsed: dict[Path, tuple[str, Parsed | None]] = {}
-        self._imports: dict[tuple[Path, str, str], FileImports] = {}
-
-    def relative(self, path: Path) -> str:
-        if self.root is not None:
-            try:
-                return path.relative_to(self.root).as_posix()
-            except ValueError:
-                pass
-        return path.as_posix()
-
-    def parsed(self, path: Path) -> Parsed | None:
-        """The parse of a workspace file, or None (missing, unreadable, no grammar)."""
-        language = language_for_path(path)
-        if language is None or language.id not in SYNTAX:
-            return None
-        content = self._reader(path)
-        if content is None:
-            self._parsed.pop(path, None)
-            return None
-        data = content.encode("utf-8", "surrogatepass")
-        digest = _digest(data)
-        cached = self._parsed.get(path)
-        if cached is not None and cached[0] == digest:
-            return cached[1]
-        tree = parser_for(language).parse(data)
-        parsed = Parsed(path, language, data, tree.root_node)
-        parsed.functions = definitions(tree.root_node, language.id)
-        parsed.imports = file_imports(tree.root_node, language.id, path)
-        self._parsed[path] = (digest, parsed)
-        return parsed
-
-    def forget(self, path: Path) -> None:
-        self._parsed.pop(path, None)
-        self._disk.pop(path, None)
-
-    def read_disk(self, path: Path) -> str | None:
-        try:
-            status = path.stat()
-        except OSError:
-            self._disk.pop(path, None)
-            return None
-        cached = self._disk.get(path)
-        if cached is not None and cached[:2] == (status.st_mtime_ns, status.st_size):
-            return cached[2]
-        content = _default_reader(path)
-        if len(self._disk) > 8192:
-            self._disk.clear()
-        self._disk[path] = (status.st_mtime_ns, status.st_size, content)
-        return content
-
-    def imports(self, root: Node, language: str, path: Path) -> FileImports:
-        """The imports of a file being analyzed, cached by the text of its import statements
-        (a keystroke elsewhere does not look for modules on disk again)."""
-        parts = [
-            unit.text or b"" for unit in root.named_children
-            if "import" in unit.type or "package" in unit.type or b"require(" in (unit.text or b"")[:300]
-        ]
-        key = (path, language, _digest(b"\0".join(parts)))
-        found = self._imports.get(key)
-        if found is None:
-            if len(self._imports) > 4096:
-                self._imports.clear()
-            found = self._imports[key] = file_imports(root, language, path)
-        return found
 
 
 @dataclass(slots=True)
@@ -192,6 +57,8 @@ class FileResolver:
         self._digests: dict[tuple[str, str], str] = {}
         self._current: dict[str, str] = {}
         self._bindings: dict[tuple[int, int], dict[str, list[tuple[int, Node]]]] = {}
+        self._local: dict[tuple[int, int], FileImports] = {}
+        self._homes: dict[int, Parsed | None] = {}  # a summary's file (None: this one), by id
 
     @property
     def functions(self) -> dict[str, Node]:
@@ -231,14 +98,42 @@ class FileResolver:
         if not name or depth > _MAX_CHAIN:
             return None
         if receiver is None:
+            if name not in self.functions and name not in self.imports.names:
+                local = self._local_imports(call, ctx)  # only now: it walks up to the function
+                imported = local.names.get(name) if local is not None else None
+                if imported is not None:
+                    return self._lookup(_Target(self.project.parsed(imported[0]), imported[1] or name))
             return self._lookup(self._function_target(name))
         owner = self._class_of(receiver, call, ctx, depth)
         if owner is not None:
             return self._lookup(_Target(owner.parsed, f"{owner.name}.{name}"))
         module = self.imports.modules.get(text(receiver))
+        if module is None and receiver.type in ctx.syntax.paths | ctx.syntax.names:
+            local = self._local_imports(call, ctx)
+            module = local.modules.get(text(receiver)) if local is not None else None
         if module is not None:
             return self._lookup(_Target(self.project.parsed(module), name))
         return None
+
+    def _local_imports(self, call: Node, ctx: Context) -> FileImports | None:
+        """Imports inside the functions around ``call`` (Python code often imports a helper
+        module in the function that uses it)."""
+        if self.language != "python":
+            return None
+        scopes = scopes_around(call, ctx)
+        if not scopes:
+            return None
+        key = (scopes[-1].start_byte, scopes[-1].end_byte)
+        if key not in self._local:
+            merged = FileImports()
+            for scope in scopes:
+                body = scope.child_by_field_name("body")
+                if body is not None and any("import" in c.type for c in body.named_children):
+                    found = file_imports(body, self.language, self.path)
+                    merged.names.update(found.names)
+                    merged.modules.update(found.modules)
+            self._local[key] = merged
+        return self._local[key]
 
     # --- resolution ------------------------------------------------------------------------------
 
@@ -251,7 +146,11 @@ class FileResolver:
             return _Target(self.project.parsed(path), original or name)
         return _Target(None, name)
 
-    def _class_target(self, name: str) -> _Target | None:
+    def _class_target(self, name: str, home: Parsed | None = None) -> _Target | None:
+        """Where class ``name`` is defined: ``home`` (the file of the function that built it),
+        this file, or a file this one imports it from."""
+        if home is not None and name in home.functions:
+            return _Target(home, name)
         if name in self.functions:
             return _Target(None, name)
         imported = self.imports.names.get(name)
@@ -271,11 +170,13 @@ class FileResolver:
             if built:
                 return self._class_target(built)
             made = self._summary_for(receiver, ctx, depth + 1)  # wrap(request).query(...)
-            return self._class_target(made.returns_class) if made is not None and made.returns_class else None
+            if made is None or not made.returns_class:
+                return None
+            return self._class_target(made.returns_class, self._homes.get(id(made)))
         if receiver.type not in ctx.syntax.names:
             return None
         name = text(receiver)
-        scopes = scopes_of(call, ctx.syntax)
+        scopes = scopes_around(call, ctx)
         if scopes:
             declared = declared_types(scopes[0], ctx.syntax).get(name)
             if declared:
@@ -313,13 +214,15 @@ class FileResolver:
         summary = None
         if node is not None and node.type in SYNTAX[language].functions and _has_body(node):
             source = self.source if parsed is None else parsed.source
-            digest = _digest(source[node.start_byte : node.end_byte])
+            digest = text_digest(source[node.start_byte : node.end_byte])
             shown = "" if parsed is None else self.project.relative(path)
             summary = summary_of(node, language, shown, digest)
         else:
             digest = ""
         self.deps[dep] = self._digests[key] = digest
         self._answers[key] = summary
+        if summary is not None:
+            self._homes[id(summary)] = parsed
         return summary
 
     def current(self, dep: str) -> str:
@@ -340,7 +243,7 @@ class FileResolver:
         if node is None or node.type not in SYNTAX[self.language if not path or parsed is None
                                                    else parsed.language.id].functions:
             return ""
-        return _digest(source[node.start_byte : node.end_byte])
+        return text_digest(source[node.start_byte : node.end_byte])
 
 
 def _constructed(call: Node) -> str:
@@ -385,5 +288,3 @@ def _single_bindings(scope: Node, ctx: Context) -> dict[str, list[tuple[int, Nod
         entries.sort(key=lambda entry: entry[0])
     return found
 
-
-NO_FILES = Project(reader=lambda _path: None)  # reads no other file: the analyzed file's own calls only

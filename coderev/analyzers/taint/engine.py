@@ -126,7 +126,7 @@ def _follow(helper: Node, tainted: dict[str, Steps], ctx: Context) -> Steps | No
         if current.type == "return_statement" and current.named_children:
             value = current.named_children[0]
             inner = Context(ctx.spec, ctx.syntax, ctx.classes, value, dict(tainted), functions=ctx.functions,
-                            depth=ctx.depth + 1, resolver=ctx.resolver, follow=_follow)
+                            depth=ctx.depth + 1, resolver=ctx.resolver, follow=_follow, scopes=[helper])
             typed = (p for p in ctx.spec.patterns(ctx.classes) if p.type is not None)
             extra = concrete(typed, declared_types(helper, ctx.syntax))
             inner.prefixes = ctx.prefixes + extra
@@ -153,6 +153,7 @@ def prepare(
         return None
     ctx = Context(spec, syntax, source_classes(classes), node, resolver=RESOLVER.get(), follow=_follow)
     scopes = scopes_of(node, syntax)
+    ctx.scopes = scopes
     if sources:
         plain, typed, roots = compiled_patterns(language, ctx.classes)
         ctx.prefixes = list(plain)

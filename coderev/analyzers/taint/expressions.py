@@ -65,6 +65,9 @@ def _is_source(node: Node, ctx: Context) -> bool:
         if inner is None:
             return False
         name, strip = inner.group(1).decode("utf-8", "replace"), len(name) + 1
+        if name.startswith("_") and name.lstrip("_") in ctx.roots:  # self._request.args
+            strip += len(name) - len(name.lstrip("_"))
+            name = name.lstrip("_")
     if name not in ctx.roots:
         return False  # no pattern starts with this name: skip building the compact text
     compact = _compact(node)[strip:]

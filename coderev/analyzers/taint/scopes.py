@@ -47,6 +47,9 @@ class Context:
     certain: set[tuple[int, int, str]] = field(default_factory=set)  # branches known to run
     dead: bool = False  # the sink is unreachable (a constant condition, an earlier return)
     resolver: Resolver | None = None  # cross-unit function summaries, if any
+    # the functions around the sink, outermost first (a node's ``parent`` costs a walk from the
+    # root in tree-sitter: code that needs the scope of a node inside them looks here instead)
+    scopes: list[Node] = field(default_factory=list)
     # walks a helper of the unit given its tainted parameters (the engine's, set by prepare)
     follow: Callable[[Node, dict[str, Steps], Context], Steps | None] | None = None
 
@@ -62,6 +65,11 @@ def _type_matches(declared: str, wanted: str) -> bool:
 
 
 # --- scopes and declarations ---------------------------------------------------------------------
+
+
+def scopes_around(node: Node, ctx: Context) -> list[Node]:
+    """The functions of ``ctx.scopes`` that hold ``node``, outermost first."""
+    return [s for s in ctx.scopes if s.start_byte <= node.start_byte and node.end_byte <= s.end_byte]
 
 
 def scopes_of(node: Node, syntax: Syntax) -> list[Node]:

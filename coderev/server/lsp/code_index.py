@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from coderev.analyzers.project import Project
+from coderev.analyzers.project_files import Project
 from coderev.server.lsp.documents import DocumentStore, OpenDocument
 
 

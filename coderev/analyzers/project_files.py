@@ -1,0 +1,149 @@
+"""The files of a project as the taint engine reads them: read and parsed on demand (bounded reads
+of regular files; an editor passes a reader that returns its open buffers), cached by content,
+with their top-level functions and class methods by name and their imports. Files are only read
+and parsed, never imported or run (ADR 0017)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coderev.analyzers.imports import FileImports, file_imports
+from coderev.analyzers.languages import LanguageSpec, language_for_path, parser_for
+from coderev.analyzers.taint.syntax import SYNTAX, Node, text
+from coderev.analyzers.workspace import read_source
+
+Reader = Callable[[Path], "str | None"]
+MAX_PROJECT_FILE = 1_000_000
+_CLASSES = frozenset({"class_definition", "class_declaration", "class", "interface_declaration"})
+_WRAPPERS = frozenset({"decorated_definition", "export_statement"})
+
+
+@dataclass(slots=True)
+class Parsed:
+    path: Path
+    language: LanguageSpec
+    source: bytes
+    root: Node
+    functions: dict[str, Node] = field(default_factory=dict)  # "f" and "Class.method"
+    imports: FileImports | None = None
+
+
+def text_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def _default_reader(path: Path) -> str | None:
+    text_or_skip = read_source(path, MAX_PROJECT_FILE)
+    return text_or_skip if isinstance(text_or_skip, str) else None
+
+
+def definitions(root: Node, language: str) -> dict[str, Node]:
+    """Top-level functions and the methods of top-level classes, by name ("f", "C.m")."""
+    syntax = SYNTAX[language]
+    found: dict[str, Node] = {}
+    for unit in root.named_children:
+        node = unit
+        while node.type in _WRAPPERS:
+            inner = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
+            if inner is None:
+                break
+            node = inner
+        if node.type in syntax.functions:
+            found.setdefault(text(node.child_by_field_name("name")), node)
+        elif node.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in node.named_children:  # const f = (x) => ...
+                value = declarator.child_by_field_name("value")
+                if value is not None and value.type in syntax.functions:
+                    found.setdefault(text(declarator.child_by_field_name("name")), value)
+        elif node.type in _CLASSES:
+            name = text(node.child_by_field_name("name"))
+            body = node.child_by_field_name("body")
+            for member in body.named_children if body is not None else []:
+                method = member.child_by_field_name("definition") if member.type in _WRAPPERS else member
+                if method is not None and method.type in syntax.functions:
+                    found.setdefault(f"{name}.{text(method.child_by_field_name('name'))}", method)
+            found.setdefault(name, node)
+    return found
+
+
+class Project:
+    """Other files of the workspace, read and parsed on demand and cached by content. Without a
+    ``reader``, files are read from disk (again only when their size or time stamp changed); an
+    editor passes a reader that returns its open documents' text and falls back to
+    :meth:`read_disk`."""
+
+    def __init__(self, root: Path | None = None, reader: Reader | None = None) -> None:
+        self.root = root
+        self._reader = reader or self.read_disk
+        self._disk: dict[Path, tuple[int, int, str | None]] = {}
+        self._parsed: dict[Path, tuple[str, Parsed | None]] = {}
+        self._imports: dict[tuple[Path, str, str], FileImports] = {}
+
+    def relative(self, path: Path) -> str:
+        if self.root is not None:
+            try:
+                return path.relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return path.as_posix()
+
+    def parsed(self, path: Path) -> Parsed | None:
+        """The parse of a workspace file, or None (missing, unreadable, no grammar)."""
+        language = language_for_path(path)
+        if language is None or language.id not in SYNTAX:
+            return None
+        content = self._reader(path)
+        if content is None:
+            self._parsed.pop(path, None)
+            return None
+        data = content.encode("utf-8", "surrogatepass")
+        digest = text_digest(data)
+        cached = self._parsed.get(path)
+        if cached is not None and cached[0] == digest:
+            return cached[1]
+        tree = parser_for(language).parse(data)
+        parsed = Parsed(path, language, data, tree.root_node)
+        parsed.functions = definitions(tree.root_node, language.id)
+        parsed.imports = file_imports(tree.root_node, language.id, path)
+        self._parsed[path] = (digest, parsed)
+        return parsed
+
+    def forget(self, path: Path) -> None:
+        self._parsed.pop(path, None)
+        self._disk.pop(path, None)
+
+    def read_disk(self, path: Path) -> str | None:
+        try:
+            status = path.stat()
+        except OSError:
+            self._disk.pop(path, None)
+            return None
+        cached = self._disk.get(path)
+        if cached is not None and cached[:2] == (status.st_mtime_ns, status.st_size):
+            return cached[2]
+        content = _default_reader(path)
+        if len(self._disk) > 8192:
+            self._disk.clear()
+        self._disk[path] = (status.st_mtime_ns, status.st_size, content)
+        return content
+
+    def imports(self, root: Node, language: str, path: Path) -> FileImports:
+        """The imports of a file being analyzed, cached by the text of its import statements
+        (a keystroke elsewhere does not look for modules on disk again)."""
+        parts = [
+            unit.text or b"" for unit in root.named_children
+            if "import" in unit.type or "package" in unit.type or b"require(" in (unit.text or b"")[:300]
+        ]
+        key = (path, language, text_digest(b"\0".join(parts)))
+        found = self._imports.get(key)
+        if found is None:
+            if len(self._imports) > 4096:
+                self._imports.clear()
+            found = self._imports[key] = file_imports(root, language, path)
+        return found
+
+
+NO_FILES = Project(reader=lambda _path: None)  # reads no other file: the analyzed file's own calls only
