@@ -101,3 +101,16 @@ def test_trace_goes_from_the_source_to_the_sink() -> None:
     assert labels[0].startswith("source: request.form.get")
     assert labels[1:] == ["assigned to `p`", "assigned to `q`"]
     assert [node.start_point.row for _, node in steps] == [2, 2, 3]
+
+
+@pytest.mark.parametrize(("language", "code"), [
+    ("javascript", EXPRESS + "const names = USERS.map(u => u.name); sink(names.slice(p, p + 1).join(', ')) })"),
+    ("java", SERVLET + "int i = 2; sink(NAMES.get(Integer.valueOf(i))); sink2(\"x\".substring(p.length())); } }"),
+])
+def test_positions_carry_no_text_into_the_result(language: str, code: str) -> None:
+    assert not is_tainted(argument_of(code, language), language=language)
+
+
+def test_the_receiver_of_a_slice_still_carries_its_text() -> None:
+    code = EXPRESS + "sink(p.slice(0, 10)) })"
+    assert is_tainted(argument_of(code, "javascript"), language="javascript")

@@ -154,6 +154,9 @@ def _call_reads(node: Node, ctx: Context, stack: list[Node]) -> Steps | None:
         return through if through else None
     if not ctx.spec.propagate_all and name not in ctx.spec.propagators:
         return None
+    if receiver is not None and name in ctx.spec.receiver_only:
+        stack.append(receiver)  # names.slice(from, to): positions carry no text into the result
+        return None
     stack.extend(reversed(children_except(node, _SKIPPED_FIELDS, ctx.syntax.comments)))
     return None
 

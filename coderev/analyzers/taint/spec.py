@@ -58,6 +58,7 @@ class TaintSpec:
     propagate_all: bool
     propagators: frozenset[str]
     mutators: frozenset[str]
+    receiver_only: frozenset[str]  # the result holds the receiver's data only (slice, get, charAt)
     out_arguments: frozenset[str]
     validators: re.Pattern[str]
     guards: re.Pattern[str]
@@ -177,6 +178,7 @@ def build_spec(data: dict[str, Any]) -> TaintSpec:
         propagate_all=propagation.get("calls", "all") == "all",
         propagators=frozenset(propagation.get("propagators", ())),
         mutators=frozenset(propagation.get("mutators", ())),
+        receiver_only=frozenset(propagation.get("receiver_only", ())),
         out_arguments=frozenset(propagation.get("out_arguments", ())),
         validators=_regex(checks.get("validators")) or _NEVER,
         guards=_regex(checks.get("guards")) or _NEVER,
