@@ -22,6 +22,7 @@ from typing import Any
 import tree_sitter
 import yaml
 
+from coderev.analyzers import query_check
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Confidence, Severity
 from coderev.analyzers.fixes import FILTERS, template_holes
@@ -173,12 +174,11 @@ def _check_compiles(rule: Rule) -> None:
         language = get_language(language_id)
         assert language is not None  # the schema restricts languages
         try:
-            query = tree_sitter.Query(language.grammar, rule.query)
+            names = query_check.capture_names(language, rule.query)  # remembered between runs
         except tree_sitter.QueryError as exc:
             raise CoderevError(
                 "ANA002", f"{rule.path}: field 'query' ({language_id}): {exc}"
             ) from exc
-        names = {query.capture_name(i) for i in range(query.capture_count)}
         needed = {rule.report}
         if rule.fix is not None:
             for capture, template in rule.fix.edits:
@@ -367,6 +367,8 @@ def load_rules(
                 )
                 continue
             rules[rule.id] = rule
+    if check_queries:
+        query_check.save()
     return RuleSet(rules.values(), errors)
 
 
