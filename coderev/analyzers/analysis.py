@@ -153,9 +153,14 @@ class Analyzer:
         fresh: dict[UnitKey, _UnitResult] = {}
         reused = matched = 0
         collected: list[_Collected] = []
-        for unit in snapshot.tree.root_node.children:
+        units = [
+            (unit, (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]), style))
+            for unit in snapshot.tree.root_node.children
+        ]
+        if resolver is not None:
+            resolver.units = units  # the file's own functions are validated by these keys
+        for unit, key in units:
             origin = _origin(unit)
-            key = (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]), style)
             result = old.get(key) if not unit.has_error else None
             if result is not None and result.deps and resolver is not None and any(
                 resolver.current(dep) != digest for dep, digest in result.deps

@@ -18,19 +18,19 @@ so a cached unit is reused only while the functions it called are unchanged
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from coderev.analyzers.finding import TraceStep
 from coderev.analyzers.imports import FileImports, file_imports
-from coderev.analyzers.project_files import Parsed, Project, definitions, text_digest
+from coderev.analyzers.project_files import Parsed, Project, definitions, function_digest, own_digests
 from coderev.analyzers.taint.containers import Steps
 from coderev.analyzers.taint.helpers import extend
 from coderev.analyzers.taint.scopes import Context, declared_types, scopes_around
 from coderev.analyzers.taint.summaries import Summary, summary_of
-from coderev.analyzers.taint.syntax import SYNTAX, Node, callee, text
+from coderev.analyzers.taint.syntax import Node, callee, text
 
 _MAX_CHAIN = 4  # receivers followed back through calls and bindings
 
@@ -59,6 +59,9 @@ class FileResolver:
         self._bindings: dict[tuple[int, int], dict[str, list[tuple[int, Node]]]] = {}
         self._local: dict[tuple[int, int], FileImports] = {}
         self._homes: dict[int, Parsed | None] = {}  # a summary's file (None: this one), by id
+        self._own: dict[str, str] | None = None  # this file's function digests (for validation)
+        # the analyzer's (unit, key of its text) for this run; keys make own_digests a lookup
+        self.units: Sequence[tuple[Node, Hashable]] = ()
 
     @property
     def functions(self) -> dict[str, Node]:
@@ -212,13 +215,10 @@ class FileResolver:
         else:
             node, path, language = parsed.functions.get(target.name), parsed.path, parsed.language.id
         summary = None
-        if node is not None and node.type in SYNTAX[language].functions and _has_body(node):
-            source = self.source if parsed is None else parsed.source
-            digest = text_digest(source[node.start_byte : node.end_byte])
+        digest = function_digest(node, self.source if parsed is None else parsed.source, language)
+        if node is not None and digest:
             shown = "" if parsed is None else self.project.relative(path)
             summary = summary_of(node, language, shown, digest)
-        else:
-            digest = ""
         self.deps[dep] = self._digests[key] = digest
         self._answers[key] = summary
         if summary is not None:
@@ -234,16 +234,15 @@ class FileResolver:
 
     def _digest_now(self, dep: str) -> str:
         path, _, name = dep.partition("::")
-        if path:
-            parsed = self.project.parsed(Path(path))
-            functions, source = (parsed.functions, parsed.source) if parsed is not None else ({}, b"")
-        else:
-            functions, source = self.functions, self.source
-        node = functions.get(name)
-        if node is None or node.type not in SYNTAX[self.language if not path or parsed is None
-                                                   else parsed.language.id].functions:
+        if not path:
+            if self._own is None:
+                units = self.units or [(u, self.source[u.start_byte : u.end_byte]) for u in self._root.named_children]
+                self._own = own_digests(units, self.source, self.language)
+            return self._own.get(name, "")
+        parsed = self.project.parsed(Path(path))
+        if parsed is None:
             return ""
-        return text_digest(source[node.start_byte : node.end_byte])
+        return function_digest(parsed.functions.get(name), parsed.source, parsed.language.id)
 
 
 def _constructed(call: Node) -> str:
@@ -252,23 +251,6 @@ def _constructed(call: Node) -> str:
         return text(target).split("<", 1)[0].rsplit(".", 1)[-1]
     name = callee(call)[0]
     return name if call.type == "call" and name[:1].isupper() else ""
-
-
-def _has_body(function: Node) -> bool:
-    """Whether a function has code to summarize: not an interface or abstract method, and not a
-    stub whose body is only ``...``, ``pass``, a docstring or a ``raise``."""
-    body = function.child_by_field_name("body")
-    if body is None:
-        return False
-    statements = [s for s in body.named_children if "comment" not in s.type]
-    for statement in statements:
-        if statement.type in ("pass_statement", "raise_statement", "throw_statement"):
-            continue
-        if statement.type == "expression_statement" and statement.named_child_count == 1 and \
-                statement.named_children[0].type in ("ellipsis", "string"):
-            continue
-        return True
-    return False
 
 
 def _single_bindings(scope: Node, ctx: Context) -> dict[str, list[tuple[int, Node]]]:

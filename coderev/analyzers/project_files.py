@@ -6,7 +6,7 @@ and parsed, never imported or run (ADR 0017)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,30 +42,84 @@ def _default_reader(path: Path) -> str | None:
 
 def definitions(root: Node, language: str) -> dict[str, Node]:
     """Top-level functions and the methods of top-level classes, by name ("f", "C.m")."""
-    syntax = SYNTAX[language]
     found: dict[str, Node] = {}
     for unit in root.named_children:
-        node = unit
-        while node.type in _WRAPPERS:
-            inner = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
-            if inner is None:
-                break
-            node = inner
-        if node.type in syntax.functions:
-            found.setdefault(text(node.child_by_field_name("name")), node)
-        elif node.type in ("lexical_declaration", "variable_declaration"):
-            for declarator in node.named_children:  # const f = (x) => ...
-                value = declarator.child_by_field_name("value")
-                if value is not None and value.type in syntax.functions:
-                    found.setdefault(text(declarator.child_by_field_name("name")), value)
-        elif node.type in _CLASSES:
-            name = text(node.child_by_field_name("name"))
-            body = node.child_by_field_name("body")
-            for member in body.named_children if body is not None else []:
-                method = member.child_by_field_name("definition") if member.type in _WRAPPERS else member
-                if method is not None and method.type in syntax.functions:
-                    found.setdefault(f"{name}.{text(method.child_by_field_name('name'))}", method)
+        for name, node in unit_definitions(unit, language):
             found.setdefault(name, node)
+    return found
+
+
+def unit_definitions(unit: Node, language: str) -> list[tuple[str, Node]]:
+    """The functions one top-level unit defines: itself, a class's methods (and the class)."""
+    syntax = SYNTAX[language]
+    found: list[tuple[str, Node]] = []
+    node = unit
+    while node.type in _WRAPPERS:
+        inner = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
+        if inner is None:
+            break
+        node = inner
+    if node.type in syntax.functions:
+        found.append((text(node.child_by_field_name("name")), node))
+    elif node.type in ("lexical_declaration", "variable_declaration"):
+        for declarator in node.named_children:  # const f = (x) => ...
+            value = declarator.child_by_field_name("value")
+            if value is not None and value.type in syntax.functions:
+                found.append((text(declarator.child_by_field_name("name")), value))
+    elif node.type in _CLASSES:
+        name = text(node.child_by_field_name("name"))
+        body = node.child_by_field_name("body")
+        for member in body.named_children if body is not None else []:
+            method = member.child_by_field_name("definition") if member.type in _WRAPPERS else member
+            if method is not None and method.type in syntax.functions:
+                found.append((f"{name}.{text(method.child_by_field_name('name'))}", method))
+        found.append((name, node))
+    return found
+
+
+def has_body(function: Node) -> bool:
+    """Whether a function has code to summarize: not an interface or abstract method, and not a
+    stub whose body is only ``...``, ``pass``, a docstring or a ``raise``."""
+    body = function.child_by_field_name("body")
+    if body is None:
+        return False
+    for statement in body.named_children:
+        if "comment" in statement.type or statement.type in ("pass_statement", "raise_statement", "throw_statement"):
+            continue
+        if statement.type == "expression_statement" and statement.named_child_count == 1 and \
+                statement.named_children[0].type in ("ellipsis", "string"):
+            continue
+        return True
+    return False
+
+
+def function_digest(node: Node | None, source: bytes, language: str) -> str:
+    """What a call's answer depends on: the digest of the function's text, or "" when there is no
+    function with code to summarize."""
+    if node is None or node.type not in SYNTAX[language].functions or not has_body(node):
+        return ""
+    return text_digest(source[node.start_byte : node.end_byte])
+
+
+_UNIT_DIGESTS: dict[tuple[str, object], dict[str, str]] = {}
+
+
+def own_digests(units: Sequence[tuple[Node, Hashable]], source: bytes, language: str) -> dict[str, str]:
+    """:func:`function_digest` of every function of a file, by name, from its top-level units and
+    the key the analyzer gave each unit's text (type, length, hash): a keystroke costs a
+    dictionary lookup per unit, not a walk of every class."""
+    found: dict[str, str] = {}
+    for unit, key in units:
+        cache_key = (language, key)
+        digests = _UNIT_DIGESTS.get(cache_key)
+        if digests is None:
+            if len(_UNIT_DIGESTS) > 8192:
+                _UNIT_DIGESTS.clear()
+            digests = _UNIT_DIGESTS[cache_key] = {
+                name: function_digest(node, source, language) for name, node in unit_definitions(unit, language)
+            }
+        for name, digest in digests.items():
+            found.setdefault(name, digest)
     return found
 
 
