@@ -320,3 +320,36 @@ def test_a_module_imported_inside_the_function_and_a_wrapper_built_there(tmp_pat
             """,
     })
     assert [f.span.start_row for f in errors(scan(tmp_path, "app.py"), "command-injection")] == [9]
+
+
+def test_java_qualified_names_and_static_helpers(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "src/org/example/helpers/SeparateClassRequest.java": """
+            package org.example.helpers;
+            public class SeparateClassRequest {
+                private javax.servlet.http.HttpServletRequest request;
+                public SeparateClassRequest(javax.servlet.http.HttpServletRequest request) { this.request = request; }
+                public String getTheParameter(String p) { return request.getParameter(p); }
+            }
+            """,
+        "src/org/example/helpers/Utils.java": """
+            package org.example.helpers;
+            public class Utils {
+                public static String passThrough(String value) { return value.trim(); }
+                public static String digitsOnly(String value) { return String.valueOf(Integer.parseInt(value)); }
+            }
+            """,
+        "src/org/example/web/T.java": """
+            package org.example.web;
+            public class T extends HttpServlet {
+                public void doPost(HttpServletRequest request, HttpServletResponse response) throws Exception {
+                    org.example.helpers.SeparateClassRequest scr =
+                        new org.example.helpers.SeparateClassRequest(request);
+                    String param = scr.getTheParameter("p");
+                    Runtime.getRuntime().exec("cmd /c " + org.example.helpers.Utils.passThrough(param));
+                    Runtime.getRuntime().exec("cmd /c " + org.example.helpers.Utils.digitsOnly(param));
+                }
+            }
+            """,
+    })
+    assert [f.span.start_row for f in errors(scan(tmp_path, "src/org/example/web/T.java"), "command-injection")] == [7]

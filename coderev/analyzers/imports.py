@@ -26,8 +26,14 @@ class FileImports:
     names: dict[str, tuple[Path, str]] = field(default_factory=dict)  # local -> (file, name there)
     modules: dict[str, Path] = field(default_factory=dict)  # local (or dotted) -> module file
     packages: list[Path] = field(default_factory=list)  # Java: directories whose classes are visible
+    source_root: Path | None = None  # Java: the directory the file's package path starts from
 
     def classes(self, name: str) -> list[Path]:
+        """Files that may define class ``name``: a fully qualified Java name under the source
+        root, else the file's own package and the packages imported with ``.*``."""
+        if "." in name and self.source_root is not None:
+            parts = name.split(".")
+            return [self.source_root.joinpath(*parts[:-1], f"{parts[-1]}.java")]
         return [directory / f"{name}.java" for directory in self.packages]
 
 
@@ -163,6 +169,7 @@ def _java(root: Node, path: Path, found: FileImports) -> None:
     for _ in segments:
         source_root = source_root.parent
     found.packages.append(path.parent)
+    found.source_root = source_root
     for unit in root.named_children:
         if unit.type != "import_declaration" or not unit.named_children or "static" in text(unit).split():
             continue

@@ -18,6 +18,7 @@ so a cached unit is reused only while the functions it called are unchanged
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ from coderev.analyzers.taint.summaries import Summary, summary_of
 from coderev.analyzers.taint.syntax import Node, callee, text
 
 _MAX_CHAIN = 4  # receivers followed back through calls and bindings
+_WHITESPACE = re.compile(r"\s+")
+_SCOPED = frozenset({"scoped_identifier", "scoped_type_identifier", "member_expression", "attribute"})
 
 
 @dataclass(slots=True)
@@ -108,6 +111,10 @@ class FileResolver:
                     return self._lookup(_Target(self.project.parsed(imported[0]), imported[1] or name))
             return self._lookup(self._function_target(name))
         owner = self._class_of(receiver, call, ctx, depth)
+        if owner is None and receiver.type in ctx.syntax.names | ctx.syntax.paths | _SCOPED:
+            written = _WHITESPACE.sub("", text(receiver))
+            if written.rsplit(".", 1)[-1][:1].isupper():  # Helper.method(x), a.b.Helper.method(x)
+                owner = self._class_target(written)
         if owner is not None:
             return self._lookup(_Target(owner.parsed, f"{owner.name}.{name}"))
         module = self.imports.modules.get(text(receiver))
@@ -149,9 +156,16 @@ class FileResolver:
             return _Target(self.project.parsed(path), original or name)
         return _Target(None, name)
 
-    def _class_target(self, name: str, home: Parsed | None = None) -> _Target | None:
-        """Where class ``name`` is defined: ``home`` (the file of the function that built it),
-        this file, or a file this one imports it from."""
+    def _class_target(self, written: str, home: Parsed | None = None) -> _Target | None:
+        """Where the class written ``written`` (``Helper`` or ``a.b.Helper``) is defined: ``home``
+        (the file of the function that built it), this file, a file this one imports it from, or
+        (Java) the file its qualified name names."""
+        name = written.rsplit(".", 1)[-1]
+        if "." in written:
+            for candidate in self.imports.classes(written):
+                parsed = self.project.parsed(candidate)
+                if parsed is not None and name in parsed.functions:
+                    return _Target(parsed, name)
         if home is not None and name in home.functions:
             return _Target(home, name)
         if name in self.functions:
@@ -183,7 +197,7 @@ class FileResolver:
         if scopes:
             declared = declared_types(scopes[0], ctx.syntax).get(name)
             if declared:
-                return self._class_target(declared.split("<", 1)[0].rsplit(".", 1)[-1].strip())
+                return self._class_target(_WHITESPACE.sub("", declared.split("<", 1)[0]))
             value = self._last_binding(scopes[-1], name, call, ctx)
             if value is not None and value.type in ctx.syntax.calls:
                 return self._class_of(value, call, ctx, depth + 1)
@@ -248,7 +262,7 @@ class FileResolver:
 def _constructed(call: Node) -> str:
     if call.type in ("new_expression", "object_creation_expression"):
         target = call.child_by_field_name("constructor") or call.child_by_field_name("type")
-        return text(target).split("<", 1)[0].rsplit(".", 1)[-1]
+        return _WHITESPACE.sub("", text(target).split("<", 1)[0])
     name = callee(call)[0]
     return name if call.type == "call" and name[:1].isupper() else ""
 
