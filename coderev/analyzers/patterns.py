@@ -124,9 +124,25 @@ def _literal_class(op: Any, value: Any, c: Any) -> list[int] | None:
     return [ch for _, ch in value]
 
 
+# The text last asked about, and which needle sets occur anywhere in it: a file's units are
+# matched one after the other, and most files hold no needle at all (one search per file, not
+# one per unit). Replaced as a whole, so threads analyzing other texts only cost a recount.
+_last_text: tuple[bytes, dict[tuple[bytes, ...], bool]] = (b"", {})
+
+
 def _may_match(pattern: CompiledPattern, source: bytes, start: int, end: int) -> bool:
+    global _last_text
     found = pattern.needles
-    return found is None or any(source.find(n, start, end) >= 0 for n in found)
+    if found is None:
+        return True
+    text, known = _last_text
+    if text is not source:
+        known = {}
+        _last_text = (source, known)
+    anywhere = known.get(found)
+    if anywhere is None:
+        anywhere = known[found] = any(n in source for n in found)
+    return anywhere and any(source.find(n, start, end) >= 0 for n in found)
 
 
 def shannon_entropy(value: bytes) -> float:
