@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import tree_sitter
 from lsprotocol import types
@@ -26,7 +26,19 @@ from coderev.server.lsp import convert
 
 if TYPE_CHECKING:
     from coderev.server.lsp.documents import OpenDocument
-    from coderev.server.lsp.server import CoderevServer
+    from coderev.server.lsp.log import ClientLog
+    from coderev.server.lsp.model import ModelBridge
+    from coderev.server.lsp.project import Project
+
+
+class ReviewHost(Protocol):
+    """What reviews need of the language server (its class imports this module)."""
+
+    project: Project
+    model: ModelBridge
+    log: ClientLog
+
+    def refresh(self, doc: OpenDocument) -> None: ...
 
 SOURCE: Final = "coderev-ai"
 MAX_LINES: Final = 120  # longer functions are not reviewed (the model's context is short)
@@ -77,7 +89,7 @@ def key_of(node: tree_sitter.Node, source: bytes) -> Key:
     return (node.type, len(text), hash(text))
 
 
-def schedule(ls: CoderevServer, doc: OpenDocument) -> None:
+def schedule(ls: ReviewHost, doc: OpenDocument) -> None:
     """(Re)start the pause before reviewing ``doc`` (on every change and open)."""
     if doc.review_timer is not None:
         doc.review_timer.cancel()
@@ -89,13 +101,13 @@ def schedule(ls: CoderevServer, doc: OpenDocument) -> None:
     doc.review_timer = loop.call_later(settings.ai_review_pause_ms / 1000, _start, ls, doc)
 
 
-def _start(ls: CoderevServer, doc: OpenDocument) -> None:
+def _start(ls: ReviewHost, doc: OpenDocument) -> None:
     doc.review_timer = None
     if not doc.closed:
         doc.review_task = asyncio.ensure_future(review(ls, doc))
 
 
-async def review(ls: CoderevServer, doc: OpenDocument) -> int:
+async def review(ls: ReviewHost, doc: OpenDocument) -> int:
     """Review the changed functions of ``doc`` now; returns how many were sent to the model."""
     engine = ls.model.engine
     if engine is None or doc.language is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from lsprotocol import converters, types
 
@@ -12,8 +12,13 @@ from coderev.analyzers import Finding, Fix, Position, PositionEncoding, Severity
 from coderev.analyzers.budget import UnitSkip, skip_error
 from coderev.analyzers.finding import Span
 
-if TYPE_CHECKING:
-    from coderev.server.lsp.trace import TraceContext
+
+class RelatedSteps(Protocol):
+    """How a finding's trace becomes related locations (``coderev.server.lsp.trace``, which
+    imports this module: the protocol keeps the dependency one way)."""
+
+    def related(self, finding: Finding, snapshot: Snapshot) -> list[types.DiagnosticRelatedInformation]: ...
+
 
 SOURCE: Final = "coderev"
 RULE_DOC_URL: Final = "https://coderev.dev/rules/{rule_id}"
@@ -91,7 +96,7 @@ def fix_data(fix: Fix, snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def diagnostic(finding: Finding, snapshot: Snapshot, trace: TraceContext | None = None) -> types.Diagnostic:
+def diagnostic(finding: Finding, snapshot: Snapshot, trace: RelatedSteps | None = None) -> types.Diagnostic:
     """The diagnostic of a finding; with ``trace`` (the client accepts related information),
     one related location per step of the finding's data-flow trace."""
     data: dict[str, Any] = {
@@ -118,7 +123,7 @@ def diagnostic(finding: Finding, snapshot: Snapshot, trace: TraceContext | None 
 
 
 def diagnostics(
-    findings: Sequence[Finding], snapshot: Snapshot, trace: TraceContext | None = None
+    findings: Sequence[Finding], snapshot: Snapshot, trace: RelatedSteps | None = None
 ) -> tuple[types.Diagnostic, ...]:
     return tuple(diagnostic(f, snapshot, trace) for f in findings)
 

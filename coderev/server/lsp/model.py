@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,7 +23,7 @@ from coderev.engine.runtime.slo import SloConfig
 
 if TYPE_CHECKING:
     from coderev.engine.runtime.engine import ModelEngine
-    from coderev.server.lsp.server import CoderevServer
+    from coderev.server.lsp.log import ClientLog
     from coderev.server.lsp.settings import Settings
 
 STATUS: Final = "coderev/status"
@@ -67,10 +68,16 @@ def status_payload(status: EngineStatus | None) -> dict[str, Any]:
 
 
 class ModelBridge:
-    """Owns the server's :class:`ModelEngine` (or none, when the model is off)."""
+    """Owns the server's :class:`ModelEngine` (or none, when the model is off). It reports through
+    the server's log, sends status notifications with ``notify`` and calls ``on_ready`` when the
+    engine can take requests (callbacks, so this module does not import the server's)."""
 
-    def __init__(self, ls: CoderevServer) -> None:
-        self.ls = ls
+    def __init__(
+        self, log: ClientLog, notify: Callable[[str, Any], None], on_ready: Callable[[], None]
+    ) -> None:
+        self.log = log
+        self._send = notify
+        self._on_ready = on_ready
         self.engine: ModelEngine | None = None
         self._config: EngineConfig | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,7 +127,7 @@ class ModelBridge:
                                                                       "coderev.engine.runtime.engine")
         except ImportError as exc:  # a build without ctranslate2 serves rules only
             error = CoderevError("PRV001", f"the model runtime is not installed ({exc}); serving rules only")
-            self.ls.log.show(error)
+            self.log.show(error)
             self._failed = EngineStatus(mode="fallback", error_code=error.code, error_message=error.detail)
             self._notify(self._failed)
             return
@@ -162,11 +169,11 @@ class ModelBridge:
     def _notify(self, status: EngineStatus | None) -> None:
         payload = status_payload(status)
         if payload.get("error"):
-            self.ls.log.warning(f"model engine: {payload['error']['code']} {payload['error']['message']}")
+            self.log.warning(f"model engine: {payload['error']['code']} {payload['error']['message']}")
         try:
-            self.ls.protocol.notify(STATUS, payload)
+            self._send(STATUS, payload)
         except Exception as exc:  # a client that is gone or does not want it
-            self.ls.log.debug(f"{STATUS} not sent: {exc}")
+            self.log.debug(f"{STATUS} not sent: {exc}")
         if status is not None and status.mode == "ready":
-            self.ls.ai_review_ready()
+            self._on_ready()
 

@@ -77,7 +77,7 @@ class CoderevServer(LanguageServer):
         self.initialization_options: Any = None
         self._reported: set[str] = set()
         self._warming: set[tuple[int, str]] = set()
-        self.model = ModelBridge(self)
+        self.model = ModelBridge(self.log, self.protocol.notify, self.ai_review_ready)
         self._warming_lock = threading.Lock()
         self.scan_task: asyncio.Future[dict[str, int]] | None = None
 
