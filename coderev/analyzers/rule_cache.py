@@ -18,13 +18,10 @@ import pickle
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from coderev.analyzers import triggers
 from coderev.analyzers.user_cache import cache_root
-
-if TYPE_CHECKING:
-    from coderev.analyzers.ruleset import Rule
 
 log = logging.getLogger("coderev.rules")
 
@@ -46,7 +43,7 @@ def _path(rule_dir: Path, files: list[Path], cache_dir: Path | None) -> Path:
     return (cache_dir or cache_root()) / "rules" / f"{cache_key(rule_dir, files)}.pickle"
 
 
-def read(rule_dir: Path, files: list[Path], cache_dir: Path | None = None) -> list[Rule] | None:
+def read(rule_dir: Path, files: list[Path], cache_dir: Path | None = None) -> list[Any] | None:
     """The cached rules of ``files`` (and their query requirements, seeded into
     :mod:`coderev.analyzers.triggers`), or None when there is no usable cache."""
     try:
@@ -62,7 +59,7 @@ def read(rule_dir: Path, files: list[Path], cache_dir: Path | None = None) -> li
     return list(rules)
 
 
-def write(rule_dir: Path, files: list[Path], rules: list[Rule], cache_dir: Path | None = None) -> None:
+def write(rule_dir: Path, files: list[Path], rules: list[Any], cache_dir: Path | None = None) -> None:
     """Cache ``rules`` (parsed from ``files``) with their query requirements; atomic, and silent
     when the disk refuses (the next start parses again)."""
     known = {r.query: triggers.requirements(r.query) for r in rules if r.query}

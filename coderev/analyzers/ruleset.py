@@ -22,7 +22,7 @@ from typing import Any
 import tree_sitter
 import yaml
 
-from coderev.analyzers import query_check
+from coderev.analyzers import query_check, rule_cache
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Confidence, Severity
 from coderev.analyzers.fixes import FILTERS, template_holes
@@ -385,8 +385,6 @@ def builtin_rules_for_startup() -> RuleSet:
     again here would double the start-up cost), nor checking each against the schema (the test
     suite does; a malformed file is still validated and reported). Loaded once per process, from
     the parsed-rule cache when it is current (:mod:`coderev.analyzers.rule_cache`)."""
-    from coderev.analyzers import rule_cache
-
     files = rule_files(BUILTIN_RULES)
     cached = rule_cache.read(BUILTIN_RULES, files)
     if cached is not None:
