@@ -11,6 +11,7 @@ files, and local names bound to whole modules. Read from the tree, never by runn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,17 +38,26 @@ class FileImports:
         return [directory / f"{name}.java" for directory in self.packages]
 
 
-def file_imports(root: Node, language: str, path: Path) -> FileImports:
+Exists = Callable[[Path], bool]
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file()
+
+
+def file_imports(root: Node, language: str, path: Path, exists: Exists = _is_file) -> FileImports:
+    """What the imports among ``root``'s children name; ``exists`` says whether a candidate module
+    file exists (a project passes a cached one: a tree's imports ask for the same files often)."""
     found = FileImports()
     if language == "python":
         for unit in root.named_children:
             if unit.type == "import_from_statement":
-                _python_from(unit, path, found)
+                _python_from(unit, path, found, exists)
             elif unit.type == "import_statement":
-                _python_import(unit, path, found)
+                _python_import(unit, path, found, exists)
     elif language in ("javascript", "typescript", "tsx"):
         for unit in root.named_children:
-            _javascript(unit, path, found)
+            _javascript(unit, path, found, exists)
     elif language == "java":
         _java(root, path, found)
     return found
@@ -56,7 +66,7 @@ def file_imports(root: Node, language: str, path: Path) -> FileImports:
 # --- Python -------------------------------------------------------------------------------------
 
 
-def _python_module(path: Path, dotted: str, dots: int) -> Path | None:
+def _python_module(path: Path, dotted: str, dots: int, exists: Exists) -> Path | None:
     parts = [p for p in dotted.split(".") if p]
     if dots:
         base = path.parent
@@ -67,14 +77,14 @@ def _python_module(path: Path, dotted: str, dots: int) -> Path | None:
         bases = [path.parent, *list(path.parent.parents)[:_PARENTS]]
     for base in bases:
         target = base.joinpath(*parts) if parts else base
-        if parts and target.with_suffix(".py").is_file():
+        if parts and exists(target.with_suffix(".py")):
             return target.with_suffix(".py")
-        if (target / "__init__.py").is_file():
+        if exists(target / "__init__.py"):
             return target / "__init__.py"
     return None
 
 
-def _python_from(unit: Node, path: Path, found: FileImports) -> None:
+def _python_from(unit: Node, path: Path, found: FileImports, exists: Exists) -> None:
     module = unit.child_by_field_name("module_name")
     if module is None:
         return
@@ -84,23 +94,23 @@ def _python_from(unit: Node, path: Path, found: FileImports) -> None:
         dots = len(text(prefix)) if prefix is not None else 0
         name = next((c for c in module.named_children if c.type == "dotted_name"), None)
         dotted = text(name) if name is not None else ""
-    target = _python_module(path, dotted, dots)
+    target = _python_module(path, dotted, dots, exists)
     for item in unit.children_by_field_name("name"):
         original = item.child_by_field_name("name") if item.type == "aliased_import" else item
         alias = item.child_by_field_name("alias") if item.type == "aliased_import" else item
         imported, local = text(original), text(alias)
-        submodule = _python_module(path, f"{dotted}.{imported}" if dotted else imported, dots)
+        submodule = _python_module(path, f"{dotted}.{imported}" if dotted else imported, dots, exists)
         if submodule is not None:
             found.modules[local] = submodule
         elif target is not None:
             found.names[local] = (target, imported)
 
 
-def _python_import(unit: Node, path: Path, found: FileImports) -> None:
+def _python_import(unit: Node, path: Path, found: FileImports, exists: Exists) -> None:
     for item in unit.children_by_field_name("name"):
         original = item.child_by_field_name("name") if item.type == "aliased_import" else item
         alias = item.child_by_field_name("alias") if item.type == "aliased_import" else None
-        target = _python_module(path, text(original), 0)
+        target = _python_module(path, text(original), 0, exists)
         if target is not None:
             found.modules[text(alias) if alias is not None else text(original)] = target
 
@@ -108,21 +118,21 @@ def _python_import(unit: Node, path: Path, found: FileImports) -> None:
 # --- JavaScript / TypeScript --------------------------------------------------------------------
 
 
-def _javascript_module(path: Path, spec: str) -> Path | None:
+def _javascript_module(path: Path, spec: str, exists: Exists) -> Path | None:
     if not spec.startswith("."):
         return None  # a package from node_modules: not the project's code
     base = path.parent / spec
     for suffix in _JS_SUFFIXES:
         candidate = Path(str(base) + suffix)
-        if candidate.is_file():
+        if exists(candidate):
             return candidate
     return None
 
 
-def _javascript(unit: Node, path: Path, found: FileImports) -> None:
+def _javascript(unit: Node, path: Path, found: FileImports, exists: Exists) -> None:
     if unit.type == "import_statement":
         source = unit.child_by_field_name("source")
-        target = _javascript_module(path, string_value(source) or "") if source is not None else None
+        target = _javascript_module(path, string_value(source) or "", exists) if source is not None else None
         if target is None:
             return
         for clause in unit.named_children:
@@ -147,7 +157,7 @@ def _javascript(unit: Node, path: Path, found: FileImports) -> None:
             continue
         arguments = value.child_by_field_name("arguments")
         first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
-        target = _javascript_module(path, string_value(first) or "") if first is not None else None
+        target = _javascript_module(path, string_value(first) or "", exists) if first is not None else None
         bound = declarator.child_by_field_name("name")
         if target is None or bound is None:
             continue

@@ -65,6 +65,7 @@ class FileResolver:
         self._own: dict[str, str] | None = None  # this file's function digests (for validation)
         # the analyzer's (unit, key of its text) for this run; keys make own_digests a lookup
         self.units: Sequence[tuple[Node, Hashable]] = ()
+        self.unit_memo: dict[tuple[int, int], dict[str, list[Node]]] = {}  # see Resolver.unit_memo
 
     @property
     def functions(self) -> dict[str, Node]:
@@ -139,7 +140,7 @@ class FileResolver:
             for scope in scopes:
                 body = scope.child_by_field_name("body")
                 if body is not None and any("import" in c.type for c in body.named_children):
-                    found = file_imports(body, self.language, self.path)
+                    found = file_imports(body, self.language, self.path, self.project.exists)
                     merged.names.update(found.names)
                     merged.modules.update(found.modules)
             self._local[key] = merged

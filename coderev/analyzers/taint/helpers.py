@@ -39,19 +39,27 @@ def arguments_of(call: Node, ctx: Context) -> list[Node]:
 
 
 def unit_functions(node: Node, ctx: Context) -> dict[str, list[Node]]:
+    """The named functions of the top-level unit around ``node`` (helpers the engine may follow),
+    collected once per unit and run: many questions are asked about one unit."""
     if ctx.functions is None:
-        unit = node
+        unit = ctx.scopes[0] if ctx.scopes else node  # walk up from the outermost function only
         while unit.parent is not None and unit.parent.parent is not None:
             unit = unit.parent
-        ctx.functions = {}
-        stack = [unit]
-        while stack:
-            current = stack.pop()
-            if current.type in ctx.syntax.functions:
-                name = current.child_by_field_name("name")
-                if name is not None:
-                    ctx.functions.setdefault(text(name), []).append(current)
-            stack.extend(current.named_children)
+        memo = ctx.resolver.unit_memo if ctx.resolver is not None else {}
+        key = (unit.start_byte, unit.end_byte)
+        found = memo.get(key)
+        if found is None:
+            found = {}
+            stack = [unit]
+            while stack:
+                current = stack.pop()
+                if current.type in ctx.syntax.functions:
+                    name = current.child_by_field_name("name")
+                    if name is not None:
+                        found.setdefault(text(name), []).append(current)
+                stack.extend(current.named_children)
+            memo[key] = found
+        ctx.functions = found
     return ctx.functions
 
 

@@ -25,6 +25,9 @@ class Resolver(Protocol):
     """Answers calls of functions defined outside the unit (``taint.summaries``): the taint the
     call returns (Steps), None (clean), or False when the callee is not known."""
 
+    # named functions of each top-level unit, by its byte range, for the run the resolver serves
+    unit_memo: dict[tuple[int, int], dict[str, list[Node]]]
+
     def answer(self, call: Node, ctx: Context, reads: Callable[[Node], Steps | None]) -> Steps | Literal[False] | None:
         ...
 
