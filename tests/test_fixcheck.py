@@ -226,3 +226,19 @@ def test_a_rule_without_a_check_is_never_verified(tmp_path: pytest.TempPathFacto
     fixed = apply_edits(HASH.encode(), found[0].fix.edits if found[0].fix else ()).decode()
     result = verify_fix(HASH, fixed, found[0], analyzer, (1, 1), language=PY, style=None)
     assert not result.verified and "no semantic check" in result.problem
+
+
+def test_the_driver_style_from_units_equals_the_style_of_the_whole_file() -> None:
+    from coderev.analyzers import Document, get_language
+    from coderev.analyzers.paramstyle import infer_param_style, units_param_style
+
+    for text in (
+        "import sqlite3\n\ndef f(c, x):\n    c.execute('SELECT ' + x)\n",
+        "def f(c, x):\n    import psycopg2\n    c.execute('SELECT ' + x)\n",
+        "import sqlite3\nimport psycopg2\n",  # two styles: none
+        "def f():\n    return 1\n",
+    ):
+        document = Document(text, get_language("python"))
+        root = document.snapshot().tree.root_node
+        units = [(u.start_byte, u.end_byte, (u.type, text[u.start_byte : u.end_byte])) for u in root.children]
+        assert units_param_style(units, document.source, "python") == infer_param_style(document.source, "python")

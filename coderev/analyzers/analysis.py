@@ -33,7 +33,7 @@ from coderev.analyzers.flows import final_severity, flow_of, on_sinks, traced
 from coderev.analyzers.languages import TEXT, LanguageSpec
 from coderev.analyzers.literals import node_text, span_of
 from coderev.analyzers.matching import Match, unit_matches
-from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, infer_param_style
+from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, units_param_style
 from coderev.analyzers.paths import is_documentation, is_test_code
 from coderev.analyzers.patterns import SECRET_CATEGORY, literal_span, match_patterns, redacted
 from coderev.analyzers.predicates import evaluate as evaluate_predicates
@@ -144,7 +144,13 @@ class Analyzer:
         source = snapshot.source
         # SQL fixes are written in the placeholder style of the file's driver: the file's imports,
         # else (a unit checked alone) the style of the file it came from.
-        style = infer_param_style(source, snapshot.language.id) or PARAM_STYLE.get()
+        texts = [
+            (unit, (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte])))
+            for unit in snapshot.tree.root_node.children
+        ]
+        style = units_param_style(
+            ((u.start_byte, u.end_byte, k) for u, k in texts), source, snapshot.language.id
+        ) or PARAM_STYLE.get()
         compiled = self.rules.compiled_for(snapshot.language.id, self._enabled, source)
         resolver = FileResolver(project or NO_FILES, path or Path("<buffer>"), snapshot.tree.root_node, source,
                                 snapshot.language.id) if snapshot.language.id in SYNTAX else None
@@ -153,10 +159,7 @@ class Analyzer:
         fresh: dict[UnitKey, _UnitResult] = {}
         reused = matched = 0
         collected: list[_Collected] = []
-        units = [
-            (unit, (unit.type, unit.end_byte - unit.start_byte, hash(source[unit.start_byte : unit.end_byte]), style))
-            for unit in snapshot.tree.root_node.children
-        ]
+        units = [(unit, (*key, style)) for unit, key in texts]
         if resolver is not None:
             resolver.units = units  # the file's own functions are validated by these keys
         for unit, key in units:

@@ -126,8 +126,12 @@ def _literal_class(op: Any, value: Any, c: Any) -> list[int] | None:
 
 # The text last asked about, and which needle sets occur anywhere in it: a file's units are
 # matched one after the other, and most files hold no needle at all (one search per file, not
-# one per unit). Replaced as a whole, so threads analyzing other texts only cost a recount.
-_last_text: tuple[bytes, dict[tuple[bytes, ...], bool]] = (b"", {})
+# one per unit). The whole-file search only pays once several units of the text are matched: a
+# keystroke matches one unit, and a search of 5,000 lines per needle set would cost it more than
+# the unit's own (``_WHOLE_FILE_AFTER``). Replaced as a whole, so threads analyzing other texts
+# only cost a recount.
+_last_text: tuple[bytes, dict[tuple[bytes, ...], bool], list[int]] = (b"", {}, [0])
+_WHOLE_FILE_AFTER = 3  # units of one text matched before its needles are looked for in all of it
 
 
 def _may_match(pattern: CompiledPattern, source: bytes, start: int, end: int) -> bool:
@@ -135,10 +139,14 @@ def _may_match(pattern: CompiledPattern, source: bytes, start: int, end: int) ->
     found = pattern.needles
     if found is None:
         return True
-    text, known = _last_text
+    text, known, units = _last_text
     if text is not source:
-        known = {}
-        _last_text = (source, known)
+        known, units = {}, [0]
+        _last_text = (source, known, units)
+    if start != units[-1]:  # a new unit of this text
+        units.append(start)
+    if len(units) <= _WHOLE_FILE_AFTER:
+        return any(source.find(n, start, end) >= 0 for n in found)
     anywhere = known.get(found)
     if anywhere is None:
         anywhere = known[found] = any(n in source for n in found)

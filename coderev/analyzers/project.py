@@ -26,7 +26,7 @@ from typing import Literal
 
 from coderev.analyzers.finding import TraceStep
 from coderev.analyzers.imports import FileImports, file_imports
-from coderev.analyzers.project_files import Parsed, Project, definitions, function_digest, own_digests
+from coderev.analyzers.project_files import Parsed, Project, function_digest, own_digests, unit_definitions
 from coderev.analyzers.taint.containers import Steps
 from coderev.analyzers.taint.helpers import extend
 from coderev.analyzers.taint.scopes import Context, declared_types, scopes_around
@@ -53,7 +53,7 @@ class FileResolver:
         self.language = language
         self.source = source
         self._root = root
-        self._functions: dict[str, Node] | None = None
+        self._functions: _OwnFunctions | None = None
         self._imports: FileImports | None = None
         self.deps: dict[str, str] = {}  # "path::name" -> digest of the function's text ("" none)
         self._answers: dict[tuple[str, str], Summary | None] = {}
@@ -68,9 +68,12 @@ class FileResolver:
         self.unit_memo: dict[tuple[int, int], dict[str, list[Node]]] = {}  # see Resolver.unit_memo
 
     @property
-    def functions(self) -> dict[str, Node]:
+    def functions(self) -> _OwnFunctions:
+        """This file's functions by name, found through the analyzer's unit keys: the names each
+        unit defines are cached by its text, so a keystroke does not walk every class again."""
         if self._functions is None:  # on the first question: most runs ask none
-            self._functions = definitions(self._root, self.language)
+            units = self.units or [(u, self.source[u.start_byte : u.end_byte]) for u in self._root.named_children]
+            self._functions = _OwnFunctions(units, self.language)
         return self._functions
 
     @property
@@ -258,6 +261,35 @@ class FileResolver:
         if parsed is None:
             return ""
         return function_digest(parsed.functions.get(name), parsed.source, parsed.language.id)
+
+
+_UNIT_NAMES: dict[tuple[str, Hashable], tuple[str, ...]] = {}
+
+
+class _OwnFunctions:
+    """``name in functions`` and ``functions.get(name)`` over a file's units, where each unit's
+    names are remembered by its key and only the unit that defines a name is walked."""
+
+    def __init__(self, units: Sequence[tuple[Node, Hashable]], language: str) -> None:
+        self._language = language
+        self._units: dict[str, Node] = {}
+        for unit, key in units:
+            names = _UNIT_NAMES.get((language, key))
+            if names is None:
+                if len(_UNIT_NAMES) > 16384:
+                    _UNIT_NAMES.clear()
+                names = _UNIT_NAMES[(language, key)] = tuple(n for n, _ in unit_definitions(unit, language))
+            for name in names:
+                self._units.setdefault(name, unit)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._units
+
+    def get(self, name: str) -> Node | None:
+        unit = self._units.get(name)
+        if unit is None:
+            return None
+        return dict(unit_definitions(unit, self._language)).get(name)
 
 
 def _constructed(call: Node) -> str:

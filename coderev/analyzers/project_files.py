@@ -123,6 +123,19 @@ def own_digests(units: Sequence[tuple[Node, Hashable]], source: bytes, language:
     return found
 
 
+_DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
+
+
+def _may_import(unit: Node, language: str) -> bool:
+    """Whether a top-level unit can be an import (read by type; only a JavaScript declaration
+    needs its text: ``const x = require('./x')``)."""
+    kind = unit.type
+    if "import" in kind or "package" in kind:
+        return True
+    return language in ("javascript", "typescript", "tsx") and kind in _DECLARATIONS and \
+        b"require(" in (unit.text or b"")[:300]
+
+
 class Project:
     """Other files of the workspace, read and parsed on demand and cached by content. Without a
     ``reader``, files are read from disk (again only when their size or time stamp changed); an
@@ -200,10 +213,7 @@ class Project:
     def imports(self, root: Node, language: str, path: Path) -> FileImports:
         """The imports of a file being analyzed, cached by the text of its import statements
         (a keystroke elsewhere does not look for modules on disk again)."""
-        parts = [
-            unit.text or b"" for unit in root.named_children
-            if "import" in unit.type or "package" in unit.type or b"require(" in (unit.text or b"")[:300]
-        ]
+        parts = [unit.text or b"" for unit in root.named_children if _may_import(unit, language)]
         key = (path, language, text_digest(b"\0".join(parts)))
         found = self._imports.get(key)
         if found is None:
