@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 
-from coderev.analyzers.taint.constants import live_branches
+from coderev.analyzers.taint.branches import live_branches
 from coderev.analyzers.taint.containers import Steps
 from coderev.analyzers.taint.expressions import compiled_patterns, mentioned, reads, roots_of
 from coderev.analyzers.taint.scopes import (
