@@ -1,6 +1,6 @@
 """Constant folding for the taint engine: the value of an expression built from literals and
-names bound to constants, and which branches of an ``if``, ``switch``/``match`` or ternary run
-when the condition is such a constant.
+names bound to constants, and which operand of a ternary a constant condition picks (which
+branches of an ``if``, ``switch`` or ``match`` run is :mod:`branches`).
 
 Values are Python ``int``, ``float``, ``str``, ``bool`` or ``None`` (for ``None``/``null``/
 ``nil``); :data:`UNKNOWN` is anything else. Folding is exact or gives up: arithmetic, comparison
