@@ -78,6 +78,7 @@ class RawClient:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.diagnostics: dict[int, tuple[float, int]] = {}  # version -> (time received, count)
+        self.published: list[tuple[int, float]] = []  # (version, time received) of every push, in order
         self.waiting: dict[int, asyncio.Future[float]] = {}
         self._responses: dict[int, asyncio.Future[object]] = {}
         self._ids = itertools.count(1)
@@ -115,6 +116,7 @@ class RawClient:
         method = message.get("method")
         if method == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
             version = message["params"].get("version")
+            self.published.append((version, received))
             self.diagnostics[version] = (received, len(message["params"]["diagnostics"]))
             future = self.waiting.get(version)
             if future is not None and not future.done():
@@ -127,14 +129,10 @@ class RawClient:
             self._responses.pop(message["id"]).set_result(message.get("result"))
 
 
-async def run(edits: int, lines: int, cache: Path, dense: bool = False, settle: float = 0.0,
-              server: str = "python -m coderev.server.lsp") -> dict[str, float]:
-    source = make_source(lines, dense)
-    workdir = Path(tempfile.mkdtemp(prefix="coderev-bench-"))
-    path = workdir / "big.py"
-    path.write_text(source)
-    uri = path.as_uri()
-    loop = asyncio.get_running_loop()
+async def start_server(workdir: Path, cache: Path, server: str = "python -m coderev.server.lsp",
+                options: dict[str, object] | None = None) -> tuple[asyncio.subprocess.Process, RawClient, float]:
+    """Start the server on ``workdir`` and initialize it (debounce 0 unless ``options`` say otherwise);
+    returns the process, its client and when the process was started (``time.perf_counter``)."""
     env = {**os.environ, "CODEREV_CACHE_DIR": str(cache)}
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
@@ -149,10 +147,29 @@ async def run(edits: int, lines: int, cache: Path, dense: bool = False, settle: 
     )
     await client.request(
         types.INITIALIZE,
-        types.InitializeParams(capabilities=caps, root_uri=workdir.as_uri(), initialization_options={"debounceMs": 0}),
+        types.InitializeParams(capabilities=caps, root_uri=workdir.as_uri(),
+                               initialization_options={"debounceMs": 0, **(options or {})}),
     )
-    initialized = time.perf_counter() - started
     client.notify(types.INITIALIZED, types.InitializedParams())
+    return process, client, started
+
+
+async def stop_server(process: asyncio.subprocess.Process, client: RawClient) -> None:
+    await client.request(types.SHUTDOWN, None)
+    client.notify(types.EXIT, None)
+    await asyncio.wait_for(process.wait(), 10)
+
+
+async def run(edits: int, lines: int, cache: Path, dense: bool = False, settle: float = 0.0,
+              server: str = "python -m coderev.server.lsp") -> dict[str, float]:
+    source = make_source(lines, dense)
+    workdir = Path(tempfile.mkdtemp(prefix="coderev-bench-"))
+    path = workdir / "big.py"
+    path.write_text(source)
+    uri = path.as_uri()
+    loop = asyncio.get_running_loop()
+    process, client, started = await start_server(workdir, cache, server)
+    initialized = time.perf_counter() - started
     client.waiting[1] = loop.create_future()
     client.notify(
         types.TEXT_DOCUMENT_DID_OPEN,
@@ -182,9 +199,7 @@ async def run(edits: int, lines: int, cache: Path, dense: bool = False, settle: 
         )
         received = await asyncio.wait_for(client.waiting[version], 30)
         latencies.append((received - sent) * 1000)
-    await client.request(types.SHUTDOWN, None)
-    client.notify(types.EXIT, None)
-    await asyncio.wait_for(process.wait(), 10)
+    await stop_server(process, client)
     return {
         "edits": edits,
         "findings": findings,
