@@ -5,11 +5,13 @@ applied to the UTF-8 buffer and to the tree (``Tree.edit``); the tree is reparse
 with the old tree as a guide, so only the edited region is parsed again. Readers take a
 :class:`Snapshot`, which later edits never change, so analysis can run on another thread.
 
-Readers always see the tree a fresh parse of the text gives (ADR 0015). An incremental reparse
-is that tree as long as it has no syntax error; with one, tree-sitter's error recovery depends on
-the old tree whose subtrees it reused, so the same text can come out as other nodes and even other
-top-level units. Such a tree is parsed again from scratch, lazily: once per snapshot, on the
-thread that first reads it (the analysis worker, not the editor's event loop).
+Readers always see one tree per text, whatever the edits that led to it (ADR 0015, ADR 0018). An
+incremental reparse is the tree a fresh parse gives as long as it has no syntax error; with one,
+tree-sitter's error recovery depends on the old tree whose subtrees it reused, so the same text can
+come out as other nodes and even other top-level units. The tree of a text with a syntax error is
+therefore made again, by :mod:`coderev.analyzers.recovery` (a reparse guided by a fresh parse of
+the text without its broken chunks), lazily: once per snapshot, on the thread that first reads it
+(the analysis worker, not the editor's event loop).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tree_sitter
 
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.languages import LanguageSpec, parser_for
+from coderev.analyzers.recovery import Cancelled, RecoveryCache, Stop, recovered_tree, recovered_units
 from coderev.analyzers.text import LineIndex, Position, PositionEncoding, TextRange
 
 
@@ -53,21 +56,56 @@ class Snapshot:
     version: int
     encoding: PositionEncoding
     lines: LineIndex = field(repr=False)
-    reparsed: bool = False  # ``parsed`` came from an incremental reparse, guided by an old tree
-    _fresh: tree_sitter.Tree | None = field(default=None, init=False, repr=False, compare=False)
+    recovery: RecoveryCache = field(default_factory=RecoveryCache, repr=False, compare=False)
+    _recovered: tree_sitter.Tree | None = field(default=None, init=False, repr=False, compare=False)
+    _units: list[tree_sitter.Node] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def tree(self) -> tree_sitter.Tree | None:
-        """The syntax tree of ``source`` exactly as a fresh parse gives it: ``parsed`` unless that
-        is an incremental reparse with a syntax error, whose recovery may depend on the parse
-        history; then a fresh parse, made once (thread-safe: a race parses twice, equally)."""
+        """The syntax tree of ``source``, the same whatever the edits before it: ``parsed`` when
+        it has no syntax error (a reparse without one is what a fresh parse gives), else the tree
+        :func:`coderev.analyzers.recovery.recovered_tree` makes, once (thread-safe: a race makes it
+        twice, equally)."""
         parsed = self.parsed
-        if parsed is None or not self.reparsed or not parsed.root_node.has_error:
+        if parsed is None or not parsed.root_node.has_error:
             return parsed
-        if self._fresh is None:
-            assert self.language is not None  # a tree always comes with a language
-            object.__setattr__(self, "_fresh", parser_for(self.language).parse(self.source))
-        return self._fresh
+        self.prepare()
+        return self._recovered
+
+    def prepare(self, cancelled: Cancelled | None = None, *, units: bool = False) -> bool:
+        """Make :attr:`tree` (``units``: :attr:`units`) now, unless ``cancelled()`` turns true
+        meanwhile; returns whether it is made. The language server makes it so before analysing a
+        version that newer edits may supersede: a text with syntax errors needs its own."""
+        parsed = self.parsed
+        if parsed is None or not parsed.root_node.has_error:
+            return True
+        assert self.language is not None  # a tree always comes with a language
+        try:
+            if units and self._units is None:
+                found = recovered_units(self.source, self.lines, self.language, self.recovery, cancelled)
+                object.__setattr__(self, "_units", found)
+            elif not units and self._recovered is None:
+                tree = recovered_tree(self.source, self.lines, self.language, self.recovery, cancelled)
+                object.__setattr__(self, "_recovered", tree)
+        except Stop:
+            return False
+        return True
+
+    @property
+    def units(self) -> list[tree_sitter.Node]:
+        """The top-level units of ``source`` (ADR 0003), the same whatever the edits before it: the
+        root's children of ``tree`` without a syntax error, else the units of the text's unbroken
+        chunks and those of each broken chunk parsed on its own
+        (:func:`coderev.analyzers.recovery.recovered_units`): cheaper than :attr:`tree` and error
+        recovery stays within the broken chunk. Made once (thread-safe as :attr:`tree`)."""
+        parsed = self.parsed
+        if parsed is None:
+            return []
+        if not parsed.root_node.has_error:
+            return parsed.root_node.children
+        self.prepare(units=True)
+        assert self._units is not None
+        return self._units
 
     @property
     def text(self) -> str:
@@ -97,7 +135,7 @@ class Document:
         self._source = text if isinstance(text, bytes) else encode_text(text)
         self._lines = LineIndex(self._source)
         self._tree = self._parse(None)
-        self._reparsed = False  # whether ``_tree`` is an incremental reparse (see Snapshot.tree)
+        self._recovery = RecoveryCache()  # shared by the snapshots (see Snapshot.tree)
         self._changed: tuple[ByteRange, ...] = ()
         self._snapshot: Snapshot | None = None
 
@@ -111,7 +149,7 @@ class Document:
 
     @property
     def tree(self) -> tree_sitter.Tree | None:
-        """The syntax tree of the text, as a fresh parse gives it (see :attr:`Snapshot.tree`)."""
+        """The syntax tree of the text, the same whatever the edits before it (see :attr:`Snapshot.tree`)."""
         return self.snapshot().tree
 
     @property
@@ -127,7 +165,7 @@ class Document:
         if self._snapshot is None:
             self._snapshot = Snapshot(
                 self._source, self.language, self._tree, self.version, self.encoding, self._lines,
-                reparsed=self._reparsed,
+                self._recovery,
             )
         return self._snapshot
 
@@ -203,5 +241,4 @@ class Document:
         if edited_tree is not None and new_tree is not None and not full:
             ranges += [ByteRange(r.start_byte, r.end_byte) for r in edited_tree.changed_ranges(new_tree)]
         self._tree = new_tree
-        self._reparsed = edited_tree is not None and not full
         self._changed = tuple(sorted(set(ranges), key=lambda r: (r.start, r.end)))

@@ -71,10 +71,10 @@ class Reviewed:
 
 def functions(snapshot: Snapshot) -> Iterator[tree_sitter.Node]:
     """The reviewable functions of a document, in order (methods of classes included)."""
-    if snapshot.tree is None or snapshot.language is None:
+    if snapshot.language is None:
         return
     kinds = FUNCTIONS.get(snapshot.language.id, frozenset())
-    stack = list(reversed(snapshot.tree.root_node.children))
+    stack = list(reversed(snapshot.units))  # of a broken text: each broken chunk parsed alone (ADR 0018)
     while stack:
         node = stack.pop()
         if node.type in kinds:

@@ -71,10 +71,10 @@ class Scheduler:
         loop = asyncio.get_running_loop()
         doc.running = True
         try:
-            result = await loop.run_in_executor(self._executor, self._analyze, doc, snapshot, generation)
+            result = await loop.run_in_executor(self._executor, self._prepared, doc, snapshot, generation)
         finally:
             doc.running = False
-        if not self.is_current(doc, result):
+        if result is None or not self.is_current(doc, result):
             return None  # a newer version or configuration arrived meanwhile: never publish this one
         doc.result = result
         self._trace(
@@ -83,6 +83,14 @@ class Scheduler:
         )
         self._publish(doc, result)
         return result
+
+    def _prepared(self, doc: OpenDocument, snapshot: Snapshot, generation: int) -> AnalysisResult | None:
+        """Analyze ``snapshot`` (worker thread) unless a newer version arrives while its syntax tree
+        is made: a text with syntax errors needs a tree of its own (``Snapshot.prepare``), which is
+        then given up, so that the newer version's analysis does not wait for it."""
+        if not snapshot.prepare(lambda: doc.closed or doc.version != snapshot.version):
+            return None
+        return self._analyze(doc, snapshot, generation)
 
     async def current(self, doc: OpenDocument) -> AnalysisResult:
         """The result for the document's current version, analyzing now if needed.
