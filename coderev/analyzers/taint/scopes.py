@@ -141,6 +141,8 @@ def _function_name(function: Node) -> str:
 
 
 def _annotations(param: Node) -> set[str]:
+    """Java annotations (`@RequestParam String q`) and TypeScript parameter decorators
+    (`@Query('q') q: string`) on a parameter: their last name segment."""
     found: set[str] = set()
     for child in param.children:
         if child.type == "modifiers":
@@ -148,6 +150,11 @@ def _annotations(param: Node) -> set[str]:
                 name = mod.child_by_field_name("name")
                 if name is not None:
                     found.add(text(name).rsplit(".", 1)[-1])
+        elif child.type == "decorator" and child.named_child_count:
+            target = child.named_children[0]
+            if target.type == "call_expression":
+                target = target.child_by_field_name("function") or target
+            found.add(text(target).rsplit(".", 1)[-1])
     return found
 
 
