@@ -30,7 +30,7 @@ from coderev.analyzers.document import Document, Snapshot
 from coderev.analyzers.finding import Confidence, Evidence, Finding, Severity
 from coderev.analyzers.fixes import build_fix, render
 from coderev.analyzers.flows import final_severity, flow_of, on_sinks, traced
-from coderev.analyzers.languages import TEXT, LanguageSpec
+from coderev.analyzers.languages import LanguageSpec, text_language_for_path
 from coderev.analyzers.literals import node_text, span_of
 from coderev.analyzers.matching import Match, unit_matches
 from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, units_param_style
@@ -194,18 +194,20 @@ class Analyzer:
         return AnalysisRun(self._finish(snapshot, collected, path=path), tuple(skipped))
 
     def _analyze_text(self, snapshot: Snapshot, path: Path | None = None) -> list[Finding]:
-        """A file without a grammar: only text-pattern rules (secrets), over the whole text."""
+        """A file without a grammar: only text-pattern rules, over the whole text: those of its
+        template language (by the path's extension) or else secrets."""
         if snapshot.tree is not None:  # pragma: no cover - a tree always comes with a language
             return []
         source = snapshot.source
-        patterns = self.rules.compiled(TEXT.id, self._enabled).patterns
+        language = text_language_for_path(path)
+        patterns = self.rules.compiled(language.id, self._enabled).patterns
         found = sorted(
-            match_patterns(patterns, source, 0, len(source), (0, 0, 0), language_id=TEXT.id),
+            match_patterns(patterns, source, 0, len(source), (0, 0, 0), language_id=language.id),
             key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id),
         )
         if is_documentation(path):  # prose: only a provider's key format, not `password = example`
             found = [item for item in found if item[0].confidence is Confidence.HIGH]
-        return self._finish(snapshot, [(f, k, None) for f, k in found], TEXT, path=path)
+        return self._finish(snapshot, [(f, k, None) for f, k in found], language, path=path)
 
     def _match_unit(
         self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot, budget: Budget,

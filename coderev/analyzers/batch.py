@@ -30,7 +30,7 @@ from coderev.analyzers.document import Document
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding
 from coderev.analyzers.fixcheck import with_checked_fix
-from coderev.analyzers.languages import is_secret_scan_candidate, language_for_path
+from coderev.analyzers.languages import is_text_scan_candidate, language_for_path
 from coderev.analyzers.project_files import Project
 from coderev.analyzers.ruleset import RuleSet, load_rules
 from coderev.analyzers.workspace import Skip, read_source
@@ -57,7 +57,7 @@ def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
     one file is that file's skip (SYS003), so the others are still analyzed and reported; the
     scan then exits 2 (see ``coderev.server.scan_command``)."""
     language = language_for_path(path)
-    if language is None and not is_secret_scan_candidate(path):
+    if language is None and not is_text_scan_candidate(path):
         return FileResult(path, (), 0, Skip.of(path, "ANA006", path.name))
     text = read_source(path, analyzer.options.max_file_size)
     if isinstance(text, Skip):

@@ -65,6 +65,20 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
 # rules (secrets) apply. Not in the registry: no extension maps to it.
 TEXT = LanguageSpec("text", "Text", (), "#", None)
 
+# Templates (EJS, Handlebars and Mustache, Pug, HTML with Angular, Vue, Django or Jinja markup):
+# no grammar either, but their own text-pattern rules (unescaped output), which name these ids in
+# `languages`. Secrets rules ("text") do not apply to them. Not in the registry of grammars:
+# ``language_for_path`` is None for them, ``text_language_for_path`` names them.
+TEMPLATES: tuple[LanguageSpec, ...] = (
+    LanguageSpec("ejs", "EJS", (".ejs",), "<%#", None),
+    LanguageSpec("handlebars", "Handlebars", (".hbs", ".handlebars", ".mustache"), "{{!", None),
+    LanguageSpec("pug", "Pug", (".pug", ".jade"), "//-", None),
+    LanguageSpec("html", "HTML template", (".html", ".htm", ".vue", ".jinja", ".jinja2", ".j2", ".njk", ".djhtml"),
+                 "<!--", None),
+)
+_TEMPLATE_BY_EXTENSION = {ext: spec for spec in TEMPLATES for ext in spec.extensions}
+TEXT_LANGUAGE_IDS = frozenset({TEXT.id, *(spec.id for spec in TEMPLATES)})
+
 # Files without a grammar that are still worth reading for secrets, by name or extension.
 TEXT_FILE_SUFFIXES = frozenset(
     {".env", ".yaml", ".yml", ".json", ".properties", ".ini", ".cfg", ".conf", ".toml", ".sh",
@@ -79,13 +93,14 @@ SKIPPED_TEXT_FILES = frozenset(
 )
 
 
-def is_secret_scan_candidate(path: str | PurePath) -> bool:
-    """Whether a file without a grammar should still be scanned for secrets."""
+def is_text_scan_candidate(path: str | PurePath) -> bool:
+    """Whether a file without a grammar should still be scanned: for secrets, or as a template."""
     pure = PurePath(path)
     if pure.name in SKIPPED_TEXT_FILES:
         return False
     return (
         pure.suffix.lower() in TEXT_FILE_SUFFIXES
+        or pure.suffix.lower() in _TEMPLATE_BY_EXTENSION
         or pure.name in TEXT_FILE_NAMES
         or pure.name.startswith((".env", "Dockerfile"))
     )
@@ -116,6 +131,14 @@ def get_language(language_id: str) -> LanguageSpec | None:
 def language_for_path(path: str | PurePath) -> LanguageSpec | None:
     """The language of a file by its extension, or ``None`` when coderev does not parse it."""
     return _BY_EXTENSION.get(PurePath(path).suffix.lower())
+
+
+def text_language_for_path(path: str | PurePath | None) -> LanguageSpec:
+    """The text-pattern language of a file without a grammar: its template language by
+    extension, otherwise ``TEXT`` (also for no path at all)."""
+    if path is None:
+        return TEXT
+    return _TEMPLATE_BY_EXTENSION.get(PurePath(path).suffix.lower(), TEXT)
 
 
 _local = threading.local()

@@ -1,10 +1,13 @@
-"""Text-pattern rules: regular expressions over raw text, for what has no syntax (secrets).
+"""Text-pattern rules: regular expressions over raw text, for what has no syntax (secrets, and
+templates' unescaped output).
 
 A pattern rule runs on every top-level unit of a parsed file (comments included), and on the
-whole text of files without a grammar (``.env``, YAML, JSON, properties, shell). Its ``secret``
-group marks the sensitive value: findings carry that span so every report can redact it, and the
-message and fingerprint only ever see a redacted form. An optional entropy floor and the
-placeholder allow-list keep obvious test values and templates quiet.
+whole text of files without a grammar (``.env``, YAML, JSON, properties, shell, and templates
+for the rules that name a template language). A secret rule's ``secret`` group marks the sensitive
+value: findings carry that span so every report can redact it, and the message and fingerprint
+only ever see a redacted form. An optional entropy floor and the placeholder allow-list keep
+obvious test values and templates quiet. Other pattern rules report the whole match, except where
+an ``allow`` pattern finds something in it.
 """
 
 from __future__ import annotations
@@ -237,7 +240,18 @@ def match_patterns(
         pattern = compile_pattern(rule)
         if not _may_match(pattern, source, start, end):
             continue
+        is_secret = rule.category == SECRET_CATEGORY
         for match in pattern.regex.finditer(source, start, end):
+            if not is_secret:  # a template's unescaped output, say: nothing to redact
+                if any(a.search(match.group(0)) for a in pattern.allow):
+                    continue
+                finding = Finding(
+                    rule_id=rule.id, language=language_id, severity=rule.severity, message=rule.message,
+                    span=_span(source, match.start(), match.end(), origin), cwe=rule.cwe,
+                    category=rule.category, confidence=rule.confidence,
+                )
+                yield finding, f"{rule.id}\0{unit_name}\0{match.group(0).decode('utf-8', 'replace')}"
+                continue
             group = "secret" if "secret" in pattern.regex.groupindex else 0
             value = match.group(group)
             if value is None or not _plausible(pattern, value):

@@ -18,7 +18,7 @@ from coderev.analyzers.config import AnalysisOptions
 from coderev.analyzers.document import Document
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Finding, apply_edits
-from coderev.analyzers.languages import get_language
+from coderev.analyzers.languages import TEMPLATES, get_language
 from coderev.analyzers.ruleset import Example, Rule, RuleSet, parse_rule, rule_files
 
 
@@ -40,9 +40,13 @@ def example_problem(rule: Rule, example: Example, analyzer: Analyzer | None = No
     """Why ``example`` does not behave as ``rule`` declares, or None when it does."""
     analyzer = analyzer or Analyzer(RuleSet([rule]), AnalysisOptions())
 
+    # A file without a grammar is analyzed by its name: a template example gets its extension.
+    template = next((t for t in TEMPLATES if t.id == example.language), None)
+    path = Path(f"example{template.extensions[0]}") if template is not None else None
+
     def hits(code: str) -> list[Finding]:
         spec = get_language(example.language)
-        return [f for f in analyzer.analyze(Document(code, spec)) if f.rule_id == rule.id]
+        return [f for f in analyzer.run(Document(code, spec), path=path).findings if f.rule_id == rule.id]
 
     found = hits(example.code)
     if example.kind == "good":

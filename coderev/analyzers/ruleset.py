@@ -26,7 +26,7 @@ from coderev.analyzers import query_check, rule_cache
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Confidence, Severity
 from coderev.analyzers.fixes import FILTERS, template_holes
-from coderev.analyzers.languages import LanguageSpec, get_language
+from coderev.analyzers.languages import TEXT_LANGUAGE_IDS, LanguageSpec, get_language
 from coderev.analyzers.predicates import unknown_predicates
 from coderev.analyzers.triggers import may_match
 
@@ -165,8 +165,9 @@ def _check_compiles(rule: Rule) -> None:
     if rule.pattern is not None:
         _check_pattern(rule)
         return
-    if "text" in rule.languages:
-        raise CoderevError("ANA001", f"{rule.path}: field 'languages': 'text' is only valid for pattern rules")
+    text = sorted(TEXT_LANGUAGE_IDS.intersection(rule.languages))
+    if text:
+        raise CoderevError("ANA001", f"{rule.path}: field 'languages': '{text[0]}' is only valid for pattern rules")
     unknown = unknown_predicates(rule.query)
     if unknown:
         raise CoderevError("ANA002", f"{rule.path}: field 'query': unknown predicate(s) {unknown}")

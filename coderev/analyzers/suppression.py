@@ -22,6 +22,8 @@ _NOSEMGREP = re.compile(r"\bnosemgrep\b(?::\s*([\w.,\- ]+))?")
 def _comment_starts(language: LanguageSpec) -> tuple[str, ...]:
     if language.id == "text":  # config and script files: whichever comment syntax they use
         return ("#", "//", "/*", ";")
+    if not language.has_grammar:  # templates: HTML, Django/Jinja, Handlebars, EJS or Pug comments
+        return ("<!--", "{#", "{{!", "<%#", "//")
     return ("#",) if language.line_comment == "#" else ("//", "/*")
 
 

@@ -21,7 +21,7 @@ import pathspec
 
 from coderev.analyzers.config import DEFAULT_MAX_FILE_SIZE
 from coderev.analyzers.errors import CoderevError
-from coderev.analyzers.languages import is_secret_scan_candidate, language_for_path
+from coderev.analyzers.languages import is_text_scan_candidate, language_for_path
 
 ALWAYS_SKIPPED = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
@@ -89,7 +89,7 @@ class Excludes:
 
 def is_analyzable(path: Path) -> bool:
     """Source files of a supported language, and text files that may hold secrets."""
-    return language_for_path(path) is not None or is_secret_scan_candidate(path)
+    return language_for_path(path) is not None or is_text_scan_candidate(path)
 
 
 def rebased(patterns: Iterable[str], top: Path, bases: Iterable[Path]) -> list[str]:

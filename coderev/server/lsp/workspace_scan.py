@@ -18,7 +18,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from coderev.analyzers import Document
-from coderev.analyzers.languages import is_secret_scan_candidate, language_for_path
+from coderev.analyzers.languages import is_text_scan_candidate, language_for_path
 from coderev.analyzers.workspace import Skip, iter_source_files, read_source
 from coderev.server.lsp import convert
 from coderev.server.lsp.server import CoderevServer, ScannedFile
@@ -40,7 +40,7 @@ def _analyze_file(ls: CoderevServer, root: Path, path: Path, generation: int) ->
     if isinstance(text, Skip):
         return text
     language = language_for_path(path)
-    if language is None and not is_secret_scan_candidate(path):
+    if language is None and not is_text_scan_candidate(path):
         return None
     snapshot = Document(text, language, encoding=ls.encoding).snapshot()
     dismissed = ls.project.dismissed(root)
