@@ -12,7 +12,7 @@ import tree_sitter_python
 
 from coderev.analyzers import Analyzer, Document, get_language
 from coderev.analyzers.fixes import fstring_to_params, shell_to_list, sql_percent_query
-from coderev.analyzers.predicates import is_dynamic, local_constants
+from coderev.analyzers.predicates import CUSTOM, is_dynamic, local_constants
 from coderev.analyzers.taint import is_tainted
 from tests.check import argument_of
 
@@ -92,6 +92,22 @@ def test_a_failed_check_does_not_clear_taint() -> None:
 )
 def test_dynamic_values(code: str, expected: bool) -> None:
     assert dynamic(code) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("def f(request):\n    CMD = 'ping ' + request.GET['h']\n    sink(CMD)", True),
+        ("def f(x):\n    RESPONSE = ''\n    RESPONSE += x\n    sink(RESPONSE)", True),
+        ("def f(x):\n    SQL = 'SELECT ' + x\n    QUERY = SQL + ' FROM t'\n    sink(QUERY)", True),
+        ("def f():\n    CMD = 'clear'\n    sink(CMD)", False),
+        ("def f():\n    sink(CLEAR_COMMAND)", False),
+        ("def f(x):\n    sink(CLEAR_COMMAND)\n    CLEAR_COMMAND = x", False),
+    ],
+)
+def test_a_constant_style_name_is_dynamic_when_bound_to_data(code: str, expected: bool) -> None:
+    """A name is a constant by what it holds, not by its case (``RESPONSE += param``)."""
+    assert CUSTOM["dynamic?"]([("x", "capture")], {"x": [argument_of(code)]}) is expected
 
 
 @pytest.mark.parametrize(

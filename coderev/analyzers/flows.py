@@ -36,6 +36,7 @@ _DYNAMIC = re.compile(r"\(#dynamic\?((?:\s+@[\w.-]+)+)\s*\)")
 UNTRACED_NOTE = " (no untrusted source traced to it: the value is only non-constant)"
 LOCAL_NOTE = " (from the command line, the environment or the console: whoever runs the program chooses it)"
 REMOTE = frozenset({"request", "dom"})  # sources an attacker reaches over the network
+LOCAL = frozenset({"cli", "env"})  # sources whoever runs the program chooses (LOCAL_NOTE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,8 @@ def traced(
                 continue
             trace.append(step)
         trace.append(TraceStep(_sink_label(sink), finding.span))
-        message = finding.message + (LOCAL_NOTE if evidence is Evidence.LOCAL else "")
+        local = evidence is Evidence.LOCAL and not flow.classes.isdisjoint(LOCAL)
+        message = finding.message + (LOCAL_NOTE if local else "")
         return _with(finding, tuple(trace), evidence, message)
     if any(n in captures for n in flow.dynamic):
         return _with(finding, (), Evidence.NON_CONSTANT, finding.message + UNTRACED_NOTE)

@@ -32,6 +32,7 @@ BUILTIN = frozenset(
 
 # Identifiers written like constants are taken as constants: CONSTANT_QUERY, MAX_ROWS.
 _CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_CONSTANT_WORD = re.compile(r"(?<![\w.])[A-Z][A-Z0-9_]*(?![\w(])")
 _CONSTANT_WORDS = frozenset({"None", "True", "False", "undefined", "null", "nil", "NaN", "iota"})
 _IDENTIFIERS = frozenset({"identifier", "shorthand_property_identifier"})
 _CALLS = frozenset({"call", "call_expression", "method_invocation", "new_expression"})
@@ -70,27 +71,31 @@ def _call_name(node: tree_sitter.Node) -> str:
     return (target.text or b"").decode("utf-8", "replace")
 
 
-def is_dynamic(node: tree_sitter.Node, constants: frozenset[str] = frozenset()) -> bool:
+def is_dynamic(node: tree_sitter.Node, constants: frozenset[str] = frozenset(),
+               variables: frozenset[str] = frozenset()) -> bool:
     """True when the value of ``node`` may come from outside the program text.
 
-    Literals, constant-style names, names in ``constants`` and numeric conversions are static;
-    any other name, call result, attribute of a dynamic object, or string interpolation of one of
-    these is dynamic. The walk keeps its own stack: a 5,000-deep expression is as fine as a
-    shallow one (Python's recursion limit is about 1,000 frames).
+    Literals, constant-style names (unless in ``variables``), names in ``constants`` and numeric
+    conversions are static; any other name, call result, attribute of a dynamic object, or
+    string interpolation of one of these is dynamic. The walk keeps its own stack: a 5,000-deep
+    expression is as fine as a shallow one (Python's recursion limit is about 1,000 frames).
     """
     stack = [node]
     while stack:
-        if _dynamic_here(stack.pop(), constants, stack):
+        if _dynamic_here(stack.pop(), constants, variables, stack):
             return True
     return False
 
 
-def _dynamic_here(node: tree_sitter.Node, constants: frozenset[str], stack: list[tree_sitter.Node]) -> bool:
+def _dynamic_here(node: tree_sitter.Node, constants: frozenset[str], variables: frozenset[str],
+                  stack: list[tree_sitter.Node]) -> bool:
     """Whether ``node`` itself is dynamic; the parts whose dynamism it takes on go onto ``stack``
     (the value is dynamic when any of them is)."""
     kind = node.type
     if kind in _IDENTIFIERS:
         text = (node.text or b"").decode("utf-8", "replace")
+        if text in variables:
+            return True
         return not (_CONSTANT_NAME.match(text) or text in _CONSTANT_WORDS or text in constants)
     if kind in _REFERENCES:
         return True
@@ -130,9 +135,21 @@ def _dynamic_here(node: tree_sitter.Node, constants: frozenset[str], stack: list
 def local_constants(node: tree_sitter.Node) -> frozenset[str]:
     """Python names that, in the function around ``node``, are bound only to static values
     before it (``cmd = "ls -l"``). Parameters and names bound any other way are not included."""
+    return frozenset(n for n, ok in _local_bindings(node).items() if ok)
+
+
+def local_dynamic_constants(node: tree_sitter.Node) -> frozenset[str]:
+    """Constant-style names (``RESPONSE``, ``SQL``) that the function around ``node`` binds to a
+    non-constant value before it: a name is a constant by what it holds, not by its case."""
+    return frozenset(n for n, ok in _local_bindings(node).items() if not ok and _CONSTANT_NAME.match(n))
+
+
+def _local_bindings(node: tree_sitter.Node) -> dict[str, bool]:
+    """The names the function around ``node`` binds before it (parameters included), each with
+    whether every one of those bindings is to a static value."""
     scope = _function_of(node)
     if scope is None:
-        return frozenset()
+        return {}
     static: dict[str, bool] = dict.fromkeys(_parameter_names(scope), False)
     body = scope.child_by_field_name("body")
     stack = [body] if body is not None else []
@@ -146,11 +163,12 @@ def local_constants(node: tree_sitter.Node) -> frozenset[str]:
             right = current.child_by_field_name("right") or current.child_by_field_name("value")
             if left is not None:
                 known = frozenset(n for n, ok in static.items() if ok)
+                shadowed = frozenset(n for n, ok in static.items() if not ok and _CONSTANT_NAME.match(n))
                 value = (
                     left.type == "identifier"
                     and right is not None
                     and right.end_byte <= node.start_byte
-                    and not is_dynamic(right, known)
+                    and not is_dynamic(right, known, shadowed)
                 )
                 for name in _targets(left):
                     static[name] = static.get(name, True) and value
@@ -160,7 +178,7 @@ def local_constants(node: tree_sitter.Node) -> frozenset[str]:
             for name in _targets_in(target):
                 static[name] = False
         stack.extend(reversed(current.named_children))
-    return frozenset(n for n, ok in static.items() if ok)
+    return static
 
 
 def _keyword_names(args: tree_sitter.Node) -> set[str]:
@@ -249,7 +267,11 @@ def _strings(args: Args) -> list[str]:
 
 
 def _dynamic(args: Args, captures: Captures) -> bool:
-    return any(is_dynamic(n) and is_dynamic(n, local_constants(n)) for n in _nodes(args, captures))
+    for n in _nodes(args, captures):
+        variables = local_dynamic_constants(n) if _CONSTANT_WORD.search(_text(n)) else frozenset()
+        if is_dynamic(n, frozenset(), variables) and is_dynamic(n, local_constants(n), variables):
+            return True
+    return False
 
 
 def _lacks_argument(args: Args, captures: Captures) -> bool:
