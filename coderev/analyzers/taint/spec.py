@@ -58,6 +58,7 @@ class TaintSpec:
     propagate_all: bool
     propagators: frozenset[str]
     mutators: frozenset[str]
+    detached_members: frozenset[str]  # a write into `resp.headers[k]` taints `resp.headers`, not `resp`
     receiver_only: frozenset[str]  # the result holds the receiver's data only (slice, get, charAt)
     out_arguments: frozenset[str]
     validators: re.Pattern[str]
@@ -178,6 +179,7 @@ def build_spec(data: dict[str, Any]) -> TaintSpec:
         propagate_all=propagation.get("calls", "all") == "all",
         propagators=frozenset(propagation.get("propagators", ())),
         mutators=frozenset(propagation.get("mutators", ())),
+        detached_members=frozenset(propagation.get("detached_members", ())),
         receiver_only=frozenset(propagation.get("receiver_only", ())),
         out_arguments=frozenset(propagation.get("out_arguments", ())),
         validators=_regex(checks.get("validators")) or _NEVER,

@@ -59,7 +59,7 @@ def bind(binding: Node, ctx: Context) -> None:
             else written
         if _store(one, tainted, keeps, ctx):
             continue
-        names = bound_names(one, syntax)
+        names = _attached(one, bound_names(one, syntax), ctx)
         for name in names:
             ctx.containers.pop(name, None)
             if tainted:
@@ -75,6 +75,16 @@ def bind(binding: Node, ctx: Context) -> None:
         else:
             for name in names:
                 ctx.consts.pop(name, None)
+
+
+def _attached(target: Node, names: list[str], ctx: Context) -> list[str]:
+    """``names`` less the owners a write into a detached member leaves alone: writing
+    ``resp.headers["X"]`` changes the headers, not the response body ``resp`` stands for."""
+    detached = ctx.spec.detached_members
+    if not detached or len(names) < 2:
+        return names
+    path = text(target)
+    return [n for n in names if not any(path.startswith(f"{n}.{m}") for m in detached)]
 
 
 def _single(nodes: list[Node]) -> Node | None:
@@ -181,7 +191,7 @@ def call(call: Node, ctx: Context) -> None:
             if inner is None:
                 return
             receiver = inner
-        for owner in bound_names(receiver, ctx.syntax):
+        for owner in _attached(receiver, bound_names(receiver, ctx.syntax), ctx):
             ctx.names[owner] = extend(tainted, (f"added to `{owner}`", call))
     elif name in spec.out_arguments:
         tainted = reads(call, ctx)
