@@ -80,6 +80,22 @@ def test_a_source_returned_by_a_function_in_another_file(tmp_path: Path) -> None
     assert trace[-1].label.startswith("sink:")
 
 
+def test_a_helper_returning_request_data_is_no_source_of_another_class(tmp_path: Path) -> None:
+    """A summary traces request sources: a rule that asks only about `random` ("-request") does
+    not see request data returned by a helper as a weak random value."""
+    write(tmp_path, {**PY_HELPERS, "app.py": """
+        import random
+        from flask import session
+        from helpers.params import get_param
+
+        def remember():
+            session["token"] = get_param("token")
+            session["key"] = str(random.random())[2:]
+        """})
+    found = [f for f in scan(tmp_path, "app.py") if f.rule_id == "python.weak-crypto.insecure-random-session-value"]
+    assert [f.span.start_row for f in found] == [7]
+
+
 def test_a_wrapper_class_in_another_module(tmp_path: Path) -> None:
     write(tmp_path, {**PY_HELPERS, "app.py": """
         import os

@@ -89,7 +89,7 @@ class FileResolver:
         if summary is None:
             return False
         name = summary.name
-        if summary.source:
+        if summary.source and "request" in ctx.classes:  # a summary traces request sources only
             return extend(summary.source, (f"returned by {name}()", call))
         arguments = call.child_by_field_name("arguments")
         args = [a for a in (arguments.named_children if arguments is not None else [])
