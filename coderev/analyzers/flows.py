@@ -37,6 +37,7 @@ UNTRACED_NOTE = " (no untrusted source traced to it: the value is only non-const
 LOCAL_NOTE = " (from the command line, the environment or the console: whoever runs the program chooses it)"
 REMOTE = frozenset({"request", "dom"})  # sources an attacker reaches over the network
 LOCAL = frozenset({"cli", "env"})  # sources whoever runs the program chooses (LOCAL_NOTE)
+NON_CONSTANT = frozenset({"param"})  # a function's parameters: not a source, only not a constant
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +104,33 @@ def traced(
         trace.append(TraceStep(_sink_label(sink), finding.span))
         local = evidence is Evidence.LOCAL and not flow.classes.isdisjoint(LOCAL)
         message = finding.message + (LOCAL_NOTE if local else "")
+        if evidence is Evidence.LOCAL and flow.classes - REMOTE <= NON_CONSTANT:
+            evidence, message = Evidence.NON_CONSTANT, finding.message + UNTRACED_NOTE
         return _with(finding, tuple(trace), evidence, message)
     if any(n in captures for n in flow.dynamic):
-        return _with(finding, (), Evidence.NON_CONSTANT, finding.message + UNTRACED_NOTE)
+        built = _built(flow, captures, finding.span)
+        trace = (*built, TraceStep(_sink_label(sink), finding.span)) if built else ()
+        return _with(finding, trace, Evidence.NON_CONSTANT, finding.message + UNTRACED_NOTE)
     return finding
+
+
+_BINDINGS = frozenset({"assignment", "augmented_assignment", "lexical_declaration", "variable_declaration",
+                       "local_variable_declaration", "short_var_declaration", "assignment_expression"})
+
+
+def _built(flow: Flow, captures: dict[str, list[tree_sitter.Node]], sink: Span) -> tuple[TraceStep, ...]:
+    """Where a non-constant value the match checked was built before the sink, outside it (a
+    query formatted on an earlier line and executed on this one): the binding around it."""
+    steps: list[TraceStep] = []
+    for name in flow.dynamic:
+        for node in captures.get(name, ()):
+            if node.end_byte > sink.start_byte:
+                continue
+            binding: tree_sitter.Node | None = node
+            while binding is not None and binding.type not in _BINDINGS:
+                binding = binding.parent
+            steps.append(TraceStep("built here", span_of(binding or node)))
+    return tuple(sorted(set(steps), key=lambda step: step.span.start_byte))
 
 
 def _with(finding: Finding, trace: tuple[TraceStep, ...], evidence: Evidence, message: str) -> Finding:
