@@ -31,6 +31,9 @@ TAINTED = [
     ("java", "class A { String f(@RequestParam String name) { StringBuilder sb = new StringBuilder(); sb.append(\"x\").append(name); sink(sb.toString()); return \"\"; } }"),
     ("java", "class A { void f(HttpServletRequest request) { for (Cookie c : request.getCookies()) { sink(c.getValue()); } } }"),
     ("java", "class A { void f(HttpServletRequest request) { String q = String.format(\"%s\", request.getHeader(\"h\")); sink(q); } }"),
+    # the body of a negated validating check runs for the values that failed it
+    ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { u := r.Form.Get(\"u\"); if !isValidUser(u) { sink(u) } }"),
+    ("javascript", "function h(req, res) { const u = req.query.u; if (!isValidUser(u)) { sink(u) } }"),
 ]
 
 CLEAN = [
@@ -43,6 +46,7 @@ CLEAN = [
     ("javascript", "function a(req) { const x = req.query.x } function b() { const x = 'k'; sink(x) }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { id, _ := strconv.Atoi(r.FormValue(\"id\")); sink(id) }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { sink(\"SELECT 1\") }"),
+    ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { u := r.Form.Get(\"u\"); if isValidUser(u) { sink(u) } }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { p := r.URL.Path; if !strings.HasPrefix(p, \"/ok/\") { return }; sink(p) }"),
     ("java", "class A { void f(HttpServletRequest req) { int id = Integer.parseInt(req.getParameter(\"id\")); sink(\"x\" + id); } }"),
     ("java", "class A { void f(HttpServletRequest req) throws Exception { Process p = new ProcessBuilder(req.getParameter(\"c\")).start(); int code = p.waitFor(); sink(\"exit \" + code); } }"),

@@ -180,6 +180,8 @@ def call(call: Node, ctx: Context) -> None:
     if box is not None:
         mutate(box, call, lambda n: reads(n, ctx), ctx.consts, _conditional(call, ctx))
     elif spec.validators.search(name):
+        if _fails_check(call, ctx):
+            return
         for gone in mentioned(arguments, ctx.syntax):
             ctx.names.pop(gone, None)
     elif name in spec.mutators and receiver is not None:
@@ -203,6 +205,22 @@ def call(call: Node, ctx: Context) -> None:
                 target = argument.named_children[-1]
             if target.type in ctx.syntax.names:
                 ctx.names[text(target)] = extend(tainted, (f"written into `{text(target)}`", call))
+
+
+def _fails_check(call: Node, ctx: Context) -> bool:
+    """Whether the sink sits in the body of an ``if`` whose negated condition holds this
+    validating call (``if !isValid(x) { sink(x) }``): there the value failed the check."""
+    current = call.parent
+    while current is not None and current.type not in ctx.syntax.functions:
+        if current.type in ctx.syntax.ifs:
+            condition = current.child_by_field_name("condition")
+            body = current.child_by_field_name("consequence")
+            return (condition is not None and body is not None
+                    and condition.start_byte <= call.start_byte < condition.end_byte
+                    and body.start_byte <= ctx.sink.start_byte < body.end_byte
+                    and bool(ctx.spec.negation.search(text(condition))))
+        current = current.parent
+    return False
 
 
 def guard(statement: Node, ctx: Context) -> None:
