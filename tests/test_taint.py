@@ -34,6 +34,7 @@ TAINTED = [
     # the body of a negated validating check runs for the values that failed it
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { u := r.Form.Get(\"u\"); if !isValidUser(u) { sink(u) } }"),
     ("javascript", "function h(req, res) { const u = req.query.u; if (!isValidUser(u)) { sink(u) } }"),
+    ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { p := filepath.Join(root, filepath.Clean(r.URL.Path)); sink(p) }"),
 ]
 
 CLEAN = [
@@ -47,6 +48,7 @@ CLEAN = [
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { id, _ := strconv.Atoi(r.FormValue(\"id\")); sink(id) }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { sink(\"SELECT 1\") }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { u := r.Form.Get(\"u\"); if isValidUser(u) { sink(u) } }"),
+    ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { p := filepath.Join(root, filepath.Clean(\"/\" + r.URL.Path)); sink(p) }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { p := r.URL.Path; if !strings.HasPrefix(p, \"/ok/\") { return }; sink(p) }"),
     ("java", "class A { void f(HttpServletRequest req) { int id = Integer.parseInt(req.getParameter(\"id\")); sink(\"x\" + id); } }"),
     ("java", "class A { void f(HttpServletRequest req) throws Exception { Process p = new ProcessBuilder(req.getParameter(\"c\")).start(); int code = p.waitFor(); sink(\"exit \" + code); } }"),

@@ -15,6 +15,7 @@ from coderev.analyzers.taint.spec import spec_for
 from coderev.analyzers.taint.syntax import NAME_FIELDS, Node, Syntax, callee, children_except, text
 
 _WHITESPACE = re.compile(r"\s+")
+_NEVER_PATTERN = "(?!)"  # spec.py's regex for an empty list
 _HEAD = re.compile(rb"\s*([A-Za-z_$][\w$]*)")
 _BOUNDARY = frozenset(".[(?!")
 # Fields whose value does not flow into the expression: names, and the test of `c ? a : b`.
@@ -139,9 +140,17 @@ def _reads_here(node: Node, ctx: Context, stack: list[Node]) -> Steps | None:
     return None
 
 
+def _sanitizing_call(node: Node, ctx: Context) -> bool:
+    """Whether the call's own text (arguments included, whitespace removed) matches the spec's
+    ``sanitizer_calls``: ``filepath.Clean("/" + p)`` confines a path under its root."""
+    if ctx.spec.sanitizer_call.pattern == _NEVER_PATTERN:
+        return False
+    return ctx.spec.sanitizer_call.search(_WHITESPACE.sub("", text(node)[:300])) is not None
+
+
 def _call_reads(node: Node, ctx: Context, stack: list[Node]) -> Steps | None:
     name, full, receiver = callee(node)
-    if ctx.spec.is_sanitizer(name, full):
+    if ctx.spec.is_sanitizer(name, full) or _sanitizing_call(node, ctx):
         return None
     if receiver is not None:
         box = ctx.containers.get(text(receiver))

@@ -55,6 +55,7 @@ class TaintSpec:
     sanitizers: frozenset[str]  # last-segment names
     dotted_sanitizers: tuple[str, ...]  # callee suffixes
     sanitizer_pattern: re.Pattern[str]
+    sanitizer_call: re.Pattern[str]  # searched in a call's whole text: filepath.Clean("/"+p)
     propagate_all: bool
     propagators: frozenset[str]
     mutators: frozenset[str]
@@ -176,6 +177,7 @@ def build_spec(data: dict[str, Any]) -> TaintSpec:
         sanitizers=frozenset(s for s in sanitizers if "." not in s),
         dotted_sanitizers=tuple(s for s in sanitizers if "." in s),
         sanitizer_pattern=_alternatives(list(data.get("sanitizer_patterns", ()))),
+        sanitizer_call=_alternatives(list(data.get("sanitizer_calls", ()))),
         propagate_all=propagation.get("calls", "all") == "all",
         propagators=frozenset(propagation.get("propagators", ())),
         mutators=frozenset(propagation.get("mutators", ())),
@@ -223,7 +225,8 @@ def validate(path: Path) -> list[str]:
     out = [f"{'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}" for e in errors]
     checks = data.get("checks") or {}
     regexes = [(f"checks.{key}", checks.get(key) or "") for key in ("guards", "negation", "exits", "validators")]
-    regexes.append(("sanitizer_patterns", "|".join(f"(?:{p})" for p in data.get("sanitizer_patterns") or [])))
+    for key in ("sanitizer_patterns", "sanitizer_calls"):
+        regexes.append((key, "|".join(f"(?:{p})" for p in data.get(key) or [])))
     for param in data.get("parameters") or []:
         keys = ("decorators", "skip_types", "typed_segments")
         regexes += [(f"parameters.{key}", param.get(key) or "") for key in keys]
