@@ -145,7 +145,8 @@ def _sanitizing_call(node: Node, ctx: Context) -> bool:
     ``sanitizer_calls``: ``filepath.Clean("/" + p)`` confines a path under its root."""
     if ctx.spec.sanitizer_call.pattern == _NEVER_PATTERN:
         return False
-    return ctx.spec.sanitizer_call.search(_WHITESPACE.sub("", text(node)[:300])) is not None
+    head = (node.text or b"")[:300].decode("utf-8", "replace")
+    return ctx.spec.sanitizer_call.search(_WHITESPACE.sub("", head)) is not None
 
 
 def _call_reads(node: Node, ctx: Context, stack: list[Node]) -> Steps | None:
