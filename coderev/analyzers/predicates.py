@@ -133,8 +133,9 @@ def _dynamic_here(node: tree_sitter.Node, constants: frozenset[str], variables: 
 
 
 def local_constants(node: tree_sitter.Node) -> frozenset[str]:
-    """Python names that, in the function around ``node``, are bound only to static values
-    before it (``cmd = "ls -l"``). Parameters and names bound any other way are not included."""
+    """Python (and Java) names that, in the function around ``node``, are bound only to static
+    values before it (``cmd = "ls -l"``, ``String cmd = "ls -l";``). Parameters and names bound any
+    other way are not included."""
     return frozenset(n for n, ok in _local_bindings(node).items() if ok)
 
 
@@ -158,7 +159,8 @@ def _local_bindings(node: tree_sitter.Node) -> dict[str, bool]:
         if current.start_byte >= node.start_byte or current.type in _SCOPE_BREAKS:
             continue
         kind = current.type
-        if kind in {"assignment", "augmented_assignment", "named_expression"}:
+        if kind in {"assignment", "augmented_assignment", "named_expression", "assignment_expression",
+                    "variable_declarator"}:
             left = current.child_by_field_name("left") or current.child_by_field_name("name")
             right = current.child_by_field_name("right") or current.child_by_field_name("value")
             if left is not None:
@@ -173,7 +175,8 @@ def _local_bindings(node: tree_sitter.Node) -> dict[str, bool]:
                 for name in _targets(left):
                     static[name] = static.get(name, True) and value
         elif kind in {"for_statement", "for_in_clause", "as_pattern_target", "import_from_statement",
-                      "import_statement", "global_statement", "nonlocal_statement"}:
+                      "import_statement", "global_statement", "nonlocal_statement", "enhanced_for_statement",
+                      "catch_formal_parameter"}:
             target = current.child_by_field_name("left") or current
             for name in _targets_in(target):
                 static[name] = False
@@ -201,7 +204,9 @@ def _int_value(node: tree_sitter.Node) -> int | None:
         return None
 
 
-_SCOPE_BREAKS = frozenset({"function_definition", "class_definition"})
+_SCOPE_BREAKS = frozenset({"function_definition", "class_definition", "lambda_expression", "class_body"})
+# Functions whose local bindings ``local_constants`` reads: Python, and Java methods and constructors.
+_FUNCTIONS = frozenset({"function_definition", "method_declaration", "constructor_declaration"})
 
 
 def _text(node: tree_sitter.Node) -> str:
@@ -234,9 +239,9 @@ def _targets_in(node: tree_sitter.Node) -> set[str]:
 
 
 def _function_of(node: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The innermost Python function definition containing ``node`` (None at module level)."""
+    """The innermost Python function or Java method containing ``node`` (None at module level)."""
     scope = node.parent
-    while scope is not None and scope.type != "function_definition":
+    while scope is not None and scope.type not in _FUNCTIONS:
         scope = scope.parent
     return scope
 
