@@ -109,8 +109,8 @@ def traced(
         return _with(finding, tuple(trace), evidence, message)
     if any(n in captures for n in flow.dynamic):
         built = _built(flow, captures, finding.span)
-        trace = (*built, TraceStep(_sink_label(sink), finding.span)) if built else ()
-        return _with(finding, trace, Evidence.NON_CONSTANT, finding.message + UNTRACED_NOTE)
+        steps_built = (*built, TraceStep(_sink_label(sink), finding.span)) if built else ()
+        return _with(finding, steps_built, Evidence.NON_CONSTANT, finding.message + UNTRACED_NOTE)
     return finding
 
 
