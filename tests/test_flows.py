@@ -82,3 +82,20 @@ def test_a_rule_with_tainted_and_dynamic_patterns_judges_each_match_by_its_own()
     found = {f.span.start_row: f for f in findings(code) if f.rule_id == "python.xss.unescaped-markup"}
     assert found[3].severity is Severity.WARNING and found[3].evidence is Evidence.NON_CONSTANT
     assert found[7].severity is Severity.ERROR and found[7].evidence is Evidence.SOURCE
+
+
+BUILT_EARLIER = '''def filtered(cursor, status, owner):
+    sql = "SELECT * FROM tickets WHERE 1 = 1"
+    if status:
+        sql += " AND status = '" + status + "'"
+    with cursor:
+        cursor.execute(sql)
+'''
+
+
+def test_a_statement_built_earlier_is_reported_where_it_runs_with_the_lines_that_built_it() -> None:
+    [found] = [f for f in findings(BUILT_EARLIER) if f.category == "sql-injection"]
+    assert found.span.start_row == 5 and found.evidence is Evidence.NON_CONSTANT  # on execute, not on the +=
+    assert [(s.label, s.span.start_row) for s in found.trace[:-1]] == [("built here", 1), ("built here", 3)]
+    constant = BUILT_EARLIER.replace('sql += " AND status = \'" + status + "\'"', "pass")
+    assert not [f for f in findings(constant) if f.category == "sql-injection"]  # a constant statement

@@ -12,7 +12,7 @@ import tree_sitter_python
 
 from coderev.analyzers import Analyzer, Document, get_language
 from coderev.analyzers.fixes import fstring_to_params, shell_to_list, sql_percent_query
-from coderev.analyzers.predicates import CUSTOM, is_dynamic, local_constants
+from coderev.analyzers.predicates import CUSTOM, binding_before, bindings_before, is_dynamic, local_constants
 from coderev.analyzers.taint import is_tainted
 from tests.check import argument_of
 
@@ -179,3 +179,28 @@ def test_repeated_analysis_does_not_keep_the_trees_of_earlier_ones() -> None:
     finally:
         tracemalloc.stop()
     assert grown < 3_000_000, f"{grown / 1e6:.1f} MB kept after ten analyses"
+
+
+@pytest.mark.parametrize(
+    ("code", "rows", "last"),
+    [
+        ("def v(c, n):\n    sql = 'SELECT ' + n\n    sql += ' FROM t'\n    sink(sql)", [1, 2], 1),
+        ("def v(c, sql):\n    sink(sql)", [], None),  # a parameter: no binding in the function
+        ("sql = 'SELECT 1'\ndef v(c):\n    sink(sql)", [], None),  # module level: not this function's
+        ("def v(c):\n    sink(sql)\n    sql = 'SELECT 1'", [], None),  # bound only after the use
+        ("def v(c):\n    def inner():\n        sql = 'x'\n    sink(sql)", [], None),  # another scope
+    ],
+)
+def test_bindings_before_are_the_functions_own_earlier_ones(code: str, rows: list[int], last: int | None) -> None:
+    node = argument_of(code)
+    assert [b.start_point.row for b in bindings_before(node)] == rows
+    found = binding_before(node)
+    assert (found.start_point.row if found is not None else None) == last
+
+
+def test_bound_match_checks_the_value_the_name_was_last_given() -> None:
+    node = argument_of("def v(c, n):\n    q = 'DELETE FROM t WHERE a = ' + n\n    sink(q)")
+    check = CUSTOM["bound-match?"]
+    assert check([("x", "capture"), ("^'DELETE FROM", "string")], {"x": [node]})
+    assert not check([("x", "capture"), ("^'SELECT", "string")], {"x": [node]})
+    assert not check([("x", "capture"), ("^'DELETE", "string")], {"x": [argument_of("def v(q):\n    sink(q)")]})

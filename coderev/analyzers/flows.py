@@ -27,6 +27,7 @@ import tree_sitter
 
 from coderev.analyzers.finding import Evidence, Finding, Severity, Span, TraceStep
 from coderev.analyzers.literals import span_of
+from coderev.analyzers.predicates import bindings_before
 from coderev.analyzers.ruleset import Rule
 from coderev.analyzers.taint.containers import Steps
 from coderev.analyzers.taint.engine import taint_trace
@@ -120,11 +121,15 @@ _BINDINGS = frozenset({"assignment", "augmented_assignment", "lexical_declaratio
 
 def _built(flow: Flow, captures: dict[str, list[tree_sitter.Node]], sink: Span) -> tuple[TraceStep, ...]:
     """Where a non-constant value the match checked was built before the sink, outside it (a
-    query formatted on an earlier line and executed on this one): the binding around it."""
+    query formatted on an earlier line and executed on this one): the binding around it, or, for
+    a name inside the sink, the bindings that gave it its value."""
     steps: list[TraceStep] = []
     for name in flow.dynamic:
         for node in captures.get(name, ()):
             if node.end_byte > sink.start_byte:
+                # execute(sql): where sql was built (and extended), earlier in this function
+                steps.extend(TraceStep("built here", span_of(b)) for b in bindings_before(node)
+                             if b.end_byte <= sink.start_byte)
                 continue
             binding: tree_sitter.Node | None = node
             while binding is not None and binding.type not in _BINDINGS:

@@ -10,6 +10,9 @@ tree-sitter itself; the ones here look at structure, which text alone cannot dec
   other source classes named (console input and command-line arguments, the environment).
 - ``#lacks-argument? @args "name" ...``: no keyword argument of those names (nor ``**kwargs``).
 - ``#int-below? @n "2048"``: an integer literal below the limit.
+- ``#bound-match? @x "regex"``: ``@x`` is a name whose last plain binding before it, in the
+  Python function or Java method around it, has a value matching the regex (``sql = "SELECT
+  ..." % name`` before ``cursor.execute(sql)``): a statement built on an earlier line and run here.
 
 Note: tree-sitter's own ``#not-any-of?`` with several values does not negate correctly in
 py-tree-sitter 0.26; use ``#not-match? @x "^(a|b)$"`` instead.
@@ -184,6 +187,53 @@ def _local_bindings(node: tree_sitter.Node) -> dict[str, bool]:
     return static
 
 
+def bindings_before(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The bindings (``name = value``, ``name += value``, ``Type name = value``) that gave identifier
+    ``node``'s name a value before it, in the Python function or Java method around it, in source
+    order: none for a parameter, a loop variable or a name bound only at module level."""
+    if node.type != "identifier":
+        return []
+    scope = _function_of(node)
+    body = scope.child_by_field_name("body") if scope is not None else None
+    name, found = _text(node), []
+    stack = [body] if body is not None else []
+    while stack:
+        current = stack.pop()
+        if current.start_byte >= node.start_byte or current.type in _SCOPE_BREAKS:
+            continue
+        if current.type in {"assignment", "augmented_assignment", "variable_declarator"}:
+            left = current.child_by_field_name("left") or current.child_by_field_name("name")
+            right = current.child_by_field_name("right") or current.child_by_field_name("value")
+            if (left is not None and left.type == "identifier" and _text(left) == name and right is not None
+                    and right.end_byte <= node.start_byte):
+                found.append(current)
+        stack.extend(current.named_children)
+    return sorted(found, key=lambda b: b.start_byte)
+
+
+def binding_before(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The last plain binding (not ``+=``) of :func:`bindings_before`, or None."""
+    plain = [b for b in bindings_before(node) if b.type != "augmented_assignment"]
+    return plain[-1] if plain else None
+
+
+def bound_value(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The value of :func:`binding_before` (its right-hand side)."""
+    binding = binding_before(node)
+    if binding is None:
+        return None
+    return binding.child_by_field_name("right") or binding.child_by_field_name("value")
+
+
+def _bound_match(args: Args, captures: Captures) -> bool:
+    patterns = [re.compile(p) for p in _strings(args)]
+    for n in _nodes(args, captures):
+        value = bound_value(n)
+        if value is not None and all(p.search(_text(value)) for p in patterns):
+            return True
+    return False
+
+
 def _keyword_names(args: tree_sitter.Node) -> set[str]:
     names: set[str] = set()
     for child in args.named_children:
@@ -304,6 +354,7 @@ CUSTOM: dict[str, Callable[[Args, Captures], bool]] = {
     "not-dynamic?": lambda a, c: not _dynamic(a, c),
     "lacks-argument?": _lacks_argument,
     "int-below?": _int_below,
+    "bound-match?": _bound_match,
     "tainted?": _tainted,
     "not-tainted?": lambda a, c: not _tainted(a, c),
 }
