@@ -6,6 +6,7 @@ import tree_sitter
 
 from coderev.analyzers import AnalysisOptions, Analyzer, Document, Finding, get_language
 from coderev.analyzers.finding import apply_edits
+from coderev.analyzers.languages import TEXT_LANGUAGE_IDS
 
 _DEFAULT: Analyzer | None = None
 
@@ -21,7 +22,7 @@ def analyzer(options: AnalysisOptions | None = None) -> Analyzer:
 
 def findings(code: str, language: str = "python", options: AnalysisOptions | None = None) -> list[Finding]:
     spec = get_language(language)
-    assert spec is not None or language == "text", language
+    assert spec is not None or language in TEXT_LANGUAGE_IDS, language
     return analyzer(options).analyze(Document(code, spec))
 
 

@@ -25,7 +25,7 @@ from coderev.analyzers.budget import Budget
 from coderev.analyzers.config import options_from_mapping
 from coderev.analyzers.document import Document
 from coderev.analyzers.errors import CATALOGUE, CoderevError
-from coderev.analyzers.languages import get_language, language_for_path
+from coderev.analyzers.languages import TEXT_LANGUAGE_IDS, get_language, language_for_path
 from coderev.analyzers.matching import Match, unit_matches
 from coderev.analyzers.ruleset import default_rules
 from coderev.analyzers.taint import spec as taint_spec
@@ -167,7 +167,7 @@ def _same_matches(query: tree_sitter.Query, text: str, language: str, depth: int
 
 def test_slices_find_exactly_what_one_cursor_finds() -> None:
     """Tiny slices (2 levels) cut every example and fixture into many pieces."""
-    samples = [(e.code, e.language) for r in default_rules() for e in r.examples if e.language != "text"]
+    samples = [(e.code, e.language) for r in default_rules() for e in r.examples if e.language not in TEXT_LANGUAGE_IDS]
     for path in sorted((ROOT / "tests" / "fixtures").rglob("*")):
         spec = language_for_path(path)
         if spec is not None and path.is_file():

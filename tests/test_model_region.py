@@ -67,10 +67,14 @@ def test_dedent_and_reindent_are_inverse() -> None:
 # example of a rule with a fix gets one, and it must survive the round trip.
 NO_TEMPLATE_FIX = frozenset({
     "go.insecure-cookie.missing-httponly[0]",
+    "go.insecure-cookie.missing-httponly[1]",
     "go.insecure-cookie.missing-secure[0]",
+    "go.insecure-cookie.missing-secure[1]",
     "java.insecure-cookie.missing-httponly[0]",
+    "java.insecure-cookie.missing-httponly[4]",
     "java.insecure-cookie.missing-secure[0]",
     "java.insecure-cookie.missing-secure[2]",
+    "java.insecure-cookie.missing-secure[5]",
     "java.weak-crypto.insecure-random[1]",
     "java.weak-crypto.insecure-random[2]",
     "java.weak-crypto.weak-hash[2]",
