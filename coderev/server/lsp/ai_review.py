@@ -1,6 +1,9 @@
 """AI review: after a pause in typing, changed functions go to the production model slot, and its
 findings appear as a second diagnostic source, ``coderev-ai``.
 
+* A review unit is every function-like node at any depth: a view nested in an app factory, a
+  method, a route handler passed to ``app.get(...)``, a Go func literal, a Java lambda with a block
+  body; a line reviewed twice (alone and inside its outer function) gives one finding.
 * Reviews are keyed by each function's exact text: only functions whose text changed since their
   last review are sent again, and a function's findings follow it when code above it moves.
 * A review never blocks rule diagnostics: it runs in the engine's worker process, and its
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Protocol
 
 import tree_sitter
@@ -43,20 +47,22 @@ class ReviewHost(Protocol):
 SOURCE: Final = "coderev-ai"
 MAX_LINES: Final = 120  # longer functions are not reviewed (the model's context is short)
 
-# Function-like nodes per language, and the nodes whose bodies may hold them (classes, exports).
-FUNCTIONS: Final = {
-    "python": frozenset({"function_definition"}),
-    "javascript": frozenset({"function_declaration", "generator_function_declaration", "method_definition"}),
-    "typescript": frozenset({"function_declaration", "generator_function_declaration", "method_definition"}),
-    "tsx": frozenset({"function_declaration", "generator_function_declaration", "method_definition"}),
-    "go": frozenset({"function_declaration", "method_declaration"}),
-    "java": frozenset({"method_declaration", "constructor_declaration"}),
+# The review units per language: every function-like node at any depth (a view nested in an app
+# factory, a method, a route handler passed to ``app.get(...)``, a Go func literal, a Java lambda
+# with a block body), each sent on its own, as the model was trained on whole small functions.
+_JS_UNITS: Final = """[(function_declaration) (generator_function_declaration) (method_definition)
+                       (function_expression) (generator_function) (arrow_function body: (statement_block))] @unit"""
+UNIT_QUERIES: Final = {
+    "python": "(function_definition) @unit",
+    "javascript": _JS_UNITS,
+    "typescript": _JS_UNITS,
+    "tsx": _JS_UNITS,
+    "go": "[(function_declaration) (method_declaration) (func_literal)] @unit",
+    "java": "[(method_declaration) (constructor_declaration) (lambda_expression body: (block))] @unit",
 }
-CONTAINERS: Final = frozenset({
-    "decorated_definition", "class_definition", "block", "class_declaration", "class_body", "export_statement",
-    "abstract_class_declaration", "interface_declaration", "interface_body", "enum_declaration", "enum_body",
-    "record_declaration",
-})
+# Function values (callbacks, literals, lambdas) on one line are expressions, not units.
+_VALUES: Final = frozenset({"function_expression", "generator_function", "arrow_function", "func_literal",
+                            "lambda_expression"})
 
 Key = tuple[str, int, int]
 
@@ -69,19 +75,25 @@ class Reviewed:
     slot: str
 
 
+@lru_cache(maxsize=16)
+def _unit_query(grammar: tree_sitter.Language, language: str) -> tree_sitter.Query:
+    return tree_sitter.Query(grammar, UNIT_QUERIES[language])
+
+
 def functions(snapshot: Snapshot) -> Iterator[tree_sitter.Node]:
-    """The reviewable functions of a document, in order (methods of classes included)."""
-    if snapshot.language is None:
+    """The reviewable functions of a document in source order, nested ones included (an inner
+    function is also part of its outer one's text when that one is short enough)."""
+    language = snapshot.language
+    if language is None or language.id not in UNIT_QUERIES:
         return
-    kinds = FUNCTIONS.get(snapshot.language.id, frozenset())
-    stack = list(reversed(snapshot.units))  # of a broken text: each broken chunk parsed alone (ADR 0018)
-    while stack:
-        node = stack.pop()
-        if node.type in kinds:
-            if node.end_point.row - node.start_point.row < MAX_LINES:
-                yield node
-        elif node.type in CONTAINERS:
-            stack.extend(reversed(node.named_children))
+    query = _unit_query(language.grammar, language.id)
+    found: dict[tuple[int, int], tree_sitter.Node] = {}
+    for unit in snapshot.units:  # of a broken text: each broken chunk parsed alone (ADR 0018)
+        for node in tree_sitter.QueryCursor(query).captures(unit).get("unit", ()):
+            rows = node.end_point.row - node.start_point.row
+            if rows < MAX_LINES and (rows > 0 or node.type not in _VALUES):
+                found[(node.start_byte, node.end_byte)] = node
+    yield from (found[k] for k in sorted(found))
 
 
 def key_of(node: tree_sitter.Node, source: bytes) -> Key:
@@ -153,7 +165,7 @@ def diagnostics(doc: OpenDocument, snapshot: Snapshot, findings: Sequence[Findin
     reviewed = doc.ai_reviewed
     if not reviewed:
         return ()
-    ruled = {(f.span.start_row, cwe) for f in findings for cwe in f.cwe}
+    ruled = {(f.span.start_row, cwe) for f in findings for cwe in f.cwe}  # and, as they are added, AI ones
     out: list[types.Diagnostic] = []
     for node in functions(snapshot):
         found = reviewed.get(key_of(node, snapshot.source))
@@ -162,7 +174,8 @@ def diagnostics(doc: OpenDocument, snapshot: Snapshot, findings: Sequence[Findin
         for item in found.items:
             row = node.start_point.row + item.line - 1
             if row > node.end_point.row or (row, item.cwe) in ruled:
-                continue
+                continue  # a nested function's line reviewed twice (alone and in its outer one) counts once
+            ruled.add((row, item.cwe))
             out.append(_diagnostic(item, row, found.slot, snapshot))
     return tuple(out)
 
