@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from coderev.analyzers import Document, get_language
+from coderev.analyzers.review_units import MAX_LINES
 from coderev.server.lsp import ai_review
 
 APP_FACTORY = '''def init(app):
@@ -48,6 +49,6 @@ def test_every_function_like_node_is_a_unit_of_its_own(language: str, code: str,
 
 
 def test_functions_too_long_for_the_model_are_skipped_but_their_nested_ones_are_not() -> None:
-    body = "".join(f"    x{i} = {i}\n" for i in range(ai_review.MAX_LINES))
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_LINES))
     code = f"def outer():\n{body}    def inner():\n        return 1\n"
     assert units(code, "python") == ["def inner():"]

@@ -18,13 +18,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Protocol
 
 import tree_sitter
 from lsprotocol import types
 
 from coderev.analyzers import Finding, Snapshot
+from coderev.analyzers.review_units import review_units
 from coderev.engine.model.prompt import ReviewItem
 from coderev.server.lsp import convert
 
@@ -45,25 +45,6 @@ class ReviewHost(Protocol):
     def refresh(self, doc: OpenDocument) -> None: ...
 
 SOURCE: Final = "coderev-ai"
-MAX_LINES: Final = 120  # longer functions are not reviewed (the model's context is short)
-
-# The review units per language: every function-like node at any depth (a view nested in an app
-# factory, a method, a route handler passed to ``app.get(...)``, a Go func literal, a Java lambda
-# with a block body), each sent on its own, as the model was trained on whole small functions.
-_JS_UNITS: Final = """[(function_declaration) (generator_function_declaration) (method_definition)
-                       (function_expression) (generator_function) (arrow_function body: (statement_block))] @unit"""
-UNIT_QUERIES: Final = {
-    "python": "(function_definition) @unit",
-    "javascript": _JS_UNITS,
-    "typescript": _JS_UNITS,
-    "tsx": _JS_UNITS,
-    "go": "[(function_declaration) (method_declaration) (func_literal)] @unit",
-    "java": "[(method_declaration) (constructor_declaration) (lambda_expression body: (block))] @unit",
-}
-# Function values (callbacks, literals, lambdas) on one line are expressions, not units.
-_VALUES: Final = frozenset({"function_expression", "generator_function", "arrow_function", "func_literal",
-                            "lambda_expression"})
-
 Key = tuple[str, int, int]
 
 
@@ -75,25 +56,10 @@ class Reviewed:
     slot: str
 
 
-@lru_cache(maxsize=16)
-def _unit_query(grammar: tree_sitter.Language, language: str) -> tree_sitter.Query:
-    return tree_sitter.Query(grammar, UNIT_QUERIES[language])
-
-
 def functions(snapshot: Snapshot) -> Iterator[tree_sitter.Node]:
-    """The reviewable functions of a document in source order, nested ones included (an inner
-    function is also part of its outer one's text when that one is short enough)."""
-    language = snapshot.language
-    if language is None or language.id not in UNIT_QUERIES:
-        return
-    query = _unit_query(language.grammar, language.id)
-    found: dict[tuple[int, int], tree_sitter.Node] = {}
-    for unit in snapshot.units:  # of a broken text: each broken chunk parsed alone (ADR 0018)
-        for node in tree_sitter.QueryCursor(query).captures(unit).get("unit", ()):
-            rows = node.end_point.row - node.start_point.row
-            if rows < MAX_LINES and (rows > 0 or node.type not in _VALUES):
-                found[(node.start_byte, node.end_byte)] = node
-    yield from (found[k] for k in sorted(found))
+    """The reviewable functions of a document in source order (:mod:`coderev.analyzers.review_units`)."""
+    if snapshot.language is not None:  # of a broken text: each broken chunk parsed alone (ADR 0018)
+        yield from review_units(snapshot.units, snapshot.language)
 
 
 def key_of(node: tree_sitter.Node, source: bytes) -> Key:
