@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--resume", action="store_true",
                        help="continue training the checkpoint in the work directory (same data and tokenizer)")
     train.add_argument("--lr", type=float, help="peak learning rate (default 2e-3)")
+    train.add_argument("--real-code", type=Path, metavar="CACHE",
+                       help="add real functions from the corpus in CACHE (`coderev model corpus`) to the training "
+                            "data, and measure on its held-out packages")
     evaluate = actions.add_parser("eval", help="evaluate a slot on held-out data and print the quality gates")
     evaluate.add_argument("--slot", type=Path, help="slot directory (default: the packaged default slot)")
     evaluate.add_argument("--float32", type=Path, metavar="DIR",
@@ -40,6 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     evaluate.add_argument("--compute-type", metavar="TYPE",
                           help="CTranslate2 compute type (default: chosen from the slot and the device, "
                                "int8 on CPU, int8_float16 on CUDA)")
+    evaluate.add_argument("--real-code", type=Path, metavar="CACHE",
+                          help="also measure on held-out real code: functions of the corpus fetched into CACHE "
+                               "by `coderev model corpus` (reported first, with their own gates)")
+    evaluate.add_argument("--real-units", type=int, default=600, metavar="N",
+                          help="real-code functions to draw from the held-out packages (default 600)")
+    corpus = actions.add_parser("corpus", help="download the pinned real-code corpus (package registries) "
+                                               "for training and evaluation")
+    corpus.add_argument("--cache", type=Path, default=Path("build/realcode"),
+                        help="where to keep it (default build/realcode; never committed)")
     info = actions.add_parser("info", help="show a slot's manifest, hash check and compute type")
     info.add_argument("--slot", type=Path, help="slot directory (default: the packaged default slot)")
     model_slots_command.add_arguments(actions)
@@ -53,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             return _train(args)
         if args.model_command == "eval":
             return _eval(args)
+        if args.model_command == "corpus":
+            return _corpus(args)
         return _info(args)
     except CoderevError as exc:
         print(f"coderev: {exc}", file=sys.stderr)
@@ -80,6 +94,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.seconds is not None:
         config.train.seconds = args.seconds
     config.resume = args.resume
+    config.real_code = args.real_code
     if args.lr is not None:
         config.train.lr = args.lr
     if args.seed is not None:
@@ -97,6 +112,9 @@ def _eval(args: argparse.Namespace) -> int:
     from coderev.engine.training.evaluate import evaluate
     from coderev.engine.training.pipeline import default_work_dir
 
+    if args.real_code is not None and not (args.real_code / "corpus.json").is_file():
+        raise CoderevError("DAT002", f"{args.real_code} holds no real-code corpus: "
+                                     f"run `coderev model corpus --cache {args.real_code}`")
     slot_dir = _slot(args.slot)
     slot = ModelSlot(slot_dir, device=args.device, compute_type=args.compute_type)
     print(f"evaluating on {slot.device}, compute type {slot.compute_type}", file=sys.stderr)
@@ -109,7 +127,10 @@ def _eval(args: argparse.Namespace) -> int:
     if digest != training.get("test_data_sha256"):
         print("note: the held-out data differs from the data at training time (the rules or the abstraction "
               "changed since)", file=sys.stderr)
-    metrics: dict[str, Any] = {"int8": evaluate(slot, test)}
+    metrics: dict[str, Any] = {}
+    if args.real_code is not None:
+        metrics["real_code"] = _real_code(slot, args.real_code, args.real_units)
+    metrics["int8"] = evaluate(slot, test)
     float32_dir = args.float32
     work = default_work_dir(slot_dir)
     if float32_dir is None and _same_training_run(slot_dir, work):  # else: another run's models
@@ -130,9 +151,34 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps(metrics, indent=2))
     else:
         _print_metrics(metrics)
-    from coderev.engine.training.evaluate import gate_report
+    from coderev.engine.training.evaluate import gate_report, real_gate_report
 
-    return EXIT_OK if all(ok for _, _, ok in gate_report(metrics["int8"], metrics.get("float32"))) else EXIT_GATES
+    rows = gate_report(metrics["int8"], metrics.get("float32"))
+    if "real_code" in metrics:
+        rows += real_gate_report(metrics["real_code"])
+    return EXIT_OK if all(ok for _, _, ok in rows) else EXIT_GATES
+
+
+def _real_code(slot: Any, cache: Path, n_units: int) -> dict[str, Any]:
+    from coderev.engine.training.evaluate import evaluate
+    from coderev.engine.training.realdata import real_test_samples
+
+    samples = real_test_samples(cache, n_units)
+    if not samples:
+        raise CoderevError("DAT002", f"{cache}: no function of a held-out package could be read")
+    return evaluate(slot, samples)
+
+
+def _corpus(args: argparse.Namespace) -> int:
+    from coderev.engine.training.realcode import fetch
+
+    record = fetch(args.cache)
+    for entry in record:
+        state = f"left out: {entry['error']}" if "error" in entry else entry["split"]
+        print(f"{entry['ecosystem']:<7} {entry['name']:<40} {entry['version']:<12} {entry['license']:<22} {state}")
+    kept = sum("error" not in e for e in record)
+    print(f"{kept} of {len(record)} packages in {args.cache} (record: {args.cache / 'corpus.json'})")
+    return EXIT_OK if kept else EXIT_USAGE
 
 
 
@@ -146,9 +192,31 @@ def _same_training_run(slot_dir: Path, work: Path) -> bool:
         return False
 
 
+def _print_real_code(real: dict[str, Any]) -> None:
+    from coderev.engine.training.evaluate import real_gate_report
+
+    print("REAL CODE (held-out packages; functions people wrote, labelled by the analyzers):")
+    print(f"  REVIEW precision {real['review_precision']:.3f} recall {real['review_recall']:.3f} "
+          f"(n={real['review_n']} functions, malformed answers {real['review_malformed']})")
+    for origin, c in real["review_by_origin"].items():
+        print(f"  {origin:<12} functions {c['n']:>5}: tp {c['tp']:>4} fp {c['fp']:>4} fn {c['fn']:>4}")
+    print(f"  {'language/category':<44} {'tp':>4} {'fp':>4} {'fn':>4}")
+    for key, c in real["review_by"].items():
+        print(f"  {key:<44} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4}")
+    print(f"  FIX requests {real['fix_n']}: verified {100 * real['fix_verified_rate']:.1f}%, "
+          f"verified-and-exact {100 * real['fix_verified_and_exact']:.1f}%")
+    for kind, m in real["fix"].items():
+        print(f"  {kind:<58} {m['n']:>4} {100 * m['verified']:>8.1f}% {100 * m['verified_and_exact']:>6.1f}%")
+    for gate, measured, ok in real_gate_report(real):
+        print(f"  [{'PASS' if ok else 'FAIL'}] {gate}: {measured}")
+    print("\nSYNTHETIC (the project's generators, held-out shapes):")
+
+
 def _print_metrics(metrics: dict[str, Any]) -> None:
     from coderev.engine.training.evaluate import gate_report
 
+    if "real_code" in metrics:
+        _print_real_code(metrics["real_code"])
     int8 = metrics["int8"]
     print(f"held-out FIX requests: {int8['fix_n']}, verified rate {100 * int8['fix_verified_rate']:.1f}%, "
           f"verified-and-exact {100 * int8['fix_verified_and_exact']:.1f}%")

@@ -37,6 +37,9 @@ class PipelineConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     resume: bool = False  # continue from the checkpoint and tokenizer in the work directory
+    real_code: Path | None = None  # a corpus fetched by `coderev model corpus`: real functions join the data
+    n_real_train: int = 8000  # real functions drawn from the training packages
+    n_real_test: int = 600  # real functions drawn from the held-out packages
 
 
 def quick_config(seconds: float = 60.0) -> PipelineConfig:
@@ -61,7 +64,21 @@ def default_work_dir(slot: Path) -> Path:
 def build_data(config: PipelineConfig) -> tuple[list[Sample], list[Sample]]:
     train = list(generate("train", config.n_train, config.seed))
     test = list(generate("test", config.n_test, config.seed))
+    if config.real_code is not None:
+        from coderev.engine.training.realdata import draw, samples
+
+        units = draw(config.real_code, "train", config.n_real_train, config.seed)
+        train += samples(units, "train", config.seed)
     return train, test
+
+
+def real_test_data(config: PipelineConfig) -> list[Sample]:
+    """The held-out real-code samples (none without a corpus)."""
+    if config.real_code is None:
+        return []
+    from coderev.engine.training.realdata import real_test_samples
+
+    return real_test_samples(config.real_code, config.n_real_test, config.seed)
 
 
 def run(
@@ -138,11 +155,29 @@ def run(
     }
     write_manifest(output, fields)
     metrics = _evaluate(output, work, test_samples, evaluate_float32)
+    _evaluate_real_code(config, output, metrics, fields)
     fields["metrics"] = metrics
     fields["training"]["total_seconds"] = round(time.monotonic() - started, 1)
     manifest = write_manifest(output, fields)
     (work / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _evaluate_real_code(config: PipelineConfig, slot_dir: Path, metrics: dict[str, Any],
+                        fields: dict[str, Any]) -> None:
+    """With a corpus: the held-out real-code metrics, and the corpus record in the manifest."""
+    real_test = real_test_data(config)
+    if not real_test or config.real_code is None:
+        return
+    from coderev.engine.model.slot import ModelSlot
+    from coderev.engine.training.evaluate import evaluate
+
+    metrics["real_code"] = evaluate(ModelSlot(slot_dir, verify_hashes=False, compute_type="int8"), real_test)
+    record = config.real_code / "corpus.json"
+    fields["training"]["real_code"] = {
+        "corpus": json.loads(record.read_text(encoding="utf-8")) if record.is_file() else [],
+        "n_real_train": config.n_real_train, "n_real_test": config.n_real_test,
+    }
 
 
 def _evaluate(slot_dir: Path, work: Path, test: list[Sample], evaluate_float32: bool) -> dict[str, Any]:
