@@ -35,6 +35,8 @@ TAINTED = [
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { u := r.Form.Get(\"u\"); if !isValidUser(u) { sink(u) } }"),
     ("javascript", "function h(req, res) { const u = req.query.u; if (!isValidUser(u)) { sink(u) } }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { p := filepath.Join(root, filepath.Clean(r.URL.Path)); sink(p) }"),
+    # a field named like a numeric member, read from the request itself, is still the request's text
+    ("javascript", "app.post('/u', (req, res) => { sink(req.body.length) })"),
 ]
 
 CLEAN = [
@@ -45,6 +47,8 @@ CLEAN = [
     ("javascript", "function h(req, res) { sink(escapeHtml(req.query.q)) }"),
     ("javascript", "function h(request, res) { const cfg = loadConfig(); sink(cfg.url) }"),
     ("javascript", "function a(req) { const x = req.query.x } function b() { const x = 'k'; sink(x) }"),
+    ("javascript", "app.get('/u', async (req, res) => { const page = await fetch(req.query.url); sink(page.body.length.toString()) })"),
+    ("javascript", "app.get('/u', (req, res) => { const name = req.query.name; sink('<b>' + name.length + '</b>') })"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { id, _ := strconv.Atoi(r.FormValue(\"id\")); sink(id) }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { sink(\"SELECT 1\") }"),
     ("go", "package m\nfunc h(w http.ResponseWriter, r *http.Request) { u := r.Form.Get(\"u\"); if isValidUser(u) { sink(u) } }"),

@@ -99,6 +99,13 @@ def _reads_here(node: Node, ctx: Context, stack: list[Node]) -> Steps | None:
     ``stack`` (it is tainted when any of them is)."""
     syntax = ctx.syntax
     kind = node.type
+    if kind in syntax.paths and ctx.spec.numeric_members:
+        member = node.child_by_field_name("property") or node.child_by_field_name("field") \
+            or node.child_by_field_name("attribute")
+        owner = node.child_by_field_name("object") or node.child_by_field_name("operand")
+        if (member is not None and text(member) in ctx.spec.numeric_members
+                and not (owner is not None and _is_source(owner, ctx))):
+            return None  # items.length is a number, whatever items holds (req.body.length is a field)
     if kind in syntax.names or kind in syntax.paths:
         name = text(node)
         if name in ctx.names:

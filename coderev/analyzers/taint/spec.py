@@ -61,6 +61,7 @@ class TaintSpec:
     mutators: frozenset[str]
     detached_members: frozenset[str]  # a write into `resp.headers[k]` taints `resp.headers`, not `resp`
     receiver_only: frozenset[str]  # the result holds the receiver's data only (slice, get, charAt)
+    numeric_members: frozenset[str]  # `items.length`: a number, whatever items holds
     out_arguments: frozenset[str]
     validators: re.Pattern[str]
     guards: re.Pattern[str]
@@ -183,6 +184,7 @@ def build_spec(data: dict[str, Any]) -> TaintSpec:
         mutators=frozenset(propagation.get("mutators", ())),
         detached_members=frozenset(propagation.get("detached_members", ())),
         receiver_only=frozenset(propagation.get("receiver_only", ())),
+        numeric_members=frozenset(propagation.get("numeric_members", ())),
         out_arguments=frozenset(propagation.get("out_arguments", ())),
         validators=_regex(checks.get("validators")) or _NEVER,
         guards=_regex(checks.get("guards")) or _NEVER,
