@@ -27,8 +27,9 @@ import tree_sitter
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.document import Document
 from coderev.analyzers.finding import Finding
-from coderev.analyzers.languages import get_language
+from coderev.analyzers.languages import LanguageSpec, get_language
 from coderev.analyzers.review_units import review_units
+from coderev.engine.model.vocabulary import family as family_of
 from coderev.engine.training.langs import common, go, java, javascript, python
 from coderev.engine.training.realcode import RealUnit
 from coderev.engine.training.statements import statement as python_statement
@@ -63,8 +64,6 @@ MUTATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 GENERATORS: dict[str, ModuleType] = {"python": python, "javascript": javascript, "go": go, "java": java}
-_FAMILY = {"python": "python", "javascript": "javascript", "typescript": "javascript", "tsx": "javascript",
-           "go": "go", "java": "java"}
 _SKIP_NAMES = frozenset({"self", "cls", "this", "_", "ctx", "args", "kwargs"})
 
 
@@ -76,14 +75,7 @@ class Variant:
     new: list[Finding]  # those the original does not have
 
 
-def family_of(language: str) -> str:
-    return _FAMILY.get(language, language)
-
-
-def _unit_node(tree: tree_sitter.Tree, language: str) -> tree_sitter.Node | None:
-    spec = get_language(language)
-    if spec is None:
-        return None
+def _unit_node(tree: tree_sitter.Tree, spec: LanguageSpec) -> tree_sitter.Node | None:
     units = review_units([tree.root_node], spec, 10_000)
     return units[0] if units else None
 
@@ -142,7 +134,7 @@ def inject(unit: RealUnit, kind: str, rng: random.Random, split: str) -> str | N
         return None
     document = Document(unit.text, spec)
     tree = document.tree
-    node = _unit_node(tree, unit.language) if tree is not None else None
+    node = _unit_node(tree, spec) if tree is not None else None
     if node is None:
         return None
     statements = _body_statements(node)
@@ -172,24 +164,29 @@ def mutations(unit: RealUnit) -> Iterator[tuple[str, str]]:
             yield safe, unit.text.replace(safe, unsafe, 1)
 
 
-_NEW_KEY = re.compile(r"\s+")
+_SPACES = re.compile(r"\s+")
 
 
-def _key(f: Finding, source: str) -> tuple[str, str]:
-    line = source.split("\n")[f.span.start_row] if f.span.start_row < source.count("\n") + 1 else ""
-    return f.rule_id, _NEW_KEY.sub(" ", line.strip())
+def _keys(findings: list[Finding], source: str) -> list[tuple[str, str]]:
+    """(rule, the finding's line with its whitespace collapsed) of each finding."""
+    lines = source.split("\n")
+    return [(f.rule_id, _SPACES.sub(" ", lines[f.span.start_row].strip()) if f.span.start_row < len(lines) else "")
+            for f in findings]
 
 
-def labelled(unit: RealUnit, variant: str, how: str, analyzer: Analyzer) -> Variant | None:
+def labelled(unit: RealUnit, variant: str, how: str, analyzer: Analyzer,
+             before: list[Finding] | None = None) -> Variant | None:
     """The analyzers' view of ``variant``: kept when it has a finding ``unit`` has not (compared
-    by rule and line text, since an insertion moves the lines below it)."""
+    by rule and line text, since an insertion moves the lines below it). ``before``: the unit's
+    own findings, when the caller has them."""
     spec = get_language(unit.language)
     if spec is None:
         return None
-    before = analyzer.analyze(Document(unit.text, spec))
+    if before is None:
+        before = analyzer.analyze(Document(unit.text, spec))
     after = analyzer.analyze(Document(variant, spec))
-    old = {_key(f, unit.text) for f in before}
-    new = [f for f in after if _key(f, variant) not in old]
+    old = set(_keys(before, unit.text))
+    new = [f for f, key in zip(after, _keys(after, variant), strict=True) if key not in old]
     return Variant(how, variant, after, new) if new else None
 
 
@@ -198,8 +195,12 @@ def variants(unit: RealUnit, rng: random.Random, split: str, analyzer: Analyzer,
     """The labelled vulnerable variants of ``unit``: every mutation that makes a finding, and
     ``kinds_per_unit`` injections of random fix kinds of its language."""
     out: list[Variant] = []
+    spec = get_language(unit.language)
+    if spec is None:
+        return out
+    before = analyzer.analyze(Document(unit.text, spec))  # once for every variant of the unit
     for safe, text in mutations(unit):
-        found = labelled(unit, text, f"mutation:{safe}", analyzer)
+        found = labelled(unit, text, f"mutation:{safe}", analyzer, before)
         if found is not None:
             out.append(found)
     family = family_of(unit.language)
@@ -209,7 +210,7 @@ def variants(unit: RealUnit, rng: random.Random, split: str, analyzer: Analyzer,
     for kind in rng.sample(list(module.KINDS), min(kinds_per_unit, len(module.KINDS))):
         injected = inject(unit, kind, rng, split)
         if injected is not None:
-            found = labelled(unit, injected, f"injection:{kind}", analyzer)
+            found = labelled(unit, injected, f"injection:{kind}", analyzer, before)
             if found is not None:
                 out.append(found)
     return out

@@ -28,6 +28,7 @@ from coderev.analyzers.document import Document
 from coderev.analyzers.languages import language_for_path
 from coderev.analyzers.review_units import review_units
 from coderev.analyzers.workspace import iter_source_files, read_source
+from coderev.engine.model.region import dedent
 
 log = logging.getLogger("coderev.training")
 
@@ -189,18 +190,12 @@ def units_of(package: str, root: Path, *, max_lines: int = 60) -> Iterator[RealU
             body = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
             if node.has_error or max(map(len, body.splitlines()), default=0) > MAX_LINE_LENGTH:
                 continue
-            # the unit's first line takes its line's indentation (a callback starts mid-line), so
-            # the text keeps its shape once dedented
+            # continuation lines lose the indentation of the unit's first line (a callback starts
+            # mid-line: the indentation of the line it starts on)
             line = source[source.rfind(b"\n", 0, node.start_byte) + 1 : node.start_byte]
             indent = line[: len(line) - len(line.lstrip())].decode("utf-8", "replace")
             yield RealUnit(package, path.relative_to(root).as_posix(), spec.id, node.start_point.row,
-                           _dedent(indent + body))
-
-
-def _dedent(text: str) -> str:
-    lines = text.split("\n")
-    margin = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
-    return "\n".join(line[margin:] if line.strip() else "" for line in lines)
+                           dedent(body, indent))
 
 
 def corpus_units(cache: Path, packages: tuple[Package, ...] = PINNED) -> Iterator[tuple[str, RealUnit]]:

@@ -17,8 +17,9 @@ from pathlib import Path
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.document import Document
 from coderev.analyzers.languages import get_language
+from coderev.engine.model.vocabulary import family as family_of
 from coderev.engine.training.data import fix_sample, review_sample, review_window_samples
-from coderev.engine.training.mutate import family_of, variants
+from coderev.engine.training.mutate import variants
 from coderev.engine.training.realcode import PINNED, Package, RealUnit, corpus_units
 from coderev.engine.training.sample import Sample
 
