@@ -165,10 +165,12 @@ HASH = "def digest(data):\n    return hashlib.md5(data).hexdigest()\n"
 
 def test_a_fix_may_not_use_a_name_the_code_lacks() -> None:
     """``from hashlib import md5`` then ``sha256(data)``: a NameError on the first run."""
-    source = "from hashlib import md5\n\n\ndef digest(data):\n    return md5(data).hexdigest()\n"
-    result = check(source, source.replace("md5(data)", "sha256(data)"), "weak-hash")
+    source = "import hashlib\n\n\ndef digest(data):\n    return hashlib.md5(data).hexdigest()\n"
+    result = check(source, source.replace("hashlib.md5(data)", "sha256(data)"), "weak-hash")
     assert not result.verified and "sha256, which the code does not define" in result.problem
-    assert check(source, source.replace("md5(data)", "md5(data, usedforsecurity=True)"), "weak-hash").verified is False
+    imported = "from hashlib import md5\n\n\ndef digest(data):\n    return md5(data).hexdigest()\n"
+    assert check(imported, imported.replace("md5(data)", "sha256(data)"), "weak-hash").verified is False
+    assert check(imported, imported.replace("md5(data)", "md5(data, usedforsecurity=True)"), "weak-hash").verified is False
 
 
 def test_hash_fixes_fit_the_use() -> None:
@@ -209,6 +211,36 @@ def test_key_size_needs_2048_bits() -> None:
     source = "function keys() {\n  return crypto.generateKeyPairSync('rsa', { modulusLength: 1024 });\n}\n"
     assert check(source, source.replace("1024", "4096"), "small-rsa-key", language="javascript").verified
     assert not check(source, source.replace("1024", "1536"), "small-rsa-key", language="javascript").verified
+
+
+RANDOM = "class Tokens {\n    String next() {\n        return Long.toHexString(new Random().nextLong());\n    }\n}\n"
+
+
+@pytest.mark.parametrize(("replacement", "problem"), [
+    ("new java.security.SecureRandom()", ""),
+    # the words of the rule's value rearranged: a class that does not exist (a slot wrote this)
+    ("new java.SecureRandom()", "java.SecureRandom, a qualified name neither the rule nor the code uses"),
+    ("new security.SecureRandom()", "security.SecureRandom, a qualified name"),
+])
+def test_a_qualified_name_is_the_rules_or_keeps_the_codes_qualifier(replacement: str, problem: str) -> None:
+    result = check(RANDOM, RANDOM.replace("new Random()", replacement), "insecure-random", language="java")
+    assert result.verified is (problem == ""), result
+    assert problem in result.problem
+
+
+def test_a_changed_name_may_keep_the_qualifier_the_code_used() -> None:
+    assert check(HASH, HASH.replace("hashlib.md5", "hashlib.sha256"), "weak-hash").verified
+    assert not check(HASH, HASH.replace("hashlib.md5", "hashlib.sha.sha256"), "weak-hash").verified
+
+
+def test_where_the_rule_declines_a_form_no_property_fix_is_verified() -> None:
+    """A seeded ``new Random(42L)`` has no template fix (SecureRandom has no long constructor), so
+    nothing the model writes for it is a vetted value."""
+    seeded = RANDOM.replace("new Random()", "new Random(42L)")
+    assert _finding(seeded, "insecure-random", "java").fix is None
+    for replacement in ("new java.security.SecureRandom(42L)", "new java.security.SecureRandom()"):
+        result = check(seeded, seeded.replace("new Random(42L)", replacement), "insecure-random", language="java")
+        assert not result.verified and "no fix for this form" in result.problem
 
 
 def test_a_rule_without_a_check_is_never_verified(tmp_path: pytest.TempPathFactory) -> None:

@@ -58,6 +58,15 @@ def words(value: str) -> set[str]:
     return set(_WORD.findall(value))
 
 
+_QUALIFIED = re.compile(r"[A-Za-z_]\w*(?:\s*(?:\.|::)\s*[A-Za-z_]\w*)+")
+
+
+def vetted(value: str) -> set[str]:
+    """The words of a rule's fix text and its qualified names (``java.security.SecureRandom``,
+    without whitespace): what a fix of the same finding may write."""
+    return words(value) | {"".join(m.split()) for m in _QUALIFIED.findall(value)}
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """A fix of one unit: its text and tree before and after, the sink in both, and the tokens
@@ -70,7 +79,7 @@ class Change:
     finding: Finding
     language: LanguageSpec
     style: ParamStyle | None
-    allowed: frozenset[str]  # the words the rule's own fix writes (the vetted values)
+    allowed: frozenset[str]  # the words and qualified names the rule's own fix writes (the vetted values)
 
     @property
     def added(self) -> set[str]:

@@ -55,8 +55,45 @@ def _one_new_argument(change: Change) -> bool:
         node.start_byte, node.end_byte) == (body[0].start_byte, body[-1].end_byte)
 
 
+# Nodes that spell a qualified name (``hashlib.sha256``, ``java.security.SecureRandom``).
+_DOTTED = frozenset({"attribute", "scoped_identifier", "scoped_type_identifier", "member_expression",
+                     "selector_expression", "field_access", "qualified_type"})
+
+
+def _qualified(sink: Node, tokens: tuple[Node, ...]) -> set[str]:
+    """The qualified names of ``sink`` that hold one of ``tokens``, without whitespace."""
+    out = set()
+    for token in tokens:
+        node, top = token.parent, None
+        while node is not None and node.type in _DOTTED and node != sink:
+            top, node = node, node.parent
+        if top is not None:
+            out.add("".join(text(top).split()))
+    return out
+
+
+def _qualifier(name: str) -> str:
+    """``hashlib`` of ``hashlib.sha256``, ``std`` of ``std::rand``."""
+    match = re.fullmatch(r"(.*)(?:\.|::)\w+", name)
+    return match.group(1) if match else ""
+
+
+def _names_ok(change: Change) -> str | None:
+    """None when every qualified name the fix writes is one the rule's fix writes, or keeps the
+    qualifier the code already used (``hashlib.md5`` to ``hashlib.sha256``); the words of
+    ``java.security.SecureRandom`` rearranged into ``java.SecureRandom`` name no class."""
+    before = {_qualifier(n) for n in _qualified(change.before, tuple(leaves(change.before)))}
+    for name in sorted(_qualified(change.after, change.new)):
+        if name not in change.allowed and _qualifier(name) not in before:
+            return f"the fix writes {name}, a qualified name neither the rule nor the code uses"
+    return None
+
+
 def _values_ok(change: Change, family: str) -> str | None:
     """None when every word the fix writes is one the rule vets, else the problem."""
+    problem = _names_ok(change)
+    if problem:
+        return problem
     added = change.added - _PUNCTUATION
     if family == "key-size":
         sizes = [int(w) for w in added if _KEY_SIZE.fullmatch(w)]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.document import Document, Snapshot
 from coderev.analyzers.finding import Finding, Span, Verification, apply_edits, failed
 from coderev.analyzers.fixcheck.command import check_command
-from coderev.analyzers.fixcheck.common import Change, changed_bytes, locate, words
+from coderev.analyzers.fixcheck.common import Change, changed_bytes, locate, vetted
 from coderev.analyzers.fixcheck.properties import check_hash, check_property
 from coderev.analyzers.fixcheck.sql import check_sql
 from coderev.analyzers.fixcheck.structure import verify_source
@@ -25,18 +24,17 @@ FAMILIES: dict[str, Callable[[Change], Verification]] = {
     "property": check_property,
 }
 STRUCTURE = "parses; the finding is gone; no new finding"
-_HOLE = re.compile(r"\{\{[^}]*\}\}")
+# Families whose check accepts only the values the rule's own fix writes: where the rule declines
+# a finding (its fix needs a capture this match lacks, such as Java's unseeded ``new Random()``),
+# no value is vetted for it (``new SecureRandom(42L)`` does not compile).
+VETTED = frozenset({"property", "key-size", "hash"})
 
 
-def _allowed(analyzer: Analyzer, finding: Finding) -> frozenset[str]:
-    """The words the rule's own fix writes: this finding's rendered template fix, else the
-    template's literal text."""
-    if finding.fix is not None:
-        return frozenset().union(*(words(e.text) for e in finding.fix.edits))
-    rule = analyzer.rules.get(finding.rule_id)
-    if rule is None or rule.fix is None:
+def _allowed(finding: Finding) -> frozenset[str]:
+    """The words and qualified names this finding's rendered template fix writes."""
+    if finding.fix is None:
         return frozenset()
-    return frozenset().union(*(words(_HOLE.sub(" ", t)) for _, t in rule.fix.edits))
+    return frozenset().union(*(vetted(e.text) for e in finding.fix.edits))
 
 
 def verify_fix(
@@ -63,7 +61,10 @@ def verify_fix(
     family = rule.fix.check if rule is not None and rule.fix is not None else None
     if family is None or family not in FAMILIES:
         return failed("no semantic check for this rule's fixes yet", (STRUCTURE,))
-    change = locate(original, fixed, finding, language, style=style, allowed=_allowed(analyzer, finding))
+    if family in VETTED and finding.fix is None:
+        return failed("the rule offers no fix for this form of the finding, so no value is vetted for it",
+                      (STRUCTURE,))
+    change = locate(original, fixed, finding, language, style=style, allowed=_allowed(finding))
     if isinstance(change, str):
         return failed(change, (STRUCTURE,))
     result = FAMILIES[family](change)
