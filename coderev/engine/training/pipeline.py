@@ -29,7 +29,7 @@ log = logging.getLogger("coderev.training")
 @dataclass
 class PipelineConfig:
     name: str = "coderev-default"
-    version: str = "1.3.0"
+    version: str = "1.4.0"
     seed: int = 1234
     n_train: int = 60000  # units rendered for training (each gives about two samples)
     n_test: int = 1500
