@@ -7,6 +7,7 @@ show ``info`` about it. Training needs the ``train`` extra (torch, transformers)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--resume", action="store_true",
                        help="continue training the checkpoint in the work directory (same data and tokenizer)")
     train.add_argument("--lr", type=float, help="peak learning rate (default 2e-3)")
+    train.add_argument("--size", choices=("small", "medium", "large"),
+                       help="decoder size (default small, the shipped one: 4 layers of 192; medium 6 of 256; "
+                            "large 8 of 384)")
     train.add_argument("--real-code", type=Path, metavar="CACHE",
                        help="add real functions from the corpus in CACHE (`coderev model corpus`) to the training "
                             "data, and measure on its held-out packages")
@@ -97,6 +101,10 @@ def _train(args: argparse.Namespace) -> int:
     config.real_code = args.real_code
     if args.lr is not None:
         config.train.lr = args.lr
+    if args.size is not None:
+        from coderev.engine.training.train import SIZES
+
+        config.model = dataclasses.replace(SIZES[args.size])
     if args.seed is not None:
         config.seed = config.train.seed = args.seed
     output = _slot(args.output)

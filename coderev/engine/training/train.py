@@ -28,6 +28,16 @@ class ModelConfig:
     max_positions: int = 1280
 
 
+# The decoder sizes `coderev model train --size` offers (head width 64 throughout), for the
+# quality/speed curve in docs/model.md: small is the shipped default (2.2M parameters with the
+# tied 2,000-word embedding), medium about 5.6M, large about 14M.
+SIZES = {
+    "small": ModelConfig(),
+    "medium": ModelConfig(layers=6, hidden=256, heads=4, intermediate=768),
+    "large": ModelConfig(layers=8, hidden=384, heads=6, intermediate=1024),
+}
+
+
 @dataclass
 class TrainConfig:
     seconds: float = 600.0
