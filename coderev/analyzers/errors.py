@@ -169,6 +169,14 @@ _SPECS: Final = (
         "afresh. Run the `coderev.resetLearning` command to clear it explicitly.",
     ),
     ErrorSpec(
+        "DAT006",
+        "Baseline file is malformed",
+        "The file given to `coderev scan --baseline` is not a baseline this coderev reads (not JSON, "
+        "a missing or mistyped field, or a newer format version). Restore it from version control, "
+        "or write it again with `coderev scan --write-baseline FILE` and review what it accepts "
+        "(docs/ci.md).",
+    ),
+    ErrorSpec(
         "SYS001",
         "Invalid configuration value",
         "Fix the setting named in the message; its default is used until then.",
@@ -195,6 +203,14 @@ _SPECS: Final = (
         "A worker process of `coderev scan` died, stalled or sent back a result that could not be "
         "read, so the scan stopped rather than report partial results. Rerun with `--jobs 1` to "
         "analyze in one process; if the files named in the message still fail, report it.",
+    ),
+    ErrorSpec(
+        "SYS006",
+        "Changed lines unknown (--diff-from)",
+        "`coderev scan --diff-from REF` needs `git` on the PATH, the scan run inside the repository's "
+        "work tree and REF a commit of it. A shallow CI checkout may lack REF: fetch it (GitHub "
+        "Actions: `fetch-depth: 0` in actions/checkout; GitLab CI: `GIT_DEPTH: 0`), or scan without "
+        "--diff-from to report every finding.",
     ),
 )
 
