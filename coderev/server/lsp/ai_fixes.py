@@ -20,12 +20,11 @@ import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-import tree_sitter
 from lsprotocol import types
 
-from coderev.analyzers import Document, Finding
+from coderev.analyzers import Finding
 from coderev.analyzers.finding import Edit, Fix, Span
-from coderev.analyzers.paramstyle import infer_param_style, param_style
+from coderev.analyzers.fix_units import fix_unit
 from coderev.engine.runtime.api import AiFix
 from coderev.server.lsp import convert
 
@@ -39,26 +38,6 @@ LOADING_TITLE: Final = "AI fix: the model is still loading"
 LOADING_REASON: Final = "The local model is still loading; AI fixes are offered once it is ready (a few seconds)."
 
 
-def _unit(doc: OpenDocument, finding: Finding) -> tree_sitter.Node | None:
-    assert doc.result is not None
-    tree = doc.result.snapshot.tree
-    if tree is None:
-        return None
-    start = finding.span.start_byte
-    return next((n for n in tree.root_node.children if n.start_byte <= start < n.end_byte), None)
-
-
-def _local_finding(ls: CoderevServer, doc: OpenDocument, finding: Finding, unit: tree_sitter.Node) -> Finding | None:
-    """The same finding, found again in the unit's text alone (its spans relative to the unit)."""
-    assert doc.result is not None and doc.language is not None
-    text = doc.result.snapshot.source[unit.start_byte : unit.end_byte]
-    offset = finding.span.start_byte - unit.start_byte
-    analyzer = ls.project.config_for(doc.root).analyzer
-    with param_style(infer_param_style(doc.result.snapshot.source, doc.language.id)):
-        found = analyzer.analyze(Document(text, doc.language))
-    return next((f for f in found if f.rule_id == finding.rule_id and f.span.start_byte == offset), None)
-
-
 def _request(ls: CoderevServer, doc: OpenDocument, fingerprint: str) -> asyncio.Future[AiFix | None] | None:
     """The (possibly finished) model request for a finding of the current version."""
     engine = ls.model.engine
@@ -69,16 +48,16 @@ def _request(ls: CoderevServer, doc: OpenDocument, fingerprint: str) -> asyncio.
     if cached is not None:
         return cached
     finding = doc.finding(fingerprint)
-    unit = _unit(doc, finding) if finding is not None else None
-    local = _local_finding(ls, doc, finding, unit) if finding is not None and unit is not None else None
-    if local is None or unit is None:
+    if finding is None:
         return None
-    text = doc.result.snapshot.source[unit.start_byte : unit.end_byte].decode("utf-8", "replace")
-    style = infer_param_style(doc.result.snapshot.source, doc.language.id)
-    future = asyncio.wrap_future(engine.fix(text, local, key=doc.uri, version=doc.version, style=style))
+    unit = fix_unit(doc.result.snapshot, finding, ls.project.config_for(doc.root).analyzer)
+    if unit is None:
+        return None
+    future = asyncio.wrap_future(engine.fix(unit.text, unit.finding, key=doc.uri, version=doc.version,
+                                            style=unit.style))
     doc.ai_fixes = {k: v for k, v in doc.ai_fixes.items() if k[1] == doc.version}  # older versions: gone
     doc.ai_fixes[key] = future
-    doc.ai_units[key] = (unit.start_byte, unit.end_byte)
+    doc.ai_units[key] = (unit.start, unit.end)
     return future
 
 
