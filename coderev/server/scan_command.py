@@ -9,6 +9,8 @@ import logging
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from coderev.server.reports import Report
+    from coderev.server.scan_filters import Filters
 
 log = logging.getLogger("coderev.scan")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -40,7 +43,8 @@ PROGRESS_MIN_FILES = 200
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, help="files or directories to scan")
-    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "sarif", "gitlab"), default="text",
+                        help="gitlab: a GitLab SAST report (schema 15.x) for artifacts:reports:sast")
     parser.add_argument("--output", "-o", type=Path, help="write the report to FILE instead of stdout")
     parser.add_argument("--select", action="append", default=[], metavar="RULES",
                         help="only these rules: ids, id prefixes, categories or CWE-<n> (comma-separated)")
@@ -62,6 +66,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rule matching one file may take; the definitions still unmatched then are "
                         f"skipped (ANA010) (default: {DEFAULT_FILE_BUDGET_SECONDS:g}, or file-budget-seconds "
                         "in the configuration file)")
+    team = parser.add_argument_group("team workflow (docs/ci.md)")
+    team.add_argument("--baseline", type=Path, metavar="FILE",
+                      help="report only findings that FILE (written by --write-baseline) does not hold")
+    team.add_argument("--write-baseline", type=Path, metavar="FILE",
+                      help="write every finding of this scan to FILE as the accepted baseline, and exit 0")
+    team.add_argument("--diff-from", metavar="REF",
+                      help="report only findings on lines changed since the git commit REF (uses git)")
+    team.add_argument("--watch", action="store_true",
+                      help="scan, then scan changed files again and reprint the report until Ctrl-C (exit 0)")
 
 
 def _seconds(value: str) -> float:
@@ -187,9 +200,6 @@ def _check_selectors(args: argparse.Namespace, options: AnalysisOptions, rules: 
 def _scan(
     args: argparse.Namespace, options: AnalysisOptions, rules: RuleSet, console: Console
 ) -> list[FileResult]:
-    for path in args.paths:
-        if not path.exists():
-            raise CoderevError("DAT002", f"{path} does not exist")
     bases = [Path.cwd(), *([args.config_dir] if args.config_dir else [])]
     files = list(iter_source_files(args.paths, options.exclude, exclude_bases=bases))
     show_progress = console.is_terminal and not args.no_progress and len(files) >= PROGRESS_MIN_FILES
@@ -206,26 +216,55 @@ def _scan(
         )
 
 
+def _check_modes(args: argparse.Namespace) -> None:
+    """Options that cannot go together are a usage error (SYS002), not a guess."""
+    if args.write_baseline is not None:
+        for flag, given in (("--baseline", args.baseline), ("--diff-from", args.diff_from),
+                            ("--watch", args.watch), ("--fix", args.fix)):
+            if given:
+                raise CoderevError("SYS002", f"--write-baseline records every finding; it cannot be used with {flag}")
+    if args.watch and args.fix:
+        raise CoderevError("SYS002", "--watch cannot be used with --fix (each fix would start another scan)")
+    for path in args.paths:
+        if not path.exists():
+            raise CoderevError("DAT002", f"{path} does not exist")
+
+
 def run(args: argparse.Namespace, version: str) -> int:
     # rich and the report writers are imported here, not at start-up: ``coderev serve`` parses the
     # same command line and must not pay for them
     from rich.console import Console
 
-    from coderev.server.reports import Report
+    from coderev.server.scan_filters import Filters
 
     err = Console(stderr=True, highlight=False)
     try:
+        _check_modes(args)
         threshold = Severity(args.severity)
         options = build_options(args)
         rules = _load_rules(options)
         _check_selectors(args, options, rules)
+        filters = Filters.from_args(args)  # a bad baseline or REF fails before the scan, not after
+        reporter = _Reporter(args, filters, rules, threshold, version, err)
+        if args.watch:
+            from coderev.server import scan_watch
+
+            bases = [Path.cwd(), *([args.config_dir] if args.config_dir else [])]
+            return scan_watch.watch(
+                args.paths, err,
+                files=lambda: list(iter_source_files(args.paths, options.exclude, exclude_bases=bases)),
+                analyze=lambda paths: analyze_files(paths, options, rules=rules, jobs=args.jobs or None),
+                report=reporter,
+            )
+        started = datetime.now(UTC)
         results = _scan(args, options, rules, err)
         if args.fix:
             fixed = apply_safe_fixes(results)
             err.print(f"Applied {fixed} safe fix(es); rescanning.")
             results = _scan(args, options, rules, err)
-        report = Report(results, rules, threshold)
-        _emit(args, report, version)
+        if args.write_baseline is not None:
+            return _write_baseline(args.write_baseline, results, version, err)
+        shown = reporter(results, started)
     except CoderevError as exc:
         log.error("%s", exc, extra={"code": exc.code})
         return EXIT_USAGE
@@ -234,13 +273,51 @@ def run(args: argparse.Namespace, version: str) -> int:
         return EXIT_USAGE
     if any(r.skip is not None and r.skip.code == "SYS003" for r in results):
         return EXIT_USAGE  # the report is written, but a file met a bug: CI must not pass silently
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+    return EXIT_FINDINGS if shown else EXIT_CLEAN
 
 
-def _emit(args: argparse.Namespace, report: Report, version: str) -> None:
+@dataclass(frozen=True, slots=True)
+class _Reporter:
+    """Filters results, writes the report and says what the filters left out; returns the number
+    of findings reported (the exit code follows them)."""
+
+    args: argparse.Namespace
+    filters: Filters
+    rules: RuleSet
+    threshold: Severity
+    version: str
+    err: Console
+
+    def __call__(self, results: list[FileResult], started: datetime) -> int:
+        from coderev.server.reports import Report
+
+        kept, notes = self.filters.apply(results)
+        report = Report(kept, self.rules, self.threshold)
+        _emit(self.args, report, self.version, started)
+        for note in notes:
+            self.err.print(f"coderev: {note}.", style="dim", markup=False, highlight=False, soft_wrap=True)
+        return len(report.findings)
+
+
+def _write_baseline(path: Path, results: list[FileResult], version: str, err: Console) -> int:
+    from coderev.server import baseline
+
+    try:
+        _atomic_write(path, baseline.render(results, path, version))
+    except PermissionError as exc:
+        raise CoderevError("AUTH001", f"cannot write {path}: {exc.strerror}") from exc
+    except OSError as exc:
+        raise CoderevError("DAT001", f"cannot write {path}: {exc.strerror or exc}") from exc
+    count = sum(len(r.findings) for r in results)
+    err.print(f"Wrote {count} finding(s) to the baseline {path}; `coderev scan --baseline {path}` reports only "
+              "new ones.", markup=False, highlight=False, soft_wrap=True)
+    return EXIT_CLEAN if not any(r.skip is not None and r.skip.code == "SYS003" for r in results) else EXIT_USAGE
+
+
+def _emit(args: argparse.Namespace, report: Report, version: str, started: datetime) -> None:
     from rich.console import Console
 
-    from coderev.server.reports import json_report, sarif, text
+    from coderev.server.reports import gitlab, json_report, sarif, text
 
     if args.format == "text" and args.output is None:
         text.render(report, Console(highlight=False, soft_wrap=True))
@@ -250,10 +327,14 @@ def _emit(args: argparse.Namespace, report: Report, version: str) -> None:
         text.render(report, Console(file=buffer, width=120, color_system=None, highlight=False))
         payload = buffer.getvalue()
     else:
-        document = sarif.render(report, version) if args.format == "sarif" else json_report.render(report, version)
+        if args.format == "gitlab":
+            document = gitlab.render(report, version, started, datetime.now(UTC))
+        else:
+            document = sarif.render(report, version) if args.format == "sarif" else json_report.render(report, version)
         payload = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         sys.stdout.write(payload)
+        sys.stdout.flush()  # --watch: each report reaches a pipe as it is written
         return
     try:
         _atomic_write(args.output, payload.encode("utf-8"))
