@@ -1,7 +1,7 @@
 """The error catalogue: every failure a user can hit has a stable code and a remedy.
 
 Codes never change meaning once published; retired codes are not reused. The families are
-AUTH (permissions), ANA (analysis), PRV (model provider), DAT (data and storage) and SYS
+AUTH (permissions, engine API tokens), ANA (analysis), PRV (model provider), DAT (data and storage) and SYS
 (configuration, environment, internal). The catalogue sits in the bottom layer so that every
 layer (analyzers, engine, server) raises the same typed error; see docs/adr/0002.
 """
@@ -26,6 +26,33 @@ _SPECS: Final = (
         "AUTH001",
         "Permission denied",
         "Check that your user can read the path (or write it, for output files).",
+    ),
+    ErrorSpec(
+        "AUTH002",
+        "Engine API token missing",
+        "A team engine (`coderev engine serve --host H --port P`) answers only requests that carry "
+        "`Authorization: Bearer TOKEN`. Its operator creates a token with `coderev engine token create "
+        "NAME`; pass it to `coderev engine status --url URL --token-file FILE` or set CODEREV_ENGINE_TOKEN.",
+    ),
+    ErrorSpec(
+        "AUTH003",
+        "Engine API token not valid",
+        "The token is not one the engine knows: mistyped, or revoked. `coderev engine token list` on the "
+        "engine's machine shows the live tokens; ask its operator for a new one (`coderev engine token "
+        "create NAME`).",
+    ),
+    ErrorSpec(
+        "AUTH004",
+        "Engine API token expired",
+        "Ask the engine's operator for a new token (`coderev engine token create NAME --expires-days N`) "
+        "and revoke the old one (`coderev engine token revoke NAME`).",
+    ),
+    ErrorSpec(
+        "AUTH005",
+        "Engine API token lacks the admin scope",
+        "Promoting and demoting model slots needs an admin token: `coderev engine token create NAME "
+        "--scope admin` on the engine's machine. A user token can ask for fixes, reviews, status and "
+        "feedback.",
     ),
     ErrorSpec(
         "ANA001",
@@ -125,8 +152,8 @@ _SPECS: Final = (
     ErrorSpec(
         "PRV006",
         "Model request timed out",
-        "The model did not answer within `coderev.model.timeoutMs`; raise it, or use a smaller "
-        "model or a GPU. Rule findings are not affected.",
+        "The model did not answer within `coderev.model.timeoutMs` (for `coderev engine serve`: "
+        "`--model-timeout-ms`); raise it, or use a smaller model or a GPU. Rule findings are not affected.",
     ),
     ErrorSpec(
         "PRV007",
@@ -211,6 +238,38 @@ _SPECS: Final = (
         "work tree and REF a commit of it. A shallow CI checkout may lack REF: fetch it (GitHub "
         "Actions: `fetch-depth: 0` in actions/checkout; GitLab CI: `GIT_DEPTH: 0`), or scan without "
         "--diff-from to report every finding.",
+    ),
+    ErrorSpec(
+        "SYS007",
+        "Engine API version not supported",
+        "The request named an API version (its path /vN/ or its `Coderev-Api-Version` header) this "
+        "engine does not serve, or two that disagree. `coderev engine status --url URL` says which "
+        "versions the engine speaks; upgrade the older side.",
+    ),
+    ErrorSpec(
+        "SYS008",
+        "Engine API rate limit exceeded",
+        "Retry after the seconds the `Retry-After` header gives. The engine's operator sets the limit "
+        "per client with `coderev engine serve --rate-limit N --burst N`.",
+    ),
+    ErrorSpec(
+        "SYS009",
+        "Engine busy or shutting down",
+        "Retry after the seconds the `Retry-After` header gives. The engine was serving as many "
+        "requests as it takes at once (`coderev engine serve --max-concurrent N`), or it is shutting "
+        "down and takes no new ones.",
+    ),
+    ErrorSpec(
+        "SYS010",
+        "Engine API request too large",
+        "Send one function or file per request. The engine's operator sets the cap with "
+        "`coderev engine serve --max-body-bytes N`.",
+    ),
+    ErrorSpec(
+        "SYS011",
+        "Engine API request malformed",
+        "The message names the path, method or field at fault. `coderev engine openapi` prints the "
+        "API's OpenAPI document (served at /v1/openapi.json; docs/engine-api.md describes it).",
     ),
 )
 
