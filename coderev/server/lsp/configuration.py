@@ -2,19 +2,23 @@
 
 Settings are read from ``initializationOptions``, then from ``workspace/configuration`` (section
 ``coderev``) when the client offers it, again on every ``didChangeConfiguration``, and from each
-root's ``.coderev.toml`` / ``pyproject.toml``. Invalid values fall back to their defaults and are
-shown to the user (``window/showMessage`` and a log line). Any change refreshes diagnostics.
+root's ``.coderev.toml`` / ``pyproject.toml``, which (with rule files) the client watches when it
+can register watchers, else the server itself (``file_watch``). Invalid values fall back to their
+defaults and are shown to the user (``window/showMessage`` and a log line). Any change refreshes
+diagnostics.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, Final
 
 from lsprotocol import types
 
 from coderev.analyzers.errors import CoderevError
 from coderev.server.lsp import convert, trace, workspace_scan
+from coderev.server.lsp.file_watch import ConfigWatch
 from coderev.server.lsp.server import CoderevServer
 from coderev.server.lsp.settings import Settings, parse_settings
 from coderev.server.lsp.settings import as_json as settings_json
@@ -75,6 +79,9 @@ async def initialized(ls: CoderevServer, params: types.InitializedParams) -> Non
             await ls.client_register_capability_async(types.RegistrationParams(registrations=registrations))
         except Exception as exc:
             ls.log.debug(f"client refused registrations: {exc}")
+    if not ls.client.watched_files_registration:  # the client cannot watch files for us: watch them ourselves
+        ls.config_watch = ConfigWatch(ls.log, lambda paths: files_changed(ls, paths))
+        ls.config_watch.update(ls.project.roots, ls.project.rule_dirs())
     if ls.client.configuration:
         await pull_settings(ls)
     ls.scan_task = asyncio.ensure_future(workspace_scan.scan(ls))
@@ -129,16 +136,18 @@ def did_change_workspace_folders(ls: CoderevServer, params: types.DidChangeWorks
 
 
 def did_change_watched_files(ls: CoderevServer, params: types.DidChangeWatchedFilesParams) -> None:
+    files_changed(ls, [path for change in params.changes if (path := ls.path_of(change.uri)) is not None])
+
+
+def files_changed(ls: CoderevServer, paths: list[Path]) -> None:
+    """Files changed on disk (the client's watchers, or the server's own: ``file_watch``): reload
+    when one is a configuration file or a file of a rule directory."""
     rule_dirs = ls.project.rule_dirs()
-    relevant = False
-    for change in params.changes:
-        path = ls.path_of(change.uri)
-        if path is None:
-            continue
-        if path.name in {".coderev.toml", "pyproject.toml"} or (
-            path.suffix in {".yaml", ".yml"} and any(d in path.parents for d in rule_dirs)
-        ):
-            relevant = True
+    relevant = any(
+        path.name in {".coderev.toml", "pyproject.toml"}
+        or (path.suffix in {".yaml", ".yml"} and any(d in path.parents for d in rule_dirs))
+        for path in paths
+    )
     if relevant:
         ls.log.info("configuration or rule files changed: reloading")
         ls.project.forget_rules()
@@ -152,11 +161,15 @@ def _apply(ls: CoderevServer, settings: Settings, errors: list[CoderevError], re
         ls.log.show(error)
     ls.log.info(f"settings: {settings_json(settings)}", generation=ls.project.generation)
     ls.model.configure(settings)
+    if ls.config_watch is not None:  # the rule directories may have changed
+        ls.config_watch.update(ls.project.roots, ls.project.rule_dirs())
     if refresh:
         ls.reanalyze_all()
 
 
 def shutdown(ls: CoderevServer, params: None) -> None:
+    if ls.config_watch is not None:
+        ls.config_watch.stop()
     ls.model.stop()
     ls.shutdown_state()
 

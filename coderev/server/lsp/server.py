@@ -24,6 +24,7 @@ from coderev.engine.learning.policy import Action
 from coderev.server.lsp import ai_review, convert, trace
 from coderev.server.lsp.code_index import CodeIndex
 from coderev.server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
+from coderev.server.lsp.file_watch import ConfigWatch
 from coderev.server.lsp.log import ClientLog
 from coderev.server.lsp.model import ModelBridge
 from coderev.server.lsp.project import Project
@@ -80,6 +81,7 @@ class CoderevServer(LanguageServer):
         self.model = ModelBridge(self.log, self.protocol.notify, self.ai_review_ready)
         self._warming_lock = threading.Lock()
         self.scan_task: asyncio.Future[dict[str, int]] | None = None
+        self.config_watch: ConfigWatch | None = None  # only when the client cannot watch files for us
 
     # -- analysis (worker thread) -------------------------------------------------------------
     def analyze(self, doc: OpenDocument, snapshot: Snapshot, generation: int) -> AnalysisResult:
