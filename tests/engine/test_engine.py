@@ -347,3 +347,24 @@ def test_stop_leaves_no_child_process(tmp_path: Path) -> None:
     assert engine.status().mode == "disabled"
     late = engine.fix(HELD_OUT, _finding(HELD_OUT), key="k", version=1)
     assert late.done() and isinstance(late.exception(), CoderevError)
+
+
+def test_an_operator_promotes_and_demotes_and_the_workers_follow(tmp_path: Path, started: list[ModelEngine]) -> None:
+    store = SlotStore(tmp_path / "store")
+    store.ensure_default()
+    with pytest.raises(CoderevError) as refused:
+        ModelEngine(_config(tmp_path)).transition("promote", "too early").result(1)
+    assert refused.value.code == "PRV001", "an engine that is not running moves nothing"
+    engine = _start(started, _config(tmp_path))
+    old = engine.status().production_id
+    with pytest.raises(CoderevError) as nothing:
+        engine.transition("promote", "nothing to promote").result(10)
+    assert nothing.value.code == "SYS002" and engine.status().production_id == old
+    candidate = store.install(_variant(tmp_path, "1.0.1"), role="V1")
+    promoted = engine.transition("promote", "promoted by the operator").result(30)
+    assert promoted.slot_id == candidate.id and promoted.reason == "promoted by the operator"
+    status = engine.status()  # the future settles once the workers have followed the store
+    assert status.production_id == candidate.id and status.mode == "ready"
+    assert engine.fix(SOURCES[1], _finding(SOURCES[1]), key="k", version=1).result(10) is not None
+    demoted = engine.transition("demote", "demoted by the operator").result(30)
+    assert demoted.action == "demote" and engine.status().production_id == old, "the good old slot returns"

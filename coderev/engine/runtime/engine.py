@@ -14,7 +14,8 @@ device) leaves the slot alone (rules-only, ``PRV001``). ``status()`` never sees 
 slot manager shares the state lock and publishes new workers with their error (``_publish``).
 
 Each request's latency and outcome go to the SLO monitor and the (pure) promotion policy; the
-lifecycle thread carries decisions out. Slot bookkeeping: :mod:`coderev.engine.runtime.serving`.
+lifecycle thread carries decisions out, and an operator's ``transition`` (promote, demote) the
+same way. Slot bookkeeping: :mod:`coderev.engine.runtime.serving`; listeners: ``notify``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.errors import CoderevError
@@ -35,15 +36,15 @@ from coderev.engine.model.prompt import ReviewItem
 from coderev.engine.model.slot import REVIEW_TOKENS, FixRequest, finish_fix, finish_review, prepare_fix, prepare_review
 from coderev.engine.runtime.api import AiFix, EngineConfig, EngineStatus, Mode, StoreLike
 from coderev.engine.runtime.breaker import CircuitBreaker
-from coderev.engine.runtime.policy import Decision, decide
-from coderev.engine.runtime.requests import failed, refusal, run_request, shadow_request
+from coderev.engine.runtime.notify import Listener, StatusNotifier
+from coderev.engine.runtime.policy import Action, Decision, decide
+from coderev.engine.runtime.requests import failed, refusal, run_request, settle, shadow_request
 from coderev.engine.runtime.serving import ErrorInfo, Serving, SlotManager, describe
 from coderev.engine.runtime.slo import SloMonitor
 from coderev.engine.runtime.worker import WorkerBusy
 
 log = logging.getLogger("coderev.runtime")
 T = TypeVar("T")
-Listener = Callable[[EngineStatus], None]
 
 
 class ModelEngine:
@@ -60,14 +61,13 @@ class ModelEngine:
         self._lock = threading.RLock()  # the state below, and the slot manager's workers
         self._slots = SlotManager(self.config, store, on_dead=self._on_worker_dead, lock=self._lock)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coderev-verify")
-        self._notify_lock = threading.RLock()  # a listener may cause another change
-        self._listeners: list[Listener] = []
-        self._last_identity: tuple[object, ...] | None = None
+        self._notifier = StatusNotifier(self.status, self._lock)
         self._error: tuple[str, str] | None = None
         self._loaded = False
         self._started = False
         self._stopped = False
         self._decision: Decision | None = None
+        self._requested: list[tuple[Decision, Future[Any]]] = []  # an operator's transitions
         self._epoch = 0  # bumped by every slot transition
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,7 +83,7 @@ class ModelEngine:
             self._started = True
             self._thread = threading.Thread(target=self._lifecycle, name="coderev-model-lifecycle", daemon=True)
             self._thread.start()
-        self._changed()
+        self._notifier.changed()
 
     def stop(self) -> None:
         """Stop the lifecycle thread and every worker process, fail what is pending; idempotent."""
@@ -96,13 +96,14 @@ class ModelEngine:
             self._thread.join()
         self._slots.close_all()
         self._pool.shutdown(wait=True)
-        self._changed()
+        for _, done in self._requested:  # none is added once stopped
+            settle(done, error=CoderevError("PRV001", "the model engine stopped"))
+        self._notifier.changed()
 
     def add_listener(self, callback: Listener) -> None:
         """``callback(status)`` on every change of mode, slot, device, breaker state or error,
         from whichever thread made the change; it must be quick and must not block."""
-        with self._lock:
-            self._listeners.append(callback)
+        self._notifier.add(callback)
 
     def status(self) -> EngineStatus:
         with self._lock:  # one consistent view: slots, error, mode and breaker change together
@@ -118,6 +119,17 @@ class ModelEngine:
         """The user accepted or dismissed a fix made by ``slot_id``."""
         self.monitor.record_feedback(slot_id, accepted)
         self._consider_policy()
+
+    def transition(self, action: Action, reason: str) -> Future[Any]:
+        """Promote V1 or demote V2 now (an operator's request), as the lifecycle thread carries out a policy
+        decision; the future gets the store's ``Transition`` once the workers follow, or its error."""
+        done: Future[Any] = Future()
+        with self._lock:
+            if not self._started or self._stopped:
+                return failed(CoderevError("PRV001", "the model engine is not running"))
+            self._requested.append((Decision(action, reason), done))
+        self._wake.set()
+        return done
 
     def cancel_stale(self, key: str, version: int) -> int:
         """Cancel not-yet-sent requests for ``key`` older than ``version`` (returns how many)."""
@@ -164,9 +176,8 @@ class ModelEngine:
         self._generate(serving, request.prompts, REVIEW_TOKENS, outer, key=key, version=version, finish=parse)
         shadow = self._shadow_target()
         if shadow is not None:
-            shadow_review = prepare_review(function, language, shadow.review_windows)
-            self._shadow(shadow, shadow_review.prompts, REVIEW_TOKENS, key=key, version=version,
-                         judge=lambda answers: None)
+            self._shadow(shadow, prepare_review(function, language, shadow.review_windows).prompts, REVIEW_TOKENS,
+                         key=key, version=version, judge=lambda answers: None)
         return outer
 
     def _route(self) -> tuple[Serving | None, CoderevError | None]:
@@ -179,18 +190,15 @@ class ModelEngine:
 
     def _generate(self, serving: Serving, prompts: list[str], budget: int, outer: Future[T], *, key: str,
                   version: int, finish: Callable[[list[str], float], T]) -> None:
-        def on_failure(error: BaseException, latency: float) -> None:
-            self._request_failed(serving, latency, error)
-
         def on_success() -> None:
-            if serving is self._slots.production and self.breaker.state != "closed":
-                self.breaker.record_success()  # a late answer: the worker works after all
+            late = serving is self._slots.production and self.breaker.state != "closed"
+            self.breaker.record_success()
+            if late:  # a late answer: the worker works after all
                 self._set_error(None)
-            else:
-                self.breaker.record_success()
 
         run_request(serving.worker, prompts, budget, key=key, version=version, timeout_s=self.config.timeout_s,
-                    pool=self._pool, outer=outer, finish=finish, on_success=on_success, on_failure=on_failure)
+                    pool=self._pool, outer=outer, finish=finish, on_success=on_success,
+                    on_failure=lambda error, latency: self._request_failed(serving, latency, error))
 
     def _finish_fix(self, serving: Serving, request: FixRequest, answer: str, latency: float) -> AiFix | None:
         result = finish_fix(request, answer, self._get_analyzer())
@@ -217,11 +225,9 @@ class ModelEngine:
 
     def _shadow(self, serving: Serving, prompts: list[str], budget: int, *, key: str, version: int,
                 judge: Callable[[list[str]], bool | None]) -> None:
-        def record(latency: float, ok: bool, verified: bool | None) -> None:
-            self._record(serving.slot.id, latency, ok, verified)
-
         shadow_request(serving.worker, prompts, budget, key=key, version=version, timeout_s=self.config.timeout_s,
-                       pool=self._pool, judge=judge, record=record)
+                       pool=self._pool, judge=judge,
+                       record=lambda latency, ok, verified: self._record(serving.slot.id, latency, ok, verified))
 
     # -- SLO and policy --------------------------------------------------------------------------
 
@@ -260,36 +266,18 @@ class ModelEngine:
     def _set_error(self, code: str | None, message: str = "") -> None:
         with self._lock:
             self._error = (code, message) if code else None
-        self._changed()
-
-    def _changed(self) -> None:
-        """Tell the listeners when something they show changed (serialized, outside the state lock)."""
-        with self._notify_lock:
-            status = self.status()
-            previous = self._last_identity
-            if status.identity() == previous or (status.mode == "loading" and previous and previous[0] == "loading"):
-                return  # nothing new, or loading steps nobody needs to see one by one
-            self._last_identity = status.identity()
-            with self._lock:
-                listeners = list(self._listeners)
-            for listener in listeners:
-                try:
-                    listener(status)
-                except Exception:
-                    log.exception("a model status listener failed")
+        self._notifier.changed()
 
     def _get_analyzer(self) -> Analyzer:
         with self._lock:
-            analyzer = self._analyzer
-        if analyzer is None:
-            # Seconds (every rule is loaded and compiled): outside the state lock, which status()
-            # takes on the language server's event loop; it stalled every request meanwhile.
-            analyzer = Analyzer()
-            with self._lock:
-                if self._analyzer is None:
-                    self._analyzer = analyzer
-                analyzer = self._analyzer
-        return analyzer
+            if self._analyzer is not None:
+                return self._analyzer
+        # Seconds (every rule is loaded and compiled): outside the state lock, which status()
+        # takes on the language server's event loop; it stalled every request meanwhile.
+        analyzer = Analyzer()
+        with self._lock:
+            self._analyzer = self._analyzer or analyzer
+            return self._analyzer
 
     def _on_worker_dead(self, serving: Serving, reason: str) -> None:
         """Called from a worker's reader thread when its child process died or hung."""
@@ -311,7 +299,7 @@ class ModelEngine:
             self._set_error(code, f"rules-only mode: {exc}")
         with self._lock:
             self._loaded = True
-        self._changed()
+        self._notifier.changed()
         next_ping = time.monotonic() + self.config.health_interval_s
         while not self._stopped:
             retry_at = self.breaker.retry_at()  # wake when the backoff ends, not at the next ping
@@ -330,42 +318,49 @@ class ModelEngine:
     def _tick(self, ping_due: bool) -> None:
         with self._lock:
             decision, self._decision = self._decision, None
-        if decision is not None:
+            requested = self._requested.pop(0) if self._requested else None
+            if self._requested:
+                self._wake.set()  # one per tick: a failure cannot strand the others
+        if requested is not None:
+            self._apply(*requested)
+        elif decision is not None:  # (after an operator's move it judged slots that have since moved)
             self._apply(decision)
         if self.breaker.try_half_open():
-            self._changed()
+            self._notifier.changed()
             self._recover()
         elif ping_due:
             self._health_check()
-        self._changed()
+        self._notifier.changed()
 
-    def _apply(self, decision: Decision) -> None:
+    def _apply(self, decision: Decision, done: Future[Any] | None = None) -> None:
         production, experimental = self._slots.production, self._slots.experimental
+        transition, error = None, None
         try:
             transition = self._slots.transition(decision.action, decision.reason)
-        except CoderevError as exc:  # e.g. V1 failed its hash check and was quarantined instead
-            log.warning("model slot %s refused: %s", decision.action, exc.detail, extra={"code": exc.code})
-        else:
             log.warning("model slot %s: %s", decision.action, decision.reason,
                         extra={"transition": str(transition), "action": decision.action})
-        with self._lock:
-            self._epoch += 1
-            self._decision = None
-        for serving in (production, experimental):
-            if serving is not None:
+        except CoderevError as exc:  # e.g. V1 failed its hash check and was quarantined instead
+            log.warning("model slot %s refused: %s", decision.action, exc.detail, extra={"code": exc.code})
+            error = exc
+        try:
+            if error is not None and error.code == "SYS002":
+                return  # nothing to move: nothing moved
+            with self._lock:
+                self._epoch += 1
+                self._decision = None
+            for serving in filter(None, (production, experimental)):
                 self.monitor.reset(serving.slot.id)
-        self.breaker.record_success()
-        self._reconcile()
+            self.breaker.record_success()
+            self._reconcile()
+        finally:  # the store has moved (or refused) whatever the workers did
+            if done is not None:
+                settle(done, transition, error)
 
     def _recover(self) -> None:
         """Half-open: a fresh worker for the production slot, and a ping. Closes or reopens."""
         log.info("model engine: trying to recover the production worker")
-
-        def publish(production: Serving | None, error: ErrorInfo) -> None:
-            if production is None:  # decided now; a new worker is judged by its ping below
-                self._publish(error, recovering=True)
-
-        _, message = self._slots.restart_production(publish)
+        _, message = self._slots.restart_production(  # no worker: decided now; a new one is judged by its ping
+            lambda production, error: None if production is not None else self._publish(error, recovering=True))
         production = self._slots.production  # not None: no error; the tick tells the listeners
         if production is not None and production.worker.ping(max(1.0, self.config.timeout_s)):
             self.breaker.record_success()
@@ -377,7 +372,7 @@ class ModelEngine:
 
     def _reconcile(self) -> None:
         self._slots.reconcile(publish=lambda production, error: self._publish(error, recovering=False))
-        self._changed()
+        self._notifier.changed()
 
     def _publish(self, error: ErrorInfo, *, recovering: bool) -> None:
         """Set the error and the breaker for a reconcile's outcome. Called by the slot manager with

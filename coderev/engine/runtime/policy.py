@@ -28,19 +28,20 @@ Without that reset, the old window would trigger the same decision again on the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from coderev.engine.runtime.slo import SloConfig, SlotStats
 
 # Rates are ratios of small integers; without a tolerance 0.82 - 0.80 falls just short of 0.02.
 _EPSILON = 1e-9
+Action: TypeAlias = Literal["promote", "demote"]
 
 
 @dataclass(frozen=True)
 class Decision:
     """A slot transition for the engine to carry out, with the reason the store records."""
 
-    action: Literal["promote", "demote"]
+    action: Action
     reason: str
 
 
