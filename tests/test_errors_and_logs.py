@@ -22,7 +22,7 @@ def test_every_code_used_in_the_code_is_catalogued() -> None:
         used |= set(re.findall(r'CoderevError\(\s*"([A-Z]+\d{3})"', path.read_text()))
     assert used, "no catalogued errors found in the code"
     assert used <= set(CATALOGUE), used - set(CATALOGUE)
-    assert all(re.fullmatch(r"(AUTH|ANA|PRV|DAT|SYS)\d{3}", code) for code in CATALOGUE)
+    assert all(re.fullmatch(r"(AUTH|ANA|PRV|DAT|DEP|SYS)\d{3}", code) for code in CATALOGUE)
 
 
 def test_errors_render_code_detail_and_remedy() -> None:

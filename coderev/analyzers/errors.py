@@ -1,9 +1,10 @@
 """The error catalogue: every failure a user can hit has a stable code and a remedy.
 
 Codes never change meaning once published; retired codes are not reused. The families are
-AUTH (permissions, engine API tokens), ANA (analysis), PRV (model provider), DAT (data and storage) and SYS
-(configuration, environment, internal). The catalogue sits in the bottom layer so that every
-layer (analyzers, engine, server) raises the same typed error; see docs/adr/0002.
+AUTH (permissions, engine API tokens), ANA (analysis), PRV (model provider), DAT (data and storage),
+DEP (dependency files and vulnerability advisories) and SYS (configuration, environment, internal).
+The catalogue sits in the bottom layer so that every layer (analyzers, engine, server) raises the
+same typed error; see docs/adr/0002.
 """
 
 from __future__ import annotations
@@ -202,6 +203,41 @@ _SPECS: Final = (
         "a missing or mistyped field, or a newer format version). Restore it from version control, "
         "or write it again with `coderev scan --write-baseline FILE` and review what it accepts "
         "(docs/ci.md).",
+    ),
+    ErrorSpec(
+        "DEP001",
+        "Advisory entry skipped: not valid OSV",
+        "The entry named in the message was left out; every other entry was imported. Check it "
+        "against the OSV schema (https://ossf.github.io/osv-schema/), or download the ecosystem's "
+        "zip from OSV again and import that.",
+    ),
+    ErrorSpec(
+        "DEP002",
+        "Dependency file not read",
+        "Its dependencies were not checked against advisories; the rest of the scan is unaffected. "
+        "Fix the syntax error the message names, or regenerate the lock file with its tool "
+        "(npm install, yarn, pnpm install, poetry lock, uv lock, pipenv lock, go mod tidy, "
+        "gradle --write-locks).",
+    ),
+    ErrorSpec(
+        "DEP003",
+        "Imported advisories unreadable",
+        "The advisory store named in the message is damaged, so only the packaged snapshot is used. "
+        "Import the OSV data again (`coderev advisories import PATH`): a good import replaces the "
+        "file. `coderev advisories status` shows what is in use.",
+    ),
+    ErrorSpec(
+        "DEP004",
+        "No advisories to import",
+        "Nothing in the given paths is an OSV advisory for PyPI, npm, Go or Maven, so the advisory "
+        "store was left as it was. Pass OSV JSON or YAML files, a folder of them, or the zip OSV "
+        "publishes per ecosystem (its `all.zip`).",
+    ),
+    ErrorSpec(
+        "DEP005",
+        "Packaged advisory snapshot unreadable",
+        "The coderev installation is incomplete or damaged: reinstall coderev-lsp. Advisories "
+        "imported with `coderev advisories import` are still used.",
     ),
     ErrorSpec(
         "SYS001",
