@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test
 docs: $(VENV)/.installed
 	$(BIN)/coderev errors --markdown > docs/errors.md
 	$(BIN)/coderev rules --format markdown > docs/rules.md
+	$(BIN)/coderev engine openapi > docs/openapi/engine-v1.json
 
 $(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package.json $(VSCODE)/package-lock.json
 	cd $(VSCODE) && npm ci --no-audit --no-fund

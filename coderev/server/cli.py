@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket, for debugging")
 
+    from coderev.server.engine_api import command as engine_command
+
+    engine = commands.add_parser("engine", help="serve the model engine over HTTP (docs/engine-api.md), "
+                                 "its tokens and status")
+    engine_command.add_arguments(engine)
+
     rules = commands.add_parser("rules", help="list the rules, or show one rule's documentation")
     rules.add_argument("rule_id", nargs="?", help="show this rule's documentation")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text",
@@ -189,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from coderev.server import lsp
 
         return lsp.serve(tcp=args.tcp, log_file=args.log_file)
+    if args.command == "engine":
+        from coderev.server.engine_api import command as engine_command
+
+        return engine_command.run(args, package_version())
     if args.command == "rules":
         return _rules(args)
     if args.command == "doctor":

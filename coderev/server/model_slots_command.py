@@ -94,7 +94,7 @@ def _metrics_summary(manifest: dict[str, Any]) -> str:
     return ", ".join(parts) or "-"
 
 
-def _row(slot: InstalledSlot) -> dict[str, Any]:
+def slot_row(slot: InstalledSlot) -> dict[str, Any]:
     m = slot.manifest
     languages = m.get("languages")
     return {"role": slot.role, "id": slot.id, "path": str(slot.path), "name": m.get("name"),
@@ -104,7 +104,7 @@ def _row(slot: InstalledSlot) -> dict[str, Any]:
 
 
 def _list(store: SlotStore, args: argparse.Namespace) -> int:
-    rows = [_row(s) for s in store.all()]
+    rows = [slot_row(s) for s in store.all()]
     if args.json:
         print(json.dumps({"store": str(store.root), "slots": rows}, indent=2))
         return EXIT_OK
