@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 import coderev.engine.slots.versions as vs
 from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.user_cache import data_root
 from coderev.engine.model.manifest import verify_slot
 from coderev.engine.slots.atomic import is_read_only, remove_tree, set_read_only
 from coderev.engine.slots.defaults import outdated_default
@@ -39,13 +37,11 @@ from coderev.engine.slots.lock import StoreLock, clean_scratch, scratch_dir
 from coderev.engine.slots.state import State, Transition, adopt, valid_id
 
 log = logging.getLogger("coderev.slots")
-DATA_DIR_ENV = "CODEREV_DATA_DIR"
 
 
 def default_store_root() -> Path:
     """``$CODEREV_DATA_DIR/slots`` when set, else ``<user data dir>/coderev/slots``."""
-    base = os.environ.get(DATA_DIR_ENV)
-    return Path(base or platformdirs.user_data_dir("coderev")) / "slots"
+    return data_root() / "slots"
 
 
 @dataclass(frozen=True)
