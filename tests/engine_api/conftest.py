@@ -92,7 +92,8 @@ def start(home: Path, *args: str, env: dict[str, str] | None = None) -> Served:
     """Start ``coderev engine serve ARGS`` and read the address it listens on."""
     env = env or environment(home)
     log = (home / "serve.log").open("a")
-    process = subprocess.Popen([sys.executable, "-m", "coderev.server.cli", "engine", "serve", *args], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "coderev.server.cli", "--log-level", "info", "engine", "serve",
+                                *args], env=env,
                                stdout=subprocess.PIPE, stderr=log, text=True)
     log.close()
     assert process.stdout is not None
