@@ -25,12 +25,14 @@ from pathlib import Path
 import tree_sitter
 
 from coderev.analyzers.budget import Budget, UnitSkip
-from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for
+from coderev.analyzers.config import AnalysisOptions, is_enabled, severity_for, severity_override
+from coderev.analyzers.deps import check_manifest, manifest_kind
 from coderev.analyzers.document import Document, Snapshot
+from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Confidence, Evidence, Finding, Severity
 from coderev.analyzers.fixes import build_fix, render
 from coderev.analyzers.flows import final_severity, flow_of, on_sinks, traced
-from coderev.analyzers.languages import LanguageSpec, text_language_for_path
+from coderev.analyzers.languages import SKIPPED_TEXT_FILES, LanguageSpec, text_language_for_path
 from coderev.analyzers.literals import node_text, span_of
 from coderev.analyzers.matching import Match, unit_matches
 from coderev.analyzers.paramstyle import PARAM_STYLE, ParamStyle, units_param_style
@@ -75,6 +77,7 @@ class AnalysisRun:
 
     findings: list[Finding]
     skipped: tuple[UnitSkip, ...] = ()
+    notes: tuple[CoderevError, ...] = ()  # a dependency file that could not be read (DEP002)
 
 
 def _origin(node: tree_sitter.Node) -> Origin:
@@ -109,7 +112,10 @@ class Analyzer:
         self.rules = rules if rules is not None else default_rules()
         self.options = options or AnalysisOptions()
         self._enabled = frozenset(r.id for r in self.rules if is_enabled(r, self.options))
-        self._severity = {r.id: severity_for(r, self.options) for r in self.rules}
+        # an advisories rule's findings keep their advisories' severity unless the options set one
+        self._severity = {r.id: severity_for(r, self.options) for r in self.rules
+                          if not r.advisories or severity_override(r, self.options) is not None}
+        self._advisories = next((r for r in self.rules if r.advisories and r.id in self._enabled), None)
 
     def compiled(self, language: LanguageSpec) -> CompiledRules:
         """The full combined query of the enabled rules for ``language`` (compiled on first use)."""
@@ -136,7 +142,7 @@ class Analyzer:
         if isinstance(snapshot, Document):
             snapshot = snapshot.snapshot()
         if snapshot.tree is None or snapshot.language is None:
-            return AnalysisRun(self._analyze_text(snapshot, path))
+            return self._analyze_text(snapshot, path)
         budget = budget if budget is not None else Budget(self.options.file_budget_seconds)
         slow = cache.slow if cache is not None else set()
         still_slow: set[UnitKey] = set()
@@ -193,21 +199,25 @@ class Analyzer:
             cache.entries, cache.reused, cache.matched, cache.slow = fresh, reused, matched, still_slow
         return AnalysisRun(self._finish(snapshot, collected, path=path), tuple(skipped))
 
-    def _analyze_text(self, snapshot: Snapshot, path: Path | None = None) -> list[Finding]:
+    def _analyze_text(self, snapshot: Snapshot, path: Path | None = None) -> AnalysisRun:
         """A file without a grammar: only text-pattern rules, over the whole text: those of its
-        template language (by the path's extension) or else secrets."""
+        template language (by the path's extension) or else secrets (not in lock files, which
+        are hashes by construction); a dependency file is also checked against advisories."""
         if snapshot.tree is not None:  # pragma: no cover - a tree always comes with a language
-            return []
+            return AnalysisRun([])
         source = snapshot.source
         language = text_language_for_path(path)
-        patterns = self.rules.compiled(language.id, self._enabled).patterns
-        found = sorted(
-            match_patterns(patterns, source, 0, len(source), (0, 0, 0), language_id=language.id),
-            key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id),
-        )
+        generated = path is not None and path.name in SKIPPED_TEXT_FILES
+        patterns = () if generated else self.rules.compiled(language.id, self._enabled).patterns
+        found = list(match_patterns(patterns, source, 0, len(source), (0, 0, 0), language_id=language.id))
+        kind, notes = manifest_kind(path), tuple[CoderevError, ...]()
+        if kind is not None and self._advisories is not None:
+            checked = check_manifest(kind, source, snapshot.lines, self._advisories, str(path))
+            found, notes = found + checked.findings, tuple(checked.notes)
+        found.sort(key=lambda item: (item[0].span.start_byte, item[0].span.end_byte, item[0].rule_id))
         if is_documentation(path):  # prose: only a provider's key format, not `password = example`
             found = [item for item in found if item[0].confidence is Confidence.HIGH]
-        return self._finish(snapshot, [(f, k, None) for f, k in found], language, path=path)
+        return AnalysisRun(self._finish(snapshot, [(f, k, None) for f, k in found], language, path=path), (), notes)
 
     def _match_unit(
         self, compiled: CompiledRules, unit: tree_sitter.Node, snapshot: Snapshot, budget: Budget,

@@ -68,6 +68,8 @@ def analyze_file(analyzer: Analyzer, path: Path) -> FileResult:
         skip = None
         if run.skipped:  # the units done in time keep their findings; the rest is an ANA010 note
             skip = Skip.of(path, "ANA010", skip_detail(run.skipped, analyzer.options.file_budget_seconds))
+        elif run.notes:  # a dependency file that did not parse (DEP002): its secrets were still checked
+            skip = Skip.of(path, run.notes[0].code, run.notes[0].detail)
         snapshot = document.snapshot()
         findings = tuple(with_checked_fix(snapshot, f, analyzer) for f in run.findings)
         return FileResult(path, findings, document.lines.line_count, skip)

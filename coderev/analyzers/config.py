@@ -58,6 +58,11 @@ def is_enabled(rule: Rule, options: AnalysisOptions) -> bool:
 
 def severity_for(rule: Rule, options: AnalysisOptions) -> Severity:
     """The rule's severity after overrides; the most specific matching selector wins."""
+    return severity_override(rule, options) or rule.severity
+
+
+def severity_override(rule: Rule, options: AnalysisOptions) -> Severity | None:
+    """The severity the options set for the rule (the most specific matching selector), if any."""
     best: tuple[int, int, Severity] | None = None
     for selector, severity in options.severity.items():
         if not selector_matches(rule, selector):
@@ -70,7 +75,7 @@ def severity_for(rule: Rule, options: AnalysisOptions) -> Severity:
             rank = 1
         if best is None or (rank, len(selector)) > best[:2]:
             best = (rank, len(selector), severity)
-    return best[2] if best else rule.severity
+    return best[2] if best else None
 
 
 def _str_list(key: str, value: Any, errors: list[CoderevError]) -> tuple[str, ...] | None:

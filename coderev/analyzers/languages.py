@@ -20,6 +20,8 @@ import tree_sitter_javascript
 import tree_sitter_python
 import tree_sitter_typescript
 
+from coderev.analyzers.deps.files import manifest_kind
+
 
 @dataclass(frozen=True, slots=True)
 class LanguageSpec:
@@ -94,8 +96,11 @@ SKIPPED_TEXT_FILES = frozenset(
 
 
 def is_text_scan_candidate(path: str | PurePath) -> bool:
-    """Whether a file without a grammar should still be scanned: for secrets, or as a template."""
+    """Whether a file without a grammar should still be scanned: for secrets, as a template, or
+    as a dependency file (lock files are read for their dependencies only)."""
     pure = PurePath(path)
+    if manifest_kind(pure) is not None:
+        return True
     if pure.name in SKIPPED_TEXT_FILES:
         return False
     return (

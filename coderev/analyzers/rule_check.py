@@ -40,9 +40,12 @@ def example_problem(rule: Rule, example: Example, analyzer: Analyzer | None = No
     """Why ``example`` does not behave as ``rule`` declares, or None when it does."""
     analyzer = analyzer or Analyzer(RuleSet([rule]), AnalysisOptions())
 
-    # A file without a grammar is analyzed by its name: a template example gets its extension.
+    # A file without a grammar is analyzed by its name: a template example gets its extension, an
+    # example that names its file (a dependency file for an advisories rule) that name.
     template = next((t for t in TEMPLATES if t.id == example.language), None)
     path = Path(f"example{template.extensions[0]}") if template is not None else None
+    if example.file:
+        path = Path(example.file)
 
     def hits(code: str) -> list[Finding]:
         spec = get_language(example.language)

@@ -53,6 +53,7 @@ class Example:
     code: str
     fixed: str | None
     language: str
+    file: str | None = None  # the example's file name, for rules that read files by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class Rule:
     pattern: str | None = None  # a regular expression over raw text (see coderev/analyzers/patterns.py)
     entropy: float | None = None  # minimum Shannon entropy (bits/char) of the pattern's secret
     allow: tuple[str, ...] = ()  # regexes of values that are never findings (placeholders)
+    advisories: bool = False  # dependency files against advisories (coderev/analyzers/deps)
 
     @property
     def is_pattern(self) -> bool:
@@ -137,6 +139,7 @@ def _build(path: Path, data: Any) -> Rule:
             e.get("bad", e.get("good", "")),
             e.get("fixed"),
             e.get("language", data["languages"][0]),
+            e.get("file"),
         )
         for e in data["examples"]
     )
@@ -158,10 +161,13 @@ def _build(path: Path, data: Any) -> Rule:
         pattern=data.get("pattern"),
         entropy=data.get("entropy"),
         allow=tuple(data.get("allow", ())),
+        advisories=bool(data.get("advisories", False)),
     )
 
 
 def _check_compiles(rule: Rule) -> None:
+    if rule.advisories:  # no query: coderev/analyzers/deps reads the files
+        return
     if rule.pattern is not None:
         _check_pattern(rule)
         return
@@ -215,7 +221,7 @@ class CompiledRules:
         rules = tuple(rules)
         language = get_language(language_id)
         self.language_id = language_id
-        self.rules = tuple(r for r in rules if language_id in r.languages and not r.is_pattern)
+        self.rules = tuple(r for r in rules if language_id in r.languages and r.query)
         # Text-pattern rules for this language (secrets): matched per unit, comments included.
         self.patterns = tuple(r for r in rules if language_id in r.languages and r.is_pattern)
         self._by_pattern: list[Rule] = []

@@ -1,4 +1,4 @@
-"""The ``coderev`` command: ``scan``, ``serve``, ``model``, ``rules``, ``doctor`` and ``errors``.
+"""The ``coderev`` command: ``scan``, ``serve``, ``model``, ``advisories``, ``rules``, ``doctor`` and ``errors``.
 
 Heavy imports happen inside each command, so ``coderev --help`` and ``coderev scan`` never pay
 for the language-server stack.
@@ -49,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from coderev.server import model_command, scan_command
+    from coderev.server import advisories_command, model_command, scan_command
 
     parser = _Parser(prog="coderev", description="Local-first security code review.")
     parser.add_argument("--version", action=_VersionAction)
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = commands.add_parser("model", help="train, evaluate, install and manage model slots")
     model_command.add_arguments(model)
+
+    advisories = commands.add_parser("advisories", help="import OSV vulnerability advisories, show what is in use")
+    advisories_command.add_arguments(advisories)
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -191,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from coderev.server import model_command
 
         return model_command.run(args)
+    if args.command == "advisories":
+        from coderev.server import advisories_command
+
+        return advisories_command.run(args)
     if args.command == "serve":
         from coderev.server import lsp
 
