@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.user_cache import data_root
 from coderev.engine.slots.atomic import json_bytes, prepare_atomic, publish_atomic
 from coderev.engine.slots.lock import StoreLock
-from coderev.engine.slots.store import default_store_root
 
 log = logging.getLogger("coderev.engine_api")
 PREFIX: Final = "crv_"
@@ -35,8 +35,8 @@ FILE_MODE, DIR_MODE = 0o600, 0o700
 
 
 def default_tokens_path() -> Path:
-    """``<coderev data dir>/engine/tokens.json`` (the data dir also holds the slot store)."""
-    return default_store_root().parent / "engine" / "tokens.json"
+    """``<coderev data dir>/engine/tokens.json`` (``$CODEREV_DATA_DIR``, else the user data folder)."""
+    return data_root() / "engine" / "tokens.json"
 
 
 def digest(secret: str) -> str:
