@@ -137,6 +137,16 @@ def test_lsp_enable_uses_lsp_coderev_lua(nvim: Path, tmp_path: Path) -> None:
     assert "inline message" in text
 
 
+def test_the_server_watches_the_configuration_for_neovim_0_7(tmp_path: Path) -> None:
+    """Neovim 0.7 cannot register file watchers: the server watches .coderev.toml itself, so
+    writing it on disk clears the finding it ignores, and removing it brings the finding back."""
+    nvim, reason = NEOVIMS["debian-0.7"]
+    if not nvim.is_file():
+        pytest.skip(reason)
+    text = run(nvim, "config_watch", tmp_path)
+    assert "config applied" in text and "config removed" in text
+
+
 def test_inline_messages_and_k_hover(nvim: Path, tmp_path: Path) -> None:
     """The documented set-up shows inline messages (0.11+ turned virtual text off by default:
     the plugin turns it on for coderev's namespaces) and K shows the hover (0.7 maps K to

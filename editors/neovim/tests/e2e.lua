@@ -3,8 +3,8 @@
 -- Environment: CODEREV_NVIM_PLUGIN (the plugin folder), CODEREV_NVIM_SERVER (the coderev
 -- executable), CODEREV_NVIM_FILE (a Python file with one yaml.load finding),
 -- CODEREV_NVIM_SCENARIO (quickfix, dismiss, commands, enable, learning, model, health,
--- health_missing, and inline, respect, opt_out of tests/e2e_ui.lua), CODEREV_NVIM_LOG (a log
--- file), optionally CODEREV_NVIM_API.
+-- health_missing, and inline, respect, opt_out of tests/e2e_ui.lua, config_watch of
+-- tests/e2e_watch.lua), CODEREV_NVIM_LOG (a log file), optionally CODEREV_NVIM_API.
 -- Success ends with `qall!`, failure with `cquit 1`.
 vim.g.loaded_python3_provider = 0
 vim.g.coderev_api = os.getenv('CODEREV_NVIM_API') -- 'start': the 0.8-0.10 path on a newer Neovim
@@ -352,8 +352,10 @@ function scenarios.health_missing()
   assert(text:match('ERROR.*/nonexistent/coderev` is not executable'), 'no error for a missing executable')
 end
 
-helpers = { TIMEOUT = TIMEOUT, SERVER = SERVER, open = open, log = log, findings = findings }
+helpers =
+  { TIMEOUT = TIMEOUT, SERVER = SERVER, open = open, log = log, findings = findings, wait_for = wait_for }
 dofile(assert(os.getenv('CODEREV_NVIM_PLUGIN')) .. '/tests/e2e_ui.lua')(scenarios, helpers)
+dofile(assert(os.getenv('CODEREV_NVIM_PLUGIN')) .. '/tests/e2e_watch.lua')(scenarios, helpers)
 
 local scenario = assert(scenarios[os.getenv('CODEREV_NVIM_SCENARIO')], 'unknown scenario')
 local ok = xpcall(scenario, function(err)
