@@ -143,6 +143,7 @@ def test_without_git_on_the_path_it_is_SYS006(repo: Path) -> None:
         ("a\nb\nc\n", "a\nc\n", {0, 1}),  # b removed: a and c are next to the gap
         ("a\nb\nc\n", "a\nb\nc\nd\n", {3}),
         ("", "a\n", {0}),
+        ("a\nb\n", "a\r\nb\r\n", set()),  # checked out with CRLF line endings
     ],
 )
 def test_changed_rows(old: str, new: str, rows: set[int]) -> None:

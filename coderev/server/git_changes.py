@@ -89,7 +89,8 @@ def _read_batch(output: bytes, wanted: list[str]) -> dict[str, bytes]:
 
 def _rows(old: str, new: str) -> frozenset[int]:
     """0-based rows of ``new`` that are new or rewritten, and those next to removed lines."""
-    a, b = old.split("\n"), new.split("\n")
+    # a line ending converted on checkout (core.autocrlf, eol attributes) is not a change
+    a, b = [line.rstrip("\r") for line in old.split("\n")], [line.rstrip("\r") for line in new.split("\n")]
     head = 0
     while head < min(len(a), len(b)) and a[head] == b[head]:
         head += 1
