@@ -64,6 +64,15 @@ def test_introduced_zero_without_fix_covers_every_version() -> None:
     assert not affects(everything, "not-a-version")
 
 
+def test_a_release_named_0_is_a_version_not_the_sentinel() -> None:
+    """OSV's ``introduced: "0"`` means "from the start"; a package whose first release is "0"
+    (keystonemiddleware, mistral) is still at a real version that the range holds."""
+    fixed_at_1 = _ranges(Ecosystem.PYPI, ("introduced", "0"), ("fixed", "1.0"))
+    assert affects(fixed_at_1, "0") and affects(fixed_at_1, "0.0") and fixed_in(fixed_at_1, "0") == "1.0"
+    later = _ranges(Ecosystem.PYPI, ("introduced", "0.5"), ("fixed", "1.0"))
+    assert not affects(later, "0")
+
+
 def test_limit_ends_a_range() -> None:
     limited = _ranges(Ecosystem.PYPI, ("introduced", "0"), ("limit", "2.0"))
     assert affects(limited, "1.9") and not affects(limited, "2.0") and not affects(limited, "3.0")

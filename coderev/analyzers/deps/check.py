@@ -204,15 +204,17 @@ def _verify(
         problem = ""
     except ValueError as exc:  # model.Unreadable: the edited file no longer reads
         after, problem = [], f"the edited file does not read: {exc}"
+    read_back: dict[tuple[Ecosystem, str], list[str]] = {}
+    for d in after:
+        read_back.setdefault((d.ecosystem, normalize_name(d.ecosystem, d.name)), []).append(d.version)
     out = []
     for finding, dependency, found in items:
         if finding.fix is None:
             out.append(finding)
             continue
         target = found.upgrade or ""
-        name = normalize_name(dependency.ecosystem, dependency.name)
-        reads = any(normalize_name(d.ecosystem, d.name) == name and same_version(d.ecosystem, d.version, target)
-                    for d in after if d.ecosystem is dependency.ecosystem)
+        key = (dependency.ecosystem, normalize_name(dependency.ecosystem, dependency.name))
+        reads = any(same_version(dependency.ecosystem, v, target) for v in read_back.get(key, ()))
         if problem or not reads:
             verification = failed(problem or f"after the edit the file does not read {dependency.name} {target}"
                                   " (another bump edits the same text)")

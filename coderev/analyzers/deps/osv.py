@@ -327,8 +327,8 @@ def affects(affected: Affected, version: str) -> bool:
     """Whether ``version`` of the package is affected: listed, or in one of the ranges."""
     if affected.versions and canonical(affected.ecosystem, version) in _listed(affected.ecosystem, affected.versions):
         return True
-    parsed = parse(affected.ecosystem, version)
-    if parsed is None or parsed is MINIMUM:
+    parsed = parse(affected.ecosystem, version, event=False)
+    if parsed is None:
         return False
     return any(_in_range(affected.ecosystem, r, parsed) for r in affected.ranges)
 
@@ -336,8 +336,8 @@ def affects(affected: Affected, version: str) -> bool:
 def fixed_in(affected: Affected, version: str) -> str | None:
     """The version that fixes ``version`` for this entry: the first ``fixed`` event above it in
     a range that holds it (None when that range ends with ``last_affected`` or never ends)."""
-    parsed = parse(affected.ecosystem, version)
-    if parsed is None or parsed is MINIMUM:
+    parsed = parse(affected.ecosystem, version, event=False)
+    if parsed is None:
         return None
     best: tuple[Comparable, str] | None = None
     for r in affected.ranges:

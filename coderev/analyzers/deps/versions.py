@@ -77,11 +77,12 @@ def normalize_name(ecosystem: Ecosystem, name: str) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def parse(ecosystem: Ecosystem, text: str) -> Comparable | None:
+def parse(ecosystem: Ecosystem, text: str, *, event: bool = True) -> Comparable | None:
     """``text`` as an orderable version of ``ecosystem``, or None when it is not a version there
-    (a git URL, a range, a typo). ``"0"`` is OSV's "since the first version"."""
+    (a git URL, a range, a typo). In an OSV event (``event``), ``"0"`` means "since the first
+    version"; as a package's version it is the release "0" (PyPI has a few)."""
     text = text.strip()
-    if text == "0":
+    if text == "0" and event:
         return MINIMUM
     if not text:
         return None
