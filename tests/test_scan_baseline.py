@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from coderev.analyzers.errors import CATALOGUE
+from coderev.server.scan_command import _umask
 
 ROOT = Path(__file__).resolve().parent.parent
 CODEREV = str(Path(sys.executable).with_name("coderev"))
@@ -56,6 +57,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_written_baseline_is_versioned_json_with_relative_paths(project: Path) -> None:
+    assert (project / "baseline.json").stat().st_mode & 0o777 == 0o666 & ~_umask()  # not mkstemp's 0600
     document = json.loads((project / "baseline.json").read_text())
     assert document["format"] == "coderev-baseline" and document["version"] == 1
     assert document["generated_by"].startswith("coderev ")

@@ -132,6 +132,12 @@ def build_options(args: argparse.Namespace) -> AnalysisOptions:
     )
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it back at once
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -139,8 +145,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            Path(tmp).chmod(path.stat().st_mode & 0o7777)
+        # an existing file keeps its mode; a new one gets a new file's (mkstemp's is 0600: a
+        # report or baseline shared with the team must be readable like any file written here)
+        Path(tmp).chmod(path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
