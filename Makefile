@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 VSCODE := editors/vscode
 
-.PHONY: demo test lint typecheck editor-deps pytest fuzz bench docs clean vsix e2e-vscode
+.PHONY: demo test lint typecheck editor-deps pytest fuzz bench docs clean vsix e2e-vscode advisories-snapshot
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coderev needs Python 3.11 or newer")'
@@ -57,6 +57,11 @@ fuzz: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/scan_speed.py
+
+## advisories-snapshot: rebuild the packaged PyPI advisory snapshot (coderev/analyzers/deps/data/) from
+## the archive in shared/data/advisories (docs/dependencies.md)
+advisories-snapshot: $(VENV)/.installed
+	$(PY) -m coderev.analyzers.deps.snapshot $(firstword $(wildcard shared/data/advisories/*.tar.gz ../shared/data/advisories/*.tar.gz))
 
 docs: $(VENV)/.installed
 	$(BIN)/coderev errors --markdown > docs/errors.md

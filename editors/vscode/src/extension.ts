@@ -13,6 +13,11 @@ import { affectsServer, getClientSettings, getServerSettings, NAMESPACE, pickSer
 import { LANGUAGES, StatusItem } from './status';
 
 const SERVER_NAME = 'coderev';
+/** The dependency files the server reads (coderev/analyzers/deps/files.py). */
+const DEPENDENCY_FILES =
+    '**/{*requirements*.txt,constraints*.txt,requirements/*.txt,pyproject.toml,poetry.lock,uv.lock,Pipfile.lock,' +
+    'package-lock.json,npm-shrinkwrap.json,yarn.lock,pnpm-lock.yaml,go.mod,go.sum,pom.xml,gradle.lockfile,' +
+    'buildscript-gradle.lockfile}';
 /** The model engine's state: a notification on every change, and a request of the same name. */
 const STATUS_METHOD = 'coderev/status';
 const RESET_LEARNING = 'coderev.resetLearning';
@@ -115,10 +120,15 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     };
 
     const clientOptions: LanguageClientOptions = {
-        documentSelector: LANGUAGES.flatMap((language) => [
-            { scheme: 'file', language },
-            { scheme: 'untitled', language },
-        ]),
+        documentSelector: [
+            ...LANGUAGES.flatMap((language) => [
+                { scheme: 'file', language },
+                { scheme: 'untitled', language },
+            ]),
+            // Manifests and lock files, whatever language VS Code gives them: the server checks
+            // their dependencies against vulnerability advisories (docs/dependencies.md).
+            { scheme: 'file', pattern: DEPENDENCY_FILES },
+        ],
         outputChannel: log,
         traceOutputChannel: trace,
         revealOutputChannelOn: RevealOutputChannelOn.Never,
