@@ -34,6 +34,10 @@ def test_the_wheel_has_one_top_level_package(wheel: Path) -> None:
     assert "coderev/analyzers/rule.schema.json" in names
     assert any(n.startswith("coderev/analyzers/rules/python/") and n.endswith(".yaml") for n in names)
     assert "coderev/engine/models/default/manifest.json" in names
+    # the advisory snapshot works offline out of the box, with the attribution its licence asks for
+    for data in ("osv-snapshot.json.gz", "LICENSE-advisories.txt", "NOTICE.md"):
+        assert f"coderev/analyzers/deps/data/{data}" in names
+    assert "coderev/analyzers/rules/deps/vulnerable-dependency.yaml" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "coderev = coderev.server.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
