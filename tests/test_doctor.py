@@ -30,6 +30,9 @@ def test_a_healthy_install_passes_every_check(tmp_path: Path) -> None:
     assert [n for n, c in checks.items() if c["status"] == "FAIL"] == []
     assert checks["grammars"]["detail"].endswith("python, javascript, typescript, tsx, go, java")
     assert "built-in rules load and compile" in checks["rules"]["detail"]
+    advisories = checks["advisories"]  # the packaged snapshot works offline; it is old, so a warning says so
+    assert advisories["detail"].startswith("2,651 advisories in use (PyPI 2,651)")
+    assert advisories["status"] == "warn" and "coderev advisories import" in advisories["remedy"]
     assert checks["packaged model"]["detail"].endswith("sha256 verified")
     assert checks["slot store"]["status"] == "ok" and "V2 coderev-default-" in checks["slot store"]["detail"]
     assert checks["editors"]["status"] == "ok" and "coderev.coderev-0.1.0" in checks["editors"]["detail"]

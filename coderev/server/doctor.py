@@ -63,6 +63,26 @@ def _rules() -> Check:
     return Check("rules", OK, f"{len(rules)} built-in rules load and compile")
 
 
+def _advisories() -> Check:
+    from coderev.server.advisories_command import STALE_DAYS, status_data
+
+    data = status_data()
+    problems = data["problems"]
+    if any(p.startswith("DEP005") for p in problems):
+        return Check("advisories", FAIL, problems[0], "the install is damaged: reinstall coderev")
+    used = data["in_use"]
+    ages = [age for age in (data["packaged"]["age_days"], data["imported"]["age_days"]) if age is not None]
+    detail = (f"{used['advisories']:,} advisories in use ("
+              + ", ".join(f"{k} {v:,}" for k, v in used["ecosystems"].items()) + f"), newest {min(ages)} days old")
+    if problems:
+        return Check("advisories", WARN, f"{detail}; {problems[0]}", "import the OSV data again: "
+                     "coderev advisories import PATH")
+    if min(ages) > STALE_DAYS:
+        return Check("advisories", WARN, detail, "download OSV's all.zip per ecosystem elsewhere and run "
+                     "`coderev advisories import` (docs/dependencies.md)")
+    return Check("advisories", OK, detail)
+
+
 def _model_runtime() -> Check:
     try:
         import ctranslate2
@@ -163,7 +183,7 @@ def _editors() -> Check:
 
 
 CHECKS: tuple[Callable[[], Check], ...] = (
-    _python, _grammars, _rules, _model_runtime, _default_slot, _slot_store, _cache, _command, _editors,
+    _python, _grammars, _rules, _advisories, _model_runtime, _default_slot, _slot_store, _cache, _command, _editors,
 )
 
 
