@@ -17,6 +17,7 @@ from typing import Any
 from coderev.analyzers.budget import DEFAULT_FILE_BUDGET_SECONDS
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Severity
+from coderev.analyzers.renames import resolve
 from coderev.analyzers.ruleset import Rule
 
 DEFAULT_MAX_FILE_SIZE = 2_000_000
@@ -124,8 +125,13 @@ def options_from_mapping(
     directories must stay inside ``base`` (:func:`confine_rule_dirs`)."""
     errors: list[CoderevError] = []
     values: dict[str, Any] = {}
+    given = {raw_key.replace("_", "-") for raw_key in data}
     for raw_key, value in data.items():
-        key = raw_key.replace("_", "-")
+        key, renamed = resolve(raw_key.replace("_", "-"))
+        if renamed is not None:
+            errors.append(renamed)  # SYS012, a warning: the value is read under the new name
+            if renamed.code != "SYS012" or key in given:
+                continue  # past its grace version; or the new name is given too, and wins
         if key in {"select", "ignore", "exclude"}:
             parsed = _str_list(key, value, errors)
             if parsed is not None:
@@ -212,7 +218,7 @@ def unknown_keys(data: Mapping[str, Any], path: Path) -> list[CoderevError]:
     be ignored silently and the scan would check something else than the user meant)."""
     errors = []
     for key in data:
-        if str(key).replace("_", "-") not in KEYS:
+        if str(key).replace("_", "-") not in KEYS and resolve(str(key))[1] is None:  # a rename: told apart
             errors.append(CoderevError("SYS001", f"{path}: unknown key {key!r}{_did_you_mean(str(key), KEYS)}"))
     return errors
 

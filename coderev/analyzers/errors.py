@@ -307,6 +307,13 @@ _SPECS: Final = (
         "The message names the path, method or field at fault. `coderev engine openapi` prints the "
         "API's OpenAPI document (served at /v1/openapi.json; docs/engine-api.md describes it).",
     ),
+    ErrorSpec(
+        "SYS012",
+        "Setting renamed",
+        "The setting still works under its old name for now, and its value was used. Rename it as the "
+        "message says (editor settings, or `.coderev.toml` / `[tool.coderev]`) before the version it "
+        "names; docs/settings.md lists every rename.",
+    ),
 )
 
 CATALOGUE: Final[dict[str, ErrorSpec]] = {spec.code: spec for spec in _SPECS}

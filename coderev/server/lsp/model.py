@@ -38,7 +38,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         device=settings.model_device,
         compute_type=settings.model_compute_type,
         timeout_s=settings.model_timeout_ms / 1000,
-        health_interval_s=float(settings.model_health_interval_s),
+        health_interval_s=float(settings.engine_health_interval_s),
         shadow_sample=settings.model_shadow_sample,
         slo=SloConfig(p95_latency_s=settings.model_p95_latency_ms / 1000),
     )

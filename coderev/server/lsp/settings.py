@@ -21,6 +21,7 @@ from typing import Any, Final
 from coderev.analyzers.budget import DEFAULT_FILE_BUDGET_SECONDS
 from coderev.analyzers.config import DEFAULT_MAX_FILE_SIZE, MAX_FILE_BUDGET_SECONDS
 from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.renames import RENAMES, resolve
 
 # The editor analyzes on every change, and a result waits for the whole file: it gets a shorter
 # budget than `coderev scan` (a project file's `file-budget-seconds` still wins over both).
@@ -167,9 +168,22 @@ SCHEMA: Final[dict[str, Any]] = {
             "description": "Share of model requests also sent to the experimental slot (V1), whose "
             "answers are measured and never shown.",
         },
-        "model.healthIntervalS": {
+        "engine.url": {
+            "type": "string", "default": "inprocess",
+            "description": "Which model engine serves AI fixes and reviews: `inprocess` (a model worker "
+            "of this language server's own), `local` (the engine shared by every coderev language "
+            "server of this user, on the Unix socket in the user runtime directory; the first server "
+            "starts it and it exits after 15 idle minutes), `unix:PATH` (an engine already serving on "
+            "that socket: `coderev engine serve --socket PATH`) or an `http(s)://` URL of a team "
+            "engine (its token in `$CODEREV_ENGINE_TOKEN`). With an engine elsewhere the `model.*` "
+            "settings other than `model.enabled` and `model.timeoutMs` are the engine's own; while it "
+            "cannot be reached the server is rules-only and keeps retrying (docs/engine-api.md).",
+        },
+        "engine.healthIntervalS": {
             "type": "integer", "minimum": 1, "maximum": 3600, "default": 30,
-            "description": "Seconds between health checks of the model worker.",
+            "description": "Seconds between health checks of the engine: pings of the model worker, or "
+            "status requests to an engine elsewhere (every second while it cannot be reached). Was "
+            "`model.healthIntervalS`.",
         },
         "ai.fixes": {
             "type": "boolean", "default": True,
@@ -222,7 +236,8 @@ class Settings:
     model_timeout_ms: int = 3000
     model_p95_latency_ms: int = 3000
     model_shadow_sample: float = 0.1
-    model_health_interval_s: int = 30
+    engine_url: str = "inprocess"
+    engine_health_interval_s: int = 30
     ai_fixes: bool = True
     ai_review: bool = False
     ai_review_pause_ms: int = 1500
@@ -293,8 +308,14 @@ def parse_settings(data: Any) -> tuple[Settings, list[CoderevError]]:
         data = data["coderev"]
     values: dict[str, Any] = {}
     analysis: dict[str, Any] = {}
-    for raw_key, value in _flatten(data).items():
-        key = ".".join(camel(part) for part in raw_key.split("."))
+    flat = _flatten(data)
+    given = {".".join(camel(part) for part in k.split(".")) for k in flat}
+    for raw_key, value in flat.items():
+        key, renamed = resolve(".".join(camel(part) for part in raw_key.split(".")))
+        if renamed is not None:
+            errors.append(renamed)  # SYS012, a warning: the value is read under the new name
+            if renamed.code != "SYS012" or key in given:
+                continue  # past its grace version; or the new name is given too, and wins
         if key not in _PROPERTIES:
             errors.append(CoderevError("SYS001", f"unknown setting '{raw_key}'"))
         elif key in ANALYSIS_KEYS:
@@ -340,6 +361,18 @@ def render_markdown() -> str:
         scope = " *(analysis)*" if spec.get("analysis") else ""
         default = json.dumps(spec["default"])
         lines.append(f"| `{key}`{scope} | {kind} | `{default}` | {spec['description']} |")
+    lines += [
+        "",
+        "## Renamed settings",
+        "",
+        "A renamed setting keeps working under its old name until the version given here, with a warning",
+        "(SYS012) naming the new one; when both are given, the new one wins. From that version on the old",
+        "name is an unknown setting (SYS001). Project files' kebab-case analysis keys follow the same renames.",
+        "",
+        "| old name | new name | renamed in | old name stops working in |",
+        "| --- | --- | --- | --- |",
+        *(f"| `{r.old}` | `{r.new}` | {r.renamed_in} | {r.removed_in} |" for r in RENAMES),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -43,7 +43,9 @@ export const SERVER_KEYS: readonly string[] = [
     'model.timeoutMs',
     'model.p95LatencyMs',
     'model.shadowSample',
-    'model.healthIntervalS',
+    'model.healthIntervalS', // renamed: still forwarded (set only by the user), the server warns
+    'engine.url',
+    'engine.healthIntervalS',
     'ai.fixes',
     'ai.review',
     'ai.reviewPauseMs',
