@@ -65,7 +65,7 @@ def _median_ms(work: Callable[[], object], rounds: int, before: Callable[[], Non
 
 
 def _clear_caches() -> None:
-    for cached in (check._verdict, osv._parsed_events, osv._listed, versions.parse):
+    for cached in (check._verdict, osv._parsed_events, osv._listed, osv.canonical, versions.parse):
         cached.cache_clear()
 
 

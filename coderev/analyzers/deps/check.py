@@ -129,7 +129,13 @@ def _sort_key(ecosystem: Ecosystem) -> Callable[[str], Any]:
     return cmp_to_key(lambda a, b: -1 if below(ecosystem, a, b) else (1 if below(ecosystem, b, a) else 0))
 
 
+_current: list[Database] = []  # the database the verdict cache is for
+
+
 def verdict(database: Database, dependency: Dependency) -> Verdict:
+    if not _current or _current[0] is not database:  # a new import: forget the old database's answers
+        _verdict.cache_clear()
+        _current[:] = [database]
     name = normalize_name(dependency.ecosystem, dependency.name)
     return _verdict(database, dependency.ecosystem, name, dependency.version)
 

@@ -305,6 +305,7 @@ def _in_range(ecosystem: Ecosystem, r: Range, version: Comparable) -> bool:
     return affected
 
 
+@lru_cache(maxsize=1 << 17)
 def canonical(ecosystem: Ecosystem, text: str) -> str:
     """A spelling for comparing explicit ``versions`` lists: PEP 440's normal form without
     trailing zeros (``1.0.0`` is ``1``), no ``v`` prefix for npm and Go, lower case for Maven."""
