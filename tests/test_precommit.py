@@ -129,7 +129,9 @@ def _dependencies_without_coderev(folder: Path) -> Path:
 def test_the_python_hook_installs_coderev_from_the_hook_repository(tmp_path: Path, hook_repo: Path) -> None:
     repo, env = project(tmp_path, hook_repo, "coderev")
     env.update(PYTHONPATH=str(_dependencies_without_coderev(tmp_path / "deps")), PIP_NO_INDEX="1", PIP_NO_DEPS="1",
-               PIP_NO_BUILD_ISOLATION="0")  # pip's inverted switch: 0 turns isolation off
+               PIP_NO_BUILD_ISOLATION="0",  # pip's inverted switch: 0 turns isolation off
+               # virtualenv seeds from the wheels it embeds, and never tries to update them
+               VIRTUALENV_NO_PERIODIC_UPDATE="1", VIRTUALENV_OVERRIDE_APP_DATA=str(tmp_path / "virtualenv-data"))
     (repo / "store.py").write_text(VULNERABLE)
     blocked = commit(repo, env, ".pre-commit-config.yaml", "store.py")
     output = blocked.stdout + blocked.stderr
