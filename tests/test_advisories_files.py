@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -129,6 +131,21 @@ def test_package_lock_v3_and_v1() -> None:
     ]
 
 
+def test_a_large_lock_file_is_read_in_one_pass() -> None:
+    """Each entry's version is searched from where the previous one ended: 20,000 entries take
+    well under a second (searching from the top each time took 3.5 s for 5,000)."""
+    packages = {"": {"name": "big", "version": "1.0.0"}} | {
+        f"node_modules/pkg-{i:05d}": {"version": f"1.{i % 50}.{i % 7}", "integrity": "sha512-" + "A" * 86}
+        for i in range(20_000)
+    }
+    source = json.dumps({"lockfileVersion": 3, "packages": packages}, indent=2).encode()
+    started = time.perf_counter()
+    found = read_dependencies(Kind.PACKAGE_LOCK, source)
+    assert len(found) == 20_000 and time.perf_counter() - started < 5.0
+    last = found[-1]
+    assert (last.name, source[last.at[0] : last.at[1]]) == ("pkg-19999", b"1.49.0")
+
+
 def test_yarn_v1_and_berry() -> None:
     v1 = (FILES / "yarn-v1.lock").read_text()
     assert read(Kind.YARN_LOCK, v1) == [
@@ -218,6 +235,9 @@ empty=annotationProcessor
     (Kind.PYPROJECT, "[project\n", "not valid TOML"),
     (Kind.PNPM_LOCK, "packages:\n  - [unclosed\n", "not valid YAML"),
     (Kind.POM, "<project><dependencies></project>", "not valid XML"),
+    (Kind.PACKAGE_LOCK, "[" * 100_000 + "]" * 100_000, "not valid JSON"),  # deeper than the parser recurses
+    (Kind.PIPFILE_LOCK, '{"a":' * 100_000, "not valid JSON"),
+    (Kind.UV_LOCK, "a = " + "[" * 100_000 + "]" * 100_000, "not valid TOML"),
     (Kind.POM, '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;">]>'
                '<project>&b;</project>', "declares entities"),
 ])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from coderev.analyzers.deps.versions import Ecosystem
 
@@ -47,17 +48,40 @@ def first_line(message: object) -> str:
     return str(message).splitlines()[0] if str(message) else type(message).__name__
 
 
-def json_field_after_key(source: bytes, key: str, field_name: str, value: str) -> tuple[int, int] | None:
+def json_field_after_key(
+    source: bytes, key: str, field_name: str, value: str, start: int = 0
+) -> tuple[int, int] | None:
     """The byte range of ``value`` in the first ``"field_name": "value"`` that follows an object
     key ``"key": {`` as that object's first such field: the entries of machine-written JSON
-    lock files (package-lock.json, Pipfile.lock) write their version before any nested object."""
-    key_re = re.compile(re.escape(json.dumps(key).encode()) + rb"\s*:\s*\{")
-    field_re = re.compile(re.escape(json.dumps(field_name).encode()) + rb'\s*:\s*"((?:[^"\\]|\\.)*)"')
-    for key_match in key_re.finditer(source):
-        found = field_re.search(source, key_match.end())
-        if found is not None and json.loads(b'"' + found.group(1) + b'"') == value:
-            return found.start(1), found.end(1)
+    lock files (package-lock.json, Pipfile.lock) write their version before any nested object.
+    The search begins at ``start`` (entries come in document order: callers pass the end of the
+    previous one, so a file is scanned once), then from the top if need be."""
+    needle, field_re = json.dumps(key).encode(), _field_pattern(field_name)
+    for begin in (start, 0) if start else (0,):
+        at = source.find(needle, begin)
+        while at != -1:
+            opening = _OBJECT_OPENS.match(source, at + len(needle))
+            found = field_re.search(source, opening.end()) if opening is not None else None
+            if found is not None and json.loads(b'"' + found.group(1) + b'"') == value:
+                return found.start(1), found.end(1)
+            at = source.find(needle, at + 1)
     return None
+
+
+_OBJECT_OPENS = re.compile(rb"\s*:\s*\{")
+
+
+@lru_cache(maxsize=8)
+def _field_pattern(field_name: str) -> re.Pattern[bytes]:
+    return re.compile(re.escape(json.dumps(field_name).encode()) + rb'\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def load_json(source: bytes) -> object:
+    """JSON of a lock file; raises :class:`Unreadable` for anything else (nesting too deep included)."""
+    try:
+        return json.loads(source)
+    except (ValueError, RecursionError) as exc:
+        raise Unreadable(f"not valid JSON ({first_line(exc)})") from exc
 
 
 def line_spans(source: bytes) -> list[tuple[int, bytes]]:

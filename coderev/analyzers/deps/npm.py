@@ -8,13 +8,21 @@ hashes must come from the package manager.
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
-from coderev.analyzers.deps.model import Dependency, Found, Unreadable, first_line, json_field_after_key, line_spans
+from coderev.analyzers.deps.model import (
+    Dependency,
+    Found,
+    Unreadable,
+    first_line,
+    json_field_after_key,
+    line_spans,
+    load_json,
+)
 from coderev.analyzers.deps.versions import Ecosystem
 
 NPM = Ecosystem.NPM
@@ -32,23 +40,22 @@ def _name_of_path(path: str) -> str:
 
 
 def package_lock(source: bytes) -> list[Dependency]:
-    try:
-        data = json.loads(source)
-    except ValueError as exc:
-        raise Unreadable(f"not valid JSON ({first_line(exc)})") from exc
+    data = load_json(source)
     if not isinstance(data, dict):
         raise Unreadable("not a package-lock object")
     found = Found()
     packages = data.get("packages")
     if isinstance(packages, dict):  # lockfileVersion 2 and 3
+        cursor = 0
         for path, entry in packages.items():
             if not path or "node_modules/" not in path or not isinstance(entry, dict) or entry.get("link"):
                 continue
             version = entry.get("version")
             if not isinstance(version, str) or version.startswith(_LOCAL):
                 continue
-            span = json_field_after_key(source, path, "version", version)
+            span = json_field_after_key(source, path, "version", version, cursor)
             if span is not None:
+                cursor = span[1]
                 name = entry.get("name") if isinstance(entry.get("name"), str) else _name_of_path(path)
                 found.add(Dependency(NPM, str(name), version, span))
         return found.items
@@ -57,23 +64,29 @@ def package_lock(source: bytes) -> list[Dependency]:
 
 
 def _legacy(source: bytes, dependencies: Any, found: Found) -> None:
-    stack = [dependencies]
+    """lockfileVersion 1: entries nested under ``dependencies``, walked in document order (an
+    explicit stack of iterators: nesting is unbounded) so that each search starts where the
+    previous entry's ended."""
+    stack: list[Iterator[tuple[Any, Any]]] = [iter(dependencies.items())] if isinstance(dependencies, dict) else []
+    cursor = 0
     while stack:
-        level = stack.pop()
-        if not isinstance(level, dict):
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
             continue
-        for key, entry in level.items():
-            if not isinstance(entry, dict):
-                continue
-            name, version = key, entry.get("version")
-            if isinstance(version, str) and not version.startswith(_LOCAL):
-                if version.startswith("npm:") and "@" in version[5:]:  # an alias: "npm:real-name@1.2.3"
-                    name, version = version[4:].rsplit("@", 1)
-                span = json_field_after_key(source, key, "version", entry["version"])
-                if span is not None:
-                    start = span[1] - len(version)
-                    found.add(Dependency(NPM, name, version, (start, span[1])))
-            stack.append(entry.get("dependencies"))
+        key, entry = item
+        if not isinstance(entry, dict):
+            continue
+        name, version = key, entry.get("version")
+        if isinstance(version, str) and not version.startswith(_LOCAL):
+            if version.startswith("npm:") and "@" in version[5:]:  # an alias: "npm:real-name@1.2.3"
+                name, version = version[4:].rsplit("@", 1)
+            span = json_field_after_key(source, key, "version", entry["version"], cursor)
+            if span is not None:
+                cursor = span[1]
+                found.add(Dependency(NPM, name, version, (span[1] - len(version), span[1])))
+        if isinstance(entry.get("dependencies"), dict):
+            stack.append(iter(entry["dependencies"].items()))
 
 
 def _descriptor_name(descriptor: str) -> str:
@@ -133,18 +146,20 @@ def _pnpm_key(key: str) -> tuple[str, str] | None:
 def pnpm_lock(source: bytes) -> list[Dependency]:
     try:
         data = yaml.load(source, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         raise Unreadable(f"not valid YAML ({first_line(exc)})") from exc
     packages = data.get("packages") if isinstance(data, dict) else None
-    found = Found()
+    found, cursor = Found(), 0
     for key in packages if isinstance(packages, dict) else ():
         parsed = _pnpm_key(str(key))
         if parsed is None:
             continue
         name, version = parsed
-        where = re.compile(rb"(?m)^[ \t]+['\"]?" + re.escape(str(key).encode()) + rb"['\"]?:").search(source)
+        pattern = re.compile(rb"(?m)^[ \t]+['\"]?" + re.escape(str(key).encode()) + rb"['\"]?:")
+        where = pattern.search(source, cursor) or pattern.search(source)  # keys come in document order
         if where is None:
             continue
+        cursor = where.end()
         text = where.group(0)
         inside = text.find(version.encode(), text.find(name.encode()) + len(name))
         if inside == -1:

@@ -8,13 +8,20 @@ not releases on the index and are left out.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Iterator
 from typing import Any
 
-from coderev.analyzers.deps.model import Dependency, Found, Unreadable, first_line, json_field_after_key, line_spans
+from coderev.analyzers.deps.model import (
+    Dependency,
+    Found,
+    Unreadable,
+    first_line,
+    json_field_after_key,
+    line_spans,
+    load_json,
+)
 from coderev.analyzers.deps.versions import Ecosystem
 
 PYPI = Ecosystem.PYPI
@@ -59,7 +66,7 @@ def requirements(source: bytes) -> list[Dependency]:
 def _toml(source: bytes) -> dict[str, Any]:
     try:
         return tomllib.loads(source.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise Unreadable(f"not valid TOML ({first_line(exc)})") from exc
 
 
@@ -191,19 +198,17 @@ def uv_lock(source: bytes) -> list[Dependency]:
 
 
 def pipfile_lock(source: bytes) -> list[Dependency]:
-    try:
-        data = json.loads(source)
-    except ValueError as exc:
-        raise Unreadable(f"not valid JSON ({first_line(exc)})") from exc
-    found = Found()
+    data = load_json(source)
+    found, cursor = Found(), 0
     for section in ("default", "develop"):
         entries = data.get(section) if isinstance(data, dict) else None
         for name, entry in (entries or {}).items() if isinstance(entries, dict) else ():
             pin = _TOML_PIN.match(entry.get("version", "")) if isinstance(entry, dict) else None
             if pin is None:
                 continue
-            span = json_field_after_key(source, name, "version", entry["version"])
+            span = json_field_after_key(source, name, "version", entry["version"], cursor)
             if span is not None:
+                cursor = span[1]
                 start = span[0] + entry["version"].index(pin.group(1))
                 found.add(Dependency(PYPI, name, pin.group(1), (start, start + len(pin.group(1)))))
     return found.items
