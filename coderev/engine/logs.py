@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+REQUEST_ID: ContextVar[str | None] = ContextVar("coderev_request_id", default=None)
+"""The request being served (the engine API's ``X-Request-Id``); every JSON line logged while it is set
+carries it as ``request_id`` (docs/observability.md)."""
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -30,6 +34,9 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value if isinstance(value, str | int | float | bool | None) else str(value)
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            entry.setdefault("request_id", request_id)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

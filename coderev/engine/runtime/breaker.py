@@ -35,6 +35,7 @@ class BreakerSnapshot:
     backoff_s: float
     retry_at: float | None
     last_reason: str
+    recovery_attempts: int = 0  # half-open moves since the breaker was made (never reset: a metric)
 
 
 class CircuitBreaker:
@@ -63,6 +64,7 @@ class CircuitBreaker:
         self._backoff_s = base_backoff_s
         self._opened_at = 0.0
         self._reason = ""
+        self._attempts = 0
 
     @property
     def state(self) -> State:
@@ -112,6 +114,7 @@ class CircuitBreaker:
             if self._state != "open" or self._clock() < self._opened_at + self._backoff_s:
                 return False
             self._state = "half_open"
+            self._attempts += 1
             return True
 
     def retry_at(self) -> float | None:
@@ -123,7 +126,7 @@ class CircuitBreaker:
         with self._lock:
             retry = self._opened_at + self._backoff_s if self._state == "open" else None
             return BreakerSnapshot(self._state, self._failures, self._opened_count, self._backoff_s, retry,
-                                   self._reason)
+                                   self._reason, self._attempts)
 
     def _open(self, reason: str) -> None:
         # The first opening waits base_backoff_s; each further one without a success doubles it.

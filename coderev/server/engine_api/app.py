@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -19,9 +20,11 @@ from starlette.responses import Response
 
 from coderev.analyzers.errors import CoderevError
 from coderev.server.engine_api import openapi
+from coderev.server.engine_api.admin import AdminPage
 from coderev.server.engine_api.auth import Authenticator
 from coderev.server.engine_api.guard import Guard, Limits, ServerState
 from coderev.server.engine_api.host import EngineHost
+from coderev.server.engine_api.observe import Observer
 from coderev.server.engine_api.responses import ApiError, error_response
 from coderev.server.engine_api.routes import Context, routes
 from coderev.server.engine_api.tokens import TokenFile
@@ -39,9 +42,10 @@ class ApiSettings:
     transition_timeout_s: float = 120.0
     idle_exit_s: float = 0.0
     versions: Mapping[str, ApiVersion] = field(default_factory=lambda: dict(VERSIONS))
+    inject_latency_file: Path | None = None  # a test aid (--inject-latency-file, docs/observability.md)
 
 
-def build_app(host: EngineHost, settings: ApiSettings, state: ServerState | None = None) -> Guard:
+def build_app(host: EngineHost, settings: ApiSettings, state: ServerState | None = None) -> Observer:
     state = state or ServerState()
     ctx = Context(host, state, settings.mode, settings.request_timeout_s, settings.transition_timeout_s,
                   settings.idle_exit_s, settings.versions, openapi.render(CURRENT))
@@ -70,4 +74,10 @@ def build_app(host: EngineHost, settings: ApiSettings, state: ServerState | None
     if settings.mode == "team" and settings.tokens is None:
         raise CoderevError("SYS002", "team mode needs a token file")
     auth = Authenticator(settings.tokens if settings.mode == "team" else None)
-    return Guard(inner, auth=auth, limits=settings.limits, state=state, versions=settings.versions)
+    guard = Guard(inner, auth=auth, limits=settings.limits, state=state, versions=settings.versions)
+    admin = AdminPage(ctx)
+    known = {str(getattr(route, "path", "")) for route in inner.routes}
+    observer = Observer(guard, host.metrics, auth=auth, versions=tuple(settings.versions), admin=admin, known=known,
+                        inject_latency_file=settings.inject_latency_file)
+    admin.observer = observer
+    return observer

@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument("--max-concurrent", type=int, default=16, metavar="N",
                         help="model requests in flight at once (0: no cap)")
     limits.add_argument("--max-body-bytes", type=int, default=1 << 20, metavar="N", help="largest request body")
+    serve.add_argument("--inject-latency-file", type=Path, metavar="FILE",
+                       help="test aid, off unless given: while FILE holds a number N, every /fix and /review request "
+                       "first waits N ms (docs/observability.md)")
 
     status = actions.add_parser("status", help="ask a running engine for its status")
     status.add_argument("--url", help="team engine, e.g. https://engine.example:8765 (default: the local socket)")
@@ -111,7 +114,7 @@ def _serve(args: argparse.Namespace, version: str) -> int:
     config = EngineConfig(enabled=not args.no_model, store_path=args.store, device=args.device,
                           timeout_s=args.model_timeout_ms / 1000, shadow_sample=args.shadow_sample)
     settings = ApiSettings(mode="team" if team else "local", tokens=tokens, idle_exit_s=idle,
-                           request_timeout_s=args.request_timeout,
+                           request_timeout_s=args.request_timeout, inject_latency_file=args.inject_latency_file,
                            limits=Limits(args.rate_limit, args.burst, args.max_concurrent, args.max_body_bytes))
     host = EngineHost(config, version=version)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert is not None else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.fix_units import FixUnit, fix_unit
 from coderev.analyzers.patterns import redact
 from coderev.engine.feedback import EventKind, FeedbackEvent, FeedbackStore
+from coderev.engine.learning.features import family_of
+from coderev.engine.learning.learner import Learner
+from coderev.engine.metrics import EngineCollector, Metrics
 from coderev.engine.runtime.api import EngineConfig, EngineStatus
 from coderev.engine.runtime.policy import Action
 from coderev.server.engine_api.responses import ApiError
@@ -71,7 +75,15 @@ class EngineHost:
         self._analyzer: Analyzer | None = None
         self._store: SlotStore | None = None
         self._feedback: FeedbackStore | None = None
+        self._learner: Learner | None = None
+        self._feedback_ok = True  # the last write to the feedback store succeeded
         self._keys = itertools.count(1)
+        self.metrics = Metrics()
+        self.metrics.learning.enabled = True
+        self.metrics.add_collector(EngineCollector(
+            self.status, recovery_attempts=self._recovery_attempts, health=self.health, slo=config.slo,
+            history=self._history,
+            learning=self.metrics.learning))
 
     def start(self) -> None:
         from coderev.engine.slots.store import SlotStore
@@ -90,7 +102,7 @@ class EngineHost:
             self.engine.stop()  # fails what is pending in it: the routes answer those with its error
         self.pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
-            feedback, self._feedback = self._feedback, None
+            feedback, self._feedback, self._learner = self._feedback, None, None
         if feedback is not None:
             feedback.close()
 
@@ -113,6 +125,29 @@ class EngineHost:
         if self.engine is None:
             return EngineStatus(mode="disabled")
         return self.engine.status()
+
+    def health(self) -> dict[str, bool]:
+        """The health of what the engine server holds besides the engine (for the metrics and the admin page)."""
+        learner = self._learner
+        return {"feedback_store": self._feedback_ok, "learner": learner is None or learner.last_error is None}
+
+    def _history(self) -> list[tuple[str, str]]:
+        return [(t.action, t.reason) for t in self._store.history()] if self._store is not None else []
+
+    def feedback_store(self) -> FeedbackStore | None:
+        return self._feedback
+
+    def _recovery_attempts(self) -> int:
+        breaker = getattr(self.engine, "breaker", None)
+        return int(breaker.snapshot().recovery_attempts) if breaker is not None else 0
+
+    def family(self, rule_id: str) -> str:
+        """A rule family for the metrics: only for a rule this engine has (a bounded label), else ``other``."""
+        return family_of(rule_id) if self.analyzer().rules.get(rule_id) is not None else "other"
+
+    @property
+    def learner(self) -> Learner | None:
+        return self._learner
 
     def require_engine(self) -> EngineLike:
         if self.engine is None:
@@ -158,8 +193,20 @@ class EngineHost:
                 from coderev.analyzers.user_cache import cache_root
 
                 self._feedback = FeedbackStore(self._feedback_dir or cache_root() / "feedback" / "engine-api")
-            feedback = self._feedback
-        feedback.record(event)
+                self._learner = Learner(self._feedback)
+                self.metrics.learning.checkpointed()
+            learner = self._learner
+        assert learner is not None
+        cpu = time.thread_time()
+        try:
+            learner.observe(event)  # the event and the learner's new state (its checkpoint), in one transaction
+        except BaseException:
+            self._feedback_ok = False
+            raise
+        self._feedback_ok = True
+        self.metrics.learning.spend(time.thread_time() - cpu)
+        self.metrics.learning.checkpointed()
+        self.metrics.findings.labels(self.family(event.rule_id), event.kind.value).inc()
         if self.engine is not None and event.kind is EventKind.ACCEPT and event.origin == "ai" and event.slot:
             self.engine.record_feedback(event.slot, True)  # the slot's acceptance rate, as the editor's accept
 

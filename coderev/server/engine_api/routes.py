@@ -8,6 +8,7 @@ blocking work (analysis, stores) runs in the host's thread pool, bounded the sam
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -54,10 +55,17 @@ async def bounded(future: Future[T], timeout: float, what: str) -> T:
 
 async def in_pool(ctx: Context, work: Callable[[], T], what: str) -> T:
     try:
-        future = ctx.host.pool.submit(work)
+        future = ctx.host.pool.submit(contextvars.copy_context().run, work)  # its log lines keep the request id
     except RuntimeError:  # the pool is shut down: the server is stopping
         raise ApiError(CoderevError("SYS009", "the engine is shutting down"), headers={"Retry-After": "1"}) from None
     return await bounded(future, ctx.request_timeout_s, what)
+
+
+async def carry_out(ctx: Context, action: Action, reason: str) -> Any:
+    """An operator's promote or demote (the API's and the admin page's): the store's ``Transition``."""
+    if ctx.host.engine is None:
+        return await in_pool(ctx, lambda: ctx.host.transition_without_engine(action, reason), action)
+    return await bounded(ctx.host.engine.transition(action, reason), ctx.transition_timeout_s, action)
 
 
 async def body(request: Request, schema: str) -> dict[str, Any]:
@@ -79,13 +87,18 @@ def routes(ctx: Context) -> list[Route]:
     async def fix(request: Request) -> Response:
         wanted = await body(request, "FixRequest")
         engine = ctx.host.require_engine()
-        prepared = await in_pool(ctx, lambda: ctx.host.prepare_fix(wanted), "analysis")
+        metrics = ctx.host.metrics
+        with metrics.time_operation("analysis"):
+            prepared = await in_pool(ctx, lambda: ctx.host.prepare_fix(wanted), "analysis")
+        metrics.findings.labels(ctx.host.family(wanted["rule_id"]), "shown").inc()
         if prepared.unit is None:
             return JSONResponse({"finding": prepared.finding, "fix": None,
                                  "reason": "the finding's top-level unit alone does not show it"})
         unit = prepared.unit
-        answer = await bounded(engine.fix(unit.text, unit.finding, key=ctx.host.key(), version=0, style=unit.style),
-                               ctx.request_timeout_s, "model fix")
+        with metrics.time_operation("ai_fix"):
+            answer = await bounded(engine.fix(unit.text, unit.finding, key=ctx.host.key(), version=0,
+                                              style=unit.style), ctx.request_timeout_s, "model fix")
+        metrics.ai_fixes.labels("rejected" if answer is None else "verified").inc()
         if answer is None:
             return JSONResponse({"finding": prepared.finding, "fix": None,
                                  "reason": "the model's answer did not pass the fix checks (docs/fixes.md)"})
@@ -98,8 +111,9 @@ def routes(ctx: Context) -> list[Route]:
         wanted = await body(request, "ReviewRequest")
         engine = ctx.host.require_engine()
         slot = engine.status().production_id
-        items = await bounded(engine.review(wanted["function"], language=wanted["language"], key=ctx.host.key(),
-                                            version=0), ctx.request_timeout_s, "model review")
+        with ctx.host.metrics.time_operation("ai_review"):
+            items = await bounded(engine.review(wanted["function"], language=wanted["language"],
+                                                key=ctx.host.key(), version=0), ctx.request_timeout_s, "model review")
         return JSONResponse({"slot_id": slot, "items": None if items is None else [
             {"line": i.line, "cwe": i.cwe, "message": i.message} for i in items]})
 
@@ -121,10 +135,7 @@ def routes(ctx: Context) -> list[Route]:
             wanted = await body(request, "TransitionRequest")
             reason = wanted.get("reason") or f"{action}d through the engine API by {request.state.principal.name}"
             started = time.monotonic()
-            if ctx.host.engine is None:
-                done = await in_pool(ctx, lambda: ctx.host.transition_without_engine(action, reason), action)
-            else:
-                done = await bounded(ctx.host.engine.transition(action, reason), ctx.transition_timeout_s, action)
+            done = await carry_out(ctx, action, reason)
             return JSONResponse({"transition": done.to_json(), "engine": status_payload(ctx.host.status()),
                                  "seconds": round(time.monotonic() - started, 3)})
 
