@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 VSCODE := editors/vscode
 
-.PHONY: demo test lint typecheck editor-deps pytest fuzz bench docs clean vsix e2e-vscode advisories-snapshot
+.PHONY: demo test lint typecheck editor-deps observability-deps e2e-observability pytest fuzz bench docs clean vsix e2e-vscode advisories-snapshot
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coderev needs Python 3.11 or newer")'
@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 	$(BIN)/coderev scan examples/vulnerable-app; test $$? -le 1
 
 ## test: lint, type-check and run the whole test suite with coverage, real editors included
-test: lint typecheck editor-deps pytest
+test: lint typecheck editor-deps observability-deps pytest
 
 ## editor-deps: system packages for the editor tests (Debian's Neovim 0.7, Chromium and the
 ## code-server build tools), installed with apt-get only when missing; code-server itself is
@@ -35,8 +35,18 @@ editor-deps:
 	bash editors/neovim/scripts/install-test-deps.sh
 	bash editors/vscode/e2e/install-system-deps.sh
 
+## observability-deps: Debian's prometheus package (Prometheus and promtool) for tests/observability,
+## installed with apt-get only when missing
+observability-deps:
+	bash deploy/scripts/install-test-deps.sh
+
+## e2e-observability: the engine scraped by a real Prometheus, alert rules under promtool, the
+## dashboard JSON against its generator, the admin page in headless Chromium (part of `make test`)
+e2e-observability: $(VENV)/.installed-test observability-deps
+	$(BIN)/pytest -p no:cacheprovider tests/observability
+
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check coderev tests bench fuzz
+	$(BIN)/ruff check coderev tests bench fuzz deploy
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
