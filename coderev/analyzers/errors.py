@@ -170,6 +170,28 @@ _SPECS: Final = (
         "or `coderev model import --prompt-format` for an imported model) or upgrade coderev.",
     ),
     ErrorSpec(
+        "PRV009",
+        "Model endpoint unreachable",
+        "Rule findings still work, and AI fixes and reviews come back on their own once it answers. "
+        "The message names the endpoint: for the engine of the `coderev.engine.url` setting, check that "
+        "it runs (`coderev engine status`; `local` starts one itself, its log is engine.log beside its "
+        "socket); for a remote provider slot, the `provider.url` of its manifest and the network to it.",
+    ),
+    ErrorSpec(
+        "PRV010",
+        "Model endpoint refused the credentials",
+        "The remote provider (or team engine) answered 401 or 403. Put a valid key in the environment "
+        "variable the slot's manifest names (`provider.token_env`) for the engine's process, or the "
+        "engine token in `$CODEREV_ENGINE_TOKEN`, and restart it.",
+    ),
+    ErrorSpec(
+        "PRV011",
+        "Model endpoint answer malformed",
+        "The remote provider answered with something that is not an OpenAI-compatible completion (no "
+        "`choices`, or not JSON). Check that `provider.url` points at the API root (for example "
+        "`http://host:8000/v1`) and that `provider.api` (`completions` or `chat`) is one it serves.",
+    ),
+    ErrorSpec(
         "DAT001",
         "Cannot write output",
         "Check that the output directory exists and has free space.",

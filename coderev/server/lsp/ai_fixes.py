@@ -40,8 +40,7 @@ LOADING_REASON: Final = "The local model is still loading; AI fixes are offered 
 
 def _request(ls: CoderevServer, doc: OpenDocument, fingerprint: str) -> asyncio.Future[AiFix | None] | None:
     """The (possibly finished) model request for a finding of the current version."""
-    engine = ls.model.engine
-    if engine is None or doc.result is None or doc.result.version != doc.version or doc.language is None:
+    if ls.model.engine is None or doc.result is None or doc.result.version != doc.version or doc.language is None:
         return None
     key = (fingerprint, doc.version)
     cached: asyncio.Future[AiFix | None] | None = doc.ai_fixes.get(key)
@@ -53,8 +52,10 @@ def _request(ls: CoderevServer, doc: OpenDocument, fingerprint: str) -> asyncio.
     unit = fix_unit(doc.result.snapshot, finding, ls.project.config_for(doc.root).analyzer)
     if unit is None:
         return None
-    future = asyncio.wrap_future(engine.fix(unit.text, unit.finding, key=doc.uri, version=doc.version,
-                                            style=unit.style))
+    asked = ls.model.fix(doc.result.snapshot, finding, unit, key=doc.uri, version=doc.version)
+    if asked is None:
+        return None
+    future = asyncio.wrap_future(asked)
     doc.ai_fixes = {k: v for k, v in doc.ai_fixes.items() if k[1] == doc.version}  # older versions: gone
     doc.ai_fixes[key] = future
     doc.ai_units[key] = (unit.start, unit.end)

@@ -83,9 +83,9 @@ def _record(ls: CoderevServer, event: FeedbackEvent, root: Any) -> None:
 def accept(ls: CoderevServer, *args: Any) -> None:
     event, root = _event(ls, EventKind.ACCEPT, _payload(args, ACCEPT))
     _record(ls, event, root)
-    engine = ls.model.engine
-    if event.origin == "ai" and event.slot and engine is not None:
-        engine.record_feedback(event.slot, True)  # the slot's acceptance rate (its SLO quality)
+    if event.origin == "ai" and event.slot:  # the slot's acceptance rate (its SLO quality); no code leaves
+        ls.model.accepted(event.slot, {"rule_id": event.rule_id, "fingerprint": event.fingerprint,
+                                       "language": event.language})
 
 
 def dismiss(ls: CoderevServer, *args: Any) -> None:
