@@ -170,3 +170,8 @@ def test_the_catalogue_entries_are_in_docs_errors_md() -> None:
     table = (ROOT / "docs" / "errors.md").read_text()
     for code in ("DAT006", "SYS006"):
         assert f"| `{code}` | {CATALOGUE[code].title} | {CATALOGUE[code].remedy} |" in table
+
+
+def test_a_baseline_that_cannot_be_written_is_DAT001(project: Path) -> None:
+    result = scan("app", "--write-baseline", "no/such/dir/baseline.json", cwd=project)
+    assert result.returncode == 2 and "DAT001" in result.stderr and "Traceback" not in result.stderr

@@ -204,11 +204,17 @@ def _check_selectors(args: argparse.Namespace, options: AnalysisOptions, rules: 
         raise errors[0]
 
 
+def _files(args: argparse.Namespace, options: AnalysisOptions) -> list[Path]:
+    """The files a scan of ``args.paths`` covers now (excludes relative to the current directory or
+    the configuration file's folder)."""
+    bases = [Path.cwd(), *([args.config_dir] if args.config_dir else [])]
+    return list(iter_source_files(args.paths, options.exclude, exclude_bases=bases))
+
+
 def _scan(
     args: argparse.Namespace, options: AnalysisOptions, rules: RuleSet, console: Console
 ) -> list[FileResult]:
-    bases = [Path.cwd(), *([args.config_dir] if args.config_dir else [])]
-    files = list(iter_source_files(args.paths, options.exclude, exclude_bases=bases))
+    files = _files(args, options)
     show_progress = console.is_terminal and not args.no_progress and len(files) >= PROGRESS_MIN_FILES
     if not show_progress:
         return analyze_files(files, options, rules=rules, jobs=args.jobs or None)
@@ -256,10 +262,9 @@ def run(args: argparse.Namespace, version: str) -> int:
         if args.watch:
             from coderev.server import scan_watch
 
-            bases = [Path.cwd(), *([args.config_dir] if args.config_dir else [])]
             return scan_watch.watch(
                 args.paths, err,
-                files=lambda: list(iter_source_files(args.paths, options.exclude, exclude_bases=bases)),
+                files=lambda: _files(args, options),
                 analyze=lambda paths: analyze_files(paths, options, rules=rules, jobs=args.jobs or None),
                 report=reporter,
             )
@@ -278,7 +283,7 @@ def run(args: argparse.Namespace, version: str) -> int:
     except Exception as exc:  # a bug: exit 2 with the catalogue code, never 1 ("findings")
         log.exception("%s", CoderevError("SYS003", f"{type(exc).__name__}: {exc}"), extra={"code": "SYS003"})
         return EXIT_USAGE
-    if any(r.skip is not None and r.skip.code == "SYS003" for r in results):
+    if _met_a_bug(results):
         return EXIT_USAGE  # the report is written, but a file met a bug: CI must not pass silently
     return EXIT_FINDINGS if shown else EXIT_CLEAN
 
@@ -309,16 +314,11 @@ class _Reporter:
 def _write_baseline(path: Path, results: list[FileResult], version: str, err: Console) -> int:
     from coderev.server import baseline
 
-    try:
-        _atomic_write(path, baseline.render(results, path, version))
-    except PermissionError as exc:
-        raise CoderevError("AUTH001", f"cannot write {path}: {exc.strerror}") from exc
-    except OSError as exc:
-        raise CoderevError("DAT001", f"cannot write {path}: {exc.strerror or exc}") from exc
+    _write_output(path, baseline.render(results, path, version))
     count = sum(len(r.findings) for r in results)
     err.print(f"Wrote {count} finding(s) to the baseline {path}; `coderev scan --baseline {path}` reports only "
               "new ones.", markup=False, highlight=False, soft_wrap=True)
-    return EXIT_CLEAN if not any(r.skip is not None and r.skip.code == "SYS003" for r in results) else EXIT_USAGE
+    return EXIT_USAGE if _met_a_bug(results) else EXIT_CLEAN
 
 
 def _emit(args: argparse.Namespace, report: Report, version: str, started: datetime) -> None:
@@ -343,9 +343,19 @@ def _emit(args: argparse.Namespace, report: Report, version: str, started: datet
         sys.stdout.write(payload)
         sys.stdout.flush()  # --watch: each report reaches a pipe as it is written
         return
+    _write_output(args.output, payload.encode("utf-8"))
+
+
+def _write_output(path: Path, data: bytes) -> None:
+    """A report or baseline file, written atomically; AUTH001 or DAT001 when it cannot be."""
     try:
-        _atomic_write(args.output, payload.encode("utf-8"))
+        _atomic_write(path, data)
     except PermissionError as exc:
-        raise CoderevError("AUTH001", f"cannot write {args.output}: {exc.strerror}") from exc
+        raise CoderevError("AUTH001", f"cannot write {path}: {exc.strerror}") from exc
     except OSError as exc:
-        raise CoderevError("DAT001", f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        raise CoderevError("DAT001", f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _met_a_bug(results: list[FileResult]) -> bool:
+    """Whether a file met an internal error (SYS003): the scan then exits 2, report or not."""
+    return any(r.skip is not None and r.skip.code == "SYS003" for r in results)
