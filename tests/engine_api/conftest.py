@@ -140,6 +140,9 @@ class FakeEngine:
 
     def record_feedback(self, slot_id: str, accepted: bool) -> None: ...
 
+    def generate(self, prompts: list[str], max_new_tokens: int) -> Future[Any]:
+        return self._call()
+
     def transition(self, action: str, reason: str) -> Future[Any]:
         return self._call()
 

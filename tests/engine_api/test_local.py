@@ -12,6 +12,7 @@ import pytest
 
 from coderev.analyzers import Analyzer, Document, get_language
 from coderev.engine.feedback import FeedbackStore
+from coderev.server.engine_api.compat import completion_routes
 from coderev.server.engine_api.openapi import OPERATIONS
 from coderev.server.engine_api.routes import Context, routes
 from tests.engine_api.conftest import ROOT, Served, coderev, ready, short_dir, start
@@ -130,7 +131,8 @@ def test_the_served_openapi_document_is_the_checked_in_one(local: Served) -> Non
 
 
 def test_every_route_is_documented() -> None:
-    table = routes(Context.__new__(Context))  # the route table only: no route runs
+    context = Context.__new__(Context)  # the route table only: no route runs
+    table = routes(context) + completion_routes(context)
     served = {(method.lower(), route.path) for route in table for method in route.methods or () if method != "HEAD"}
     assert served == {(op.method, op.path) for op in OPERATIONS}
 

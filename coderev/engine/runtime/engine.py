@@ -48,8 +48,7 @@ T = TypeVar("T")
 
 
 class ModelEngine:
-    """Serves fixes and reviews from the production slot, shadows the experimental one, and keeps
-    itself healthy without outside help. See the module docstring for the failure model."""
+    """Serves fixes and reviews from the production slot, shadows the experimental one, heals itself."""
 
     def __init__(self, config: EngineConfig | None = None, analyzer: Analyzer | None = None, *,
                  store: StoreLike | None = None) -> None:
@@ -101,8 +100,7 @@ class ModelEngine:
         self._notifier.changed()
 
     def add_listener(self, callback: Listener) -> None:
-        """``callback(status)`` on every change of mode, slot, device, breaker state or error,
-        from whichever thread made the change; it must be quick and must not block."""
+        """``callback(status)`` on every change of mode, slot, device, breaker or error (any thread; quick)."""
         self._notifier.add(callback)
 
     def status(self) -> EngineStatus:
@@ -134,6 +132,11 @@ class ModelEngine:
     def cancel_stale(self, key: str, version: int) -> int:
         """Cancel not-yet-sent requests for ``key`` older than ``version`` (returns how many)."""
         return self._slots.cancel_stale(key, version)
+
+    def generate(self, prompts: list[str], max_new_tokens: int) -> Future[list[str]]:
+        """The production slot's answers as they come (the OpenAI-compatible routes: the asker checks them)."""
+        serving, why = self._route()
+        return serving.worker.submit(prompts, max_new_tokens) if serving else failed(why or CoderevError("PRV001", ""))
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -272,8 +275,7 @@ class ModelEngine:
         with self._lock:
             if self._analyzer is not None:
                 return self._analyzer
-        # Seconds (every rule is loaded and compiled): outside the state lock, which status()
-        # takes on the language server's event loop; it stalled every request meanwhile.
+        # Seconds (every rule is compiled): outside the state lock, which status() takes on the event loop.
         analyzer = Analyzer()
         with self._lock:
             self._analyzer = self._analyzer or analyzer

@@ -21,7 +21,9 @@ from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
 from coderev.analyzers.errors import CoderevError
-from coderev.engine.runtime.worker import InferenceWorker, WorkerBusy
+from coderev.engine.runtime.provider import ModelWorker
+from coderev.engine.runtime.tokens import TOKENS
+from coderev.engine.runtime.worker import WorkerBusy
 
 log = logging.getLogger("coderev.runtime")
 T = TypeVar("T")
@@ -60,7 +62,7 @@ def settle(future: Future[T], value: T | None = None, error: BaseException | Non
 
 
 def run_request(
-    worker: InferenceWorker,
+    worker: ModelWorker,
     prompts: list[str],
     budget: int,
     *,
@@ -91,6 +93,7 @@ def run_request(
             return
         on_success()
         answers = done.result()
+        TOKENS.add("V2", prompts, answers)  # the engine sends requests to its production slot
         try:
             pool.submit(_finish, outer, finish, answers, start)
         except RuntimeError:  # the pool is shut down: the engine is stopping
@@ -110,7 +113,7 @@ def _finish(outer: Future[T], finish: Callable[[list[str], float], T], answers: 
 
 
 def shadow_request(
-    worker: InferenceWorker,
+    worker: ModelWorker,
     prompts: list[str],
     budget: int,
     *,
@@ -133,6 +136,8 @@ def shadow_request(
         if done.exception() is not None:
             record(time.perf_counter() - start, False, None)
             return
+
+        TOKENS.add("V1", prompts, done.result())  # shadow traffic goes to the experimental slot
 
         def judged() -> None:
             try:

@@ -38,8 +38,9 @@ import sentencepiece as spm
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.model.slot import TOKENIZER, fix_budget
 from coderev.engine.runtime.api import EngineConfig, EngineStatus, Mode, SlotLike, StoreLike
+from coderev.engine.runtime.provider import ModelWorker, start_worker
 from coderev.engine.runtime.slo import SloMonitor
-from coderev.engine.runtime.worker import InferenceWorker, SlotLoadError, WorkerEnvironmentError
+from coderev.engine.runtime.worker import SlotLoadError, WorkerEnvironmentError
 
 log = logging.getLogger("coderev.runtime")
 ErrorInfo = tuple[str | None, str]
@@ -52,7 +53,7 @@ class Serving:
     """A slot with its running worker and its tokenizer (to size answer budgets in the parent)."""
 
     slot: SlotLike
-    worker: InferenceWorker
+    worker: ModelWorker
     tokenizer: Any = None
     name: str = ""
     version: str = ""
@@ -252,12 +253,8 @@ class SlotManager:
     def _launch(self, slot: SlotLike, *, verify_hashes: bool) -> Serving:
         config = self.config
         manifest = slot.manifest or {}
-        worker = InferenceWorker(
-            slot.path, slot_id=slot.id, device=config.device, compute_type=config.compute_type,
-            intra_threads=config.intra_threads, inter_threads=config.inter_threads, queue_size=config.queue_size,
-            max_batch=config.max_batch, timeout_s=config.timeout_s, verify_hashes=verify_hashes,
-            on_dead=lambda reason: self._on_dead(serving, reason),
-        )
+        worker = start_worker(slot.path, manifest, slot_id=slot.id, config=config, verify_hashes=verify_hashes,
+                              on_dead=lambda reason: self._on_dead(serving, reason))
         serving = Serving(slot, worker, None, str(manifest.get("name", slot.id)), str(manifest.get("version", "")),
                           review_windows=str(manifest.get("review_windows", "function")))
         hello = worker.start(config.load_timeout_s)

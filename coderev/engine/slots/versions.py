@@ -9,6 +9,8 @@ which is exactly what it was before.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from pathlib import Path
@@ -34,7 +36,14 @@ def slot_id(manifest: dict[str, Any]) -> str:
     The hash part makes two different models with the same name and version two slots, and the
     same model installed twice one slot.
     """
-    return f"{_component(manifest['name'])}-{_component(manifest['version'])}-{manifest['files']['model.bin'][:8]}"
+    return f"{_component(manifest['name'])}-{_component(manifest['version'])}-{_identity(manifest)[:8]}"
+
+
+def _identity(manifest: dict[str, Any]) -> str:
+    """model.bin's sha256; for a remote provider's slot (no model file) the provider's."""
+    if "provider" in manifest and "model.bin" not in manifest["files"]:
+        return hashlib.sha256(json.dumps(manifest["provider"], sort_keys=True).encode()).hexdigest()
+    return str(manifest["files"]["model.bin"])
 
 
 def check_source(source: Path) -> dict[str, Any]:
@@ -49,10 +58,11 @@ def check_source(source: Path) -> dict[str, Any]:
     files = manifest["files"]
     if not isinstance(files, dict):
         raise CoderevError("DAT003", f"{source / MANIFEST}: 'files' is not an object")
-    missing = [name for name in REQUIRED_FILES if name not in files]
+    needed = REQUIRED_FILES if "provider" not in manifest else ("tokenizer.model",)  # remote: the budgets' tokens
+    missing = [name for name in needed if name not in files]
     if missing:
         raise CoderevError("DAT003", f"{source / MANIFEST} records no {', '.join(missing)}; a slot needs "
-                                     "a CTranslate2 model.bin and a sentencepiece tokenizer.model")
+                                     "a CTranslate2 model.bin (or a provider) and a sentencepiece tokenizer.model")
     return manifest
 
 

@@ -22,6 +22,7 @@ from coderev.analyzers.errors import CoderevError
 from coderev.server.engine_api import openapi
 from coderev.server.engine_api.admin import AdminPage
 from coderev.server.engine_api.auth import Authenticator
+from coderev.server.engine_api.compat import completion_routes
 from coderev.server.engine_api.guard import Guard, Limits, ServerState
 from coderev.server.engine_api.host import EngineHost
 from coderev.server.engine_api.observe import Observer
@@ -69,7 +70,7 @@ def build_app(host: EngineHost, settings: ApiSettings, state: ServerState | None
                                            exc.status_code))
         return error_response(CoderevError("SYS003", f"the request failed inside the engine: {exc}"))
 
-    inner = Starlette(routes=routes(ctx), lifespan=lifespan, exception_handlers={
+    inner = Starlette(routes=routes(ctx) + completion_routes(ctx), lifespan=lifespan, exception_handlers={
         ApiError: refused, CoderevError: refused, HTTPException: refused, Exception: refused})
     if settings.mode == "team" and settings.tokens is None:
         raise CoderevError("SYS002", "team mode needs a token file")

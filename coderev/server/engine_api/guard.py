@@ -31,7 +31,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
-GATED: Final = frozenset({"/fix", "/review"})  # what holds a model worker; status stays answerable
+# what holds a model worker (status stays answerable)
+GATED: Final = frozenset({"/fix", "/review", "/completions", "/chat/completions"})
 
 
 @dataclass

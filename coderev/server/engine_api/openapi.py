@@ -39,6 +39,12 @@ OPERATIONS: Final = (
               "TransitionRequest", "TransitionResponse", (403, 409, 504), admin=True),
     Operation("post", "/slots/demote", "Quarantine the production slot; the newest good slot returns.",
               "TransitionRequest", "TransitionResponse", (403, 409, 504), admin=True),
+    Operation("get", "/models", "OpenAI-compatible: the model this engine serves (its production slot).", None,
+              "Models", ()),
+    Operation("post", "/completions", "OpenAI-compatible completion by the production slot (greedy, unchecked).",
+              "CompletionRequest", "CompletionResponse", (400, 413, 504)),
+    Operation("post", "/chat/completions", "OpenAI-compatible chat completion by the production slot (greedy, "
+              "unchecked).", "ChatCompletionRequest", "ChatCompletionResponse", (400, 413, 504)),
     Operation("get", "/openapi.json", "This document (no token needed).", None, "Document", ()),
 )
 _COMMON: Final = {401: "token missing, not valid or expired (AUTH002-AUTH004)", 429: "rate limit (SYS008)",

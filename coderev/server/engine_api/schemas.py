@@ -56,6 +56,26 @@ REQUESTS: Final[dict[str, Schema]] = {
             "category": {"type": "string", "maxLength": 200},
         },
     },
+    "CompletionRequest": {
+        "type": "object", "required": ["prompt"],
+        "description": "OpenAI's completion request; decoding is greedy, other OpenAI fields are ignored.",
+        "properties": {
+            "model": {"type": "string"},
+            "prompt": {"oneOf": [_TEXT, {"type": "array", "items": _TEXT, "minItems": 1, "maxItems": 64}]},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
+        },
+    },
+    "ChatCompletionRequest": {
+        "type": "object", "required": ["messages"],
+        "description": "OpenAI's chat request: the last `user` message is the prompt, as it is.",
+        "properties": {
+            "model": {"type": "string"},
+            "messages": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["role", "content"],
+                "properties": {"role": {"type": "string"}, "content": _TEXT}}},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
+        },
+    },
     "TransitionRequest": {
         "type": "object", "additionalProperties": False,
         "properties": {"reason": {"type": "string", "maxLength": 500, "description": "kept in the slot history"}},
@@ -95,6 +115,17 @@ RESPONSES: Final[dict[str, Schema]] = {
         "type": "object", "description": "as `coderev model list --json`"}}}},
     "History": {"type": "object", "properties": {"transitions": {"type": "array", "items": {
         "type": "object", "description": "as in the slot store's history.jsonl"}}}},
+    "Models": {"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {
+        "type": "object", "properties": {"id": {"type": "string", "description": "the production slot"}}}}}},
+    "CompletionResponse": {"type": "object", "required": ["choices"], "properties": {
+        "id": {"type": "string"}, "object": {"const": "text_completion"}, "model": {"type": "string"},
+        "created": {"type": "integer"}, "choices": {"type": "array", "items": {"type": "object", "properties": {
+            "index": {"type": "integer"}, "text": {"type": "string"}, "finish_reason": {"type": "string"}}}}}},
+    "ChatCompletionResponse": {"type": "object", "required": ["choices"], "properties": {
+        "id": {"type": "string"}, "object": {"const": "chat.completion"}, "model": {"type": "string"},
+        "created": {"type": "integer"}, "choices": {"type": "array", "items": {"type": "object", "properties": {
+            "index": {"type": "integer"}, "finish_reason": {"type": "string"}, "message": {
+                "type": "object", "properties": {"role": {"const": "assistant"}, "content": {"type": "string"}}}}}}}},
     "TransitionResponse": {"type": "object", "properties": {
         "transition": {"type": "object"}, "engine": {"type": "object"}}},
 }
