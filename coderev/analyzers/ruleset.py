@@ -387,11 +387,9 @@ def default_rules() -> RuleSet:
 
 @cache
 def builtin_rules_for_startup() -> RuleSet:
-    """The built-in rules without compiling each query at load (the language server's start-up
-    path: every built-in query is compiled and checked by the test suite, and compiling each one
-    again here would double the start-up cost), nor checking each against the schema (the test
-    suite does; a malformed file is still validated and reported). Loaded once per process, from
-    the parsed-rule cache when it is current (:mod:`coderev.analyzers.rule_cache`)."""
+    """The built-in rules, neither compiling each query nor checking it against the schema at load
+    (the language server's start-up path: the test suite does both, and doing it here would double
+    the start-up cost); once per process, from :mod:`coderev.analyzers.rule_cache` when current."""
     files = rule_files(BUILTIN_RULES)
     cached = rule_cache.read(BUILTIN_RULES, files)
     if cached is not None:
