@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from coderev.engine.runtime.api import EngineStatus
 from coderev.engine.runtime.slo import SloConfig
+from coderev.engine.runtime.tokens import TOKENS
 
 # Seconds. Dense around the default 3 s p95 objective (docs/slo.md) and the sub-second analysis
 # range, so histogram_quantile's p50/p95/p99 interpolate within narrow buckets at the SLO.
@@ -89,7 +90,10 @@ class Metrics:
         self.learning = LearningMeter()
 
     def observe_request(self, interface: str, endpoint: str, status: int, seconds: float) -> None:
-        self.requests.labels(interface, endpoint, outcome_of(status)).inc()
+        self.count_request(interface, endpoint, outcome_of(status), seconds)
+
+    def count_request(self, interface: str, endpoint: str, outcome: str, seconds: float) -> None:
+        self.requests.labels(interface, endpoint, outcome).inc()
         self.request_seconds.labels(interface, endpoint).observe(seconds)
 
     def time_operation(self, operation: str) -> _Timer:
@@ -150,15 +154,17 @@ class EngineCollector(Collector):
 
     ``status`` is the engine's (or the host's) status; ``breaker`` the breaker's snapshot fields
     (None without an engine); ``history`` the slot store's transitions (action, reason) pairs;
-    ``health`` extra components' health (feedback store, learner).
+    ``health`` extra components' health (feedback store, learner); ``tokens`` the tokens generated
+    by (role, task), the process's tally by default.
     """
 
     def __init__(self, status: Callable[[], EngineStatus], *,
                  recovery_attempts: Callable[[], int] = lambda: 0,
                  history: Callable[[], Iterable[tuple[str, str]]] = tuple,
                  health: Callable[[], dict[str, bool]] = dict,
-                 learning: LearningMeter | None = None, slo: SloConfig | None = None) -> None:
-        self._status, self._attempts, self._history = status, recovery_attempts, history
+                 learning: LearningMeter | None = None, slo: SloConfig | None = None,
+                 tokens: Callable[[], dict[tuple[str, str], int]] = TOKENS.snapshot) -> None:
+        self._status, self._attempts, self._history, self._tokens = status, recovery_attempts, history, tokens
         self._health, self._learning, self._slo_config = health, learning, slo or SloConfig()
 
     def describe(self) -> list[Metric]:
@@ -196,6 +202,11 @@ class EngineCollector(Collector):
         for key, count in sorted(counts.items()):
             moves.add_metric(key, count)
         yield moves
+        generated = CounterMetricFamily("coderev_tokens_generated", "Tokens the model generated, by slot role "
+                                        "and task.", labels=("role", "task"))
+        for key, count in sorted(self._tokens().items()):
+            generated.add_metric(key, count)
+        yield generated
         if self._learning is not None:
             yield from self._learning_metrics(self._learning)
 

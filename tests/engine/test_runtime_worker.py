@@ -19,6 +19,7 @@ from coderev.analyzers import Analyzer, Document, get_language
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.model.prompt import parse_fix
 from coderev.engine.model.slot import ModelSlot, default_slot_path, prepare_fix
+from coderev.engine.runtime.tokens import Answers
 from coderev.engine.runtime.worker import InferenceWorker, SlotLoadError, WorkerBusy
 
 SOURCES = [
@@ -88,6 +89,13 @@ def test_hello_and_answers_equal_an_in_process_generate(worker: InferenceWorker,
     assert answer == [direct[0]]
     assert parse_fix(answer[0]) is not None, "the packaged model answers in the FIX format"
     assert worker.ping(2.0)
+
+
+def test_answers_carry_the_tokens_the_model_generated(worker: InferenceWorker) -> None:
+    texts, counts = ModelSlot().generate_counted([PROMPTS[1]], 96)
+    answer = worker.submit([PROMPTS[1]], 96, key="tokens", version=1).result(10)
+    assert isinstance(answer, Answers) and answer == texts
+    assert answer.tokens == counts[0] > 0  # len(sequences_ids) in the child, carried with the answer
 
 
 def test_eight_concurrent_requests_go_in_one_child_call(worker: InferenceWorker, direct: list[str]) -> None:

@@ -23,6 +23,7 @@ REQUIRED = {
     "coderev_cost_usage_ratio", "coderev_requests", "coderev_request_duration_seconds",
     "coderev_operation_duration_seconds", "coderev_errors", "coderev_queue_depth", "coderev_breaker_state",
     "coderev_slot_transitions", "coderev_findings", "coderev_ai_fixes", "coderev_slot_verified_fix_ratio",
+    "coderev_tokens_generated",
 }
 _NAME = re.compile(r"\b((?:coderev_[a-z0-9_]+)|up)\b(?!\s*\()")
 
@@ -53,6 +54,8 @@ def test_scrape_is_valid_bounded_and_complete(engine: Engine) -> None:
                                                ("outcome", "ok")))] >= 1
     assert by_name[("coderev_findings_total", (("event", "dismiss"), ("family", "insecure-deserialization")))] >= 1
     assert by_name[("coderev_ai_fixes_total", (("outcome", "verified"),))] >= 1
+    assert by_name[("coderev_tokens_generated_total", (("role", "V2"), ("task", "fix")))] >= 1
+    assert by_name[("coderev_tokens_generated_total", (("role", "V2"), ("task", "review")))] >= 1
     assert 0 <= by_name[("coderev_checkpoint_age_seconds", ())] < 600
 
 

@@ -55,6 +55,11 @@ def fix_prompt(rule_id: str, region: str, hint: str = "") -> str:
     return f"{head}\n{region.rstrip(chr(10))}\n{ANSWER}\n"
 
 
+def task_of(prompt: str) -> str:
+    """``fix`` or ``review`` for a request in this format (its first word), else ``other``."""
+    return {"FIX": "fix", "REVIEW": "review"}.get(prompt.split("\n", 1)[0].split(" ", 1)[0], "other")
+
+
 Hunk = tuple[str, str]  # (search, replace)
 
 

@@ -204,14 +204,20 @@ class ModelSlot:
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int = 256, batch_size: int = 32) -> list[str]:
         """Greedy answers to ``prompts`` (texts in the prompt format)."""
+        return self.generate_counted(prompts, max_new_tokens, batch_size)[0]
+
+    def generate_counted(self, prompts: Sequence[str], max_new_tokens: int = 256, batch_size: int = 32
+                         ) -> tuple[list[str], list[int]]:
+        """:meth:`generate`'s answers with the number of tokens generated for each (for the metrics)."""
         if not prompts:
-            return []
+            return [], []
         tokens = [["<s>", *self.tokenizer.encode(p, out_type=str)] for p in prompts]
         results = self.generator.generate_batch(
             tokens, max_batch_size=batch_size, max_length=max_new_tokens, sampling_topk=1,
             beam_size=1, include_prompt_in_result=False,
         )
-        return [self.tokenizer.decode(r.sequences_ids[0]) for r in results]
+        ids = [r.sequences_ids[0] for r in results]
+        return [self.tokenizer.decode(i) for i in ids], [len(i) for i in ids]
 
     def warm_up(self) -> float:
         """Run two tiny generations (a batch with padding) and return the seconds they took.

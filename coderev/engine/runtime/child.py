@@ -12,7 +12,8 @@ the workspace. The parent talks to it in JSON lines:
   ``"environment"`` otherwise (the runtime does not import, the device or compute type cannot be
   used, the warm-up fails: the slot is left alone);
 * ``{"id": 7, "prompts": [...], "max_new_tokens": 64}`` is answered with ``{"id": 7, "answers":
-  [...]}`` or ``{"id": 7, "error": {"code", "message"}}``;
+  [...], "tokens": [...]}`` (``tokens``: how many tokens were generated for each answer; a parent
+  that does not know the key ignores it) or ``{"id": 7, "error": {"code", "message"}}``;
 * ``{"id": 8, "ping": true}`` is answered with ``{"id": 8, "pong": true}``.
 
 Native libraries (CTranslate2, OpenMP, CUDA) sometimes print to file descriptor 1. If they wrote
@@ -91,12 +92,12 @@ def _handle(slot: Any, request: dict[str, Any]) -> dict[str, Any]:
         return {"id": request_id, "error": _error("SYS004", "a request needs a list of prompt strings and a "
                                                              "positive integer max_new_tokens")}
     try:
-        answers = slot.generate(prompts, max_new_tokens)
+        answers, tokens = slot.generate_counted(prompts, max_new_tokens)
     except Exception as exc:  # the worker must survive any one bad request
         code = exc.code if isinstance(exc, CoderevError) else "PRV005"
         return {"id": request_id, "error": _error(code,
                                                   f"generation failed: {type(exc).__name__}: {exc}")}
-    return {"id": request_id, "answers": answers}
+    return {"id": request_id, "answers": answers, "tokens": tokens}
 
 
 def serve(slot: Any, requests: IO[str], replies: IO[str]) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.runtime.process import ChildProcess, SlotLoadError, WorkerEnvironmentError, worker_command
+from coderev.engine.runtime.tokens import Answers
 
 __all__ = ["InferenceWorker", "SlotLoadError", "WorkerBusy", "WorkerEnvironmentError", "WorkerStats"]
 _POLL_S = 0.1
@@ -309,10 +310,15 @@ class InferenceWorker:
             for request in pending:
                 request.future.set_exception(failure)
             return
+        counts = reply.get("tokens")  # per answer; absent from a child that predates it
+        if not isinstance(counts, list) or len(counts) != len(answers):
+            counts = [0] * len(answers)
         offset = 0
         for request in live:
+            end = offset + len(request.prompts)
             if request in pending:
-                request.future.set_result([str(a) for a in answers[offset : offset + len(request.prompts)]])
-            offset += len(request.prompts)
+                tokens = sum(c for c in counts[offset:end] if isinstance(c, int))
+                request.future.set_result(Answers((str(a) for a in answers[offset:end]), tokens))
+            offset = end
         with self._lock:
             self._stats["requests"] += len(pending)
