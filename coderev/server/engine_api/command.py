@@ -78,9 +78,9 @@ def run(args: argparse.Namespace, version: str) -> int:
         if args.engine_command == "serve":
             return _serve(args, version)
         if args.engine_command == "status":
-            from coderev.server.engine_api import client, serve
+            from coderev.server.engine_api import client, shared
 
-            path = None if args.url else (args.socket or serve.default_socket_path())
+            path = None if args.url else (args.socket or shared.default_socket_path())
             return client.status(args.url, path, args.token_file, args.json)
         if args.engine_command == "token":
             return _token(args)
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, version: str) -> int:
 
 def _serve(args: argparse.Namespace, version: str) -> int:
     from coderev.engine.runtime.api import EngineConfig
-    from coderev.server.engine_api import serve
+    from coderev.server.engine_api import serve, shared
     from coderev.server.engine_api.app import ApiSettings
     from coderev.server.engine_api.guard import Limits
     from coderev.server.engine_api.host import EngineHost
@@ -123,7 +123,7 @@ def _serve(args: argparse.Namespace, version: str) -> int:
         bound_host, port = sock.getsockname()[:2]
         address = f"{'https' if tls else 'http'}://{bound_host}:{port}"
         return serve.serve(host, settings, sock=sock, address=address, tls=tls)
-    path = (args.socket or serve.default_socket_path()).absolute()
+    path = (args.socket or shared.default_socket_path()).absolute()
     return serve.serve(host, settings, sock=serve.bind_unix(path), address=f"unix:{path}", socket_path=path)
 
 

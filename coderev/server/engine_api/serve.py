@@ -30,21 +30,12 @@ from typing import Final
 import uvicorn
 
 from coderev.analyzers.errors import CoderevError
-from coderev.analyzers.user_cache import cache_root
 from coderev.server.engine_api.app import ApiSettings, build_app
 from coderev.server.engine_api.guard import ServerState
 from coderev.server.engine_api.host import EngineHost
 
 log = logging.getLogger("coderev.engine_api")
-SOCKET_NAME: Final = "engine.sock"
 MAX_UDS_PATH: Final = 100  # sun_path is 108 bytes on Linux, 104 on macOS
-
-
-def default_socket_path() -> Path:
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and Path(runtime).is_dir():
-        return Path(runtime) / "coderev" / SOCKET_NAME
-    return cache_root() / "run" / SOCKET_NAME
 
 
 def bind_unix(path: Path) -> socket.socket:

@@ -31,13 +31,23 @@ from pathlib import Path
 from typing import Final
 
 from coderev.analyzers.errors import CoderevError
+from coderev.analyzers.user_cache import cache_root
 
+SOCKET_NAME: Final = "engine.sock"
 IDLE_EXIT_S: Final = 900
 START_TIMEOUT_S: Final = 60.0
 LOCK_NAME: Final = "engine.lock"
 LOG_NAME: Final = "engine.log"
 _BOOT: Final = "import json, sys; sys.path[:0] = json.loads(sys.argv.pop(1)); from coderev.server.cli import main; " \
                "sys.exit(main())"
+
+
+def default_socket_path() -> Path:
+    """The local engine's socket: in the user runtime directory, else under the cache directory."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "coderev" / SOCKET_NAME
+    return cache_root() / "run" / SOCKET_NAME
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,6 @@ def parse_engine_url(value: str) -> Where | None:
     if value in ("", "inprocess"):
         return None
     if value == "local":
-        from coderev.server.engine_api.serve import default_socket_path
-
         return Where(socket=default_socket_path(), shared=True)
     if value.startswith("unix:") and len(value) > len("unix:"):
         return Where(socket=Path(value.removeprefix("unix:")).expanduser().absolute())
