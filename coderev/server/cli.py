@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket, for debugging")
+    serve.add_argument("--metrics-port", type=int, metavar="PORT",
+                       help="export Prometheus metrics on http://127.0.0.1:PORT/metrics (docs/observability.md)")
 
     from coderev.server.engine_api import command as engine_command
 
@@ -201,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from coderev.server import lsp
 
-        return lsp.serve(tcp=args.tcp, log_file=args.log_file)
+        return lsp.serve(tcp=args.tcp, log_file=args.log_file, metrics_port=args.metrics_port)
     if args.command == "engine":
         from coderev.server.engine_api import command as engine_command
 

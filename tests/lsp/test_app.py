@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from pygls.exceptions import JsonRpcInternalError
+from pygls.exceptions import JsonRpcInternalError, JsonRpcRequestCancelled
 
 from coderev.server.lsp.app import COMMANDS, FEATURES, create_server, guarded
 
@@ -22,6 +22,16 @@ class _Log:
 class _Server:
     def __init__(self) -> None:
         self.log = _Log()
+        self.metrics: Any = None
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+
+    def request(self, method: str, outcome: str, seconds: float) -> None:
+        assert seconds >= 0
+        self.requests.append((method, outcome))
 
 
 def test_every_feature_and_command_is_registered() -> None:
@@ -45,6 +55,38 @@ def test_a_failing_handler_becomes_a_sys003_error() -> None:
         asyncio.run(guarded("x/z", broken_async)(server, None))
     assert len(server.log.errors) == 2 and all(e.startswith("SYS003") for e in server.log.errors)
     assert asyncio.iscoroutinefunction(guarded("x/z", broken_async))
+
+
+def test_handlers_are_counted_by_method_and_outcome_when_metrics_are_on() -> None:
+    def ok(ls: Any, params: Any) -> int:
+        return 1
+
+    def cancelled(ls: Any, params: Any) -> None:
+        raise JsonRpcRequestCancelled("gone")
+
+    async def ok_async(ls: Any, params: Any) -> int:
+        return 2
+
+    async def cancelled_async(ls: Any, params: Any) -> None:
+        raise asyncio.CancelledError
+
+    async def broken_async(ls: Any, params: Any) -> None:
+        raise ValueError("bang")
+
+    server = _Server()
+    server.metrics = recorder = _Recorder()
+    assert guarded("a", ok)(server, None) == 1
+    with pytest.raises(JsonRpcRequestCancelled):
+        guarded("b", cancelled)(server, None)
+    with pytest.raises(JsonRpcInternalError):
+        guarded("c", lambda ls, params: {}["missing"])(server, None)
+    assert asyncio.run(guarded("d", ok_async)(server, None)) == 2
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(guarded("e", cancelled_async)(server, None))
+    with pytest.raises(JsonRpcInternalError):
+        asyncio.run(guarded("f", broken_async)(server, None))
+    assert recorder.requests == [("a", "ok"), ("b", "cancelled"), ("c", "error"), ("d", "ok"), ("e", "cancelled"),
+                                 ("f", "error")]
 
 
 def test_the_full_query_compiles_only_after_the_first_diagnostics_are_out(tmp_path: Any) -> None:

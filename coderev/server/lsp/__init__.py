@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def serve(tcp: str | None = None, log_file: Path | None = None) -> int:
-    """Run the language server over stdio (or TCP ``HOST:PORT``); returns the exit code."""
+def serve(tcp: str | None = None, log_file: Path | None = None, metrics_port: int | None = None) -> int:
+    """Run the language server over stdio (or TCP ``HOST:PORT``), exporting metrics on
+    127.0.0.1:``metrics_port`` when given; returns the exit code."""
     from coderev.server.lsp.app import serve as run
 
-    return run(tcp=tcp, log_file=log_file)
+    return run(tcp=tcp, log_file=log_file, metrics_port=metrics_port)
 
 
 __all__ = ["serve"]

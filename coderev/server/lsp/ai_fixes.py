@@ -55,6 +55,8 @@ def _request(ls: CoderevServer, doc: OpenDocument, fingerprint: str) -> asyncio.
     asked = ls.model.fix(doc.result.snapshot, finding, unit, key=doc.uri, version=doc.version)
     if asked is None:
         return None
+    if ls.metrics is not None:
+        ls.metrics.time("ai_fix", asked)
     future = asyncio.wrap_future(asked)
     doc.ai_fixes = {k: v for k, v in doc.ai_fixes.items() if k[1] == doc.version}  # older versions: gone
     doc.ai_fixes[key] = future

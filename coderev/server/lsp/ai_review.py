@@ -31,6 +31,7 @@ from coderev.server.lsp import convert
 if TYPE_CHECKING:
     from coderev.server.lsp.documents import OpenDocument
     from coderev.server.lsp.log import ClientLog
+    from coderev.server.lsp.metrics import LspMetrics
     from coderev.server.lsp.model import ModelBridge
     from coderev.server.lsp.project import Project
 
@@ -41,6 +42,7 @@ class ReviewHost(Protocol):
     project: Project
     model: ModelBridge
     log: ClientLog
+    metrics: LspMetrics | None
 
     def refresh(self, doc: OpenDocument) -> None: ...
 
@@ -100,13 +102,12 @@ async def review(ls: ReviewHost, doc: OpenDocument) -> int:
     todo = [(k, n) for k, n in zip(keys, nodes, strict=True) if k not in doc.ai_reviewed]
     if not todo:
         return 0
-    futures = [
-        asyncio.wrap_future(
-            engine.review(snapshot.source[n.start_byte : n.end_byte].decode("utf-8", "replace"),
-                          language=doc.language.id, key=doc.uri, version=version)
-        )
-        for _, n in todo
-    ]
+    asked = [engine.review(snapshot.source[n.start_byte : n.end_byte].decode("utf-8", "replace"),
+                           language=doc.language.id, key=doc.uri, version=version) for _, n in todo]
+    if ls.metrics is not None:
+        for one in asked:
+            ls.metrics.time("ai_review", one)
+    futures = [asyncio.wrap_future(one) for one in asked]
     answers = await asyncio.gather(*futures, return_exceptions=True)
     if doc.closed or doc.version != version:
         return 0  # edited meanwhile: the edit has scheduled a review of the new text

@@ -1,7 +1,8 @@
 """Creates the coderev language server and registers every LSP feature, in this one place.
 
 Each handler is wrapped so that an exception in one feature is logged with SYS003 and answered
-with an error (requests) or dropped (notifications), and every other feature keeps working.
+with an error (requests) or dropped (notifications), and every other feature keeps working; with
+``--metrics-port`` the wrapper also counts and times it (coderev/server/lsp/metrics.py).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import asyncio
 import functools
 import inspect
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcRequestCancelled
 
 from coderev.analyzers.errors import CoderevError
 from coderev.server.lsp import (
@@ -73,30 +75,55 @@ def _failure(name: str, ls: CoderevServer, exc: BaseException) -> JsonRpcInterna
 
 
 def guarded(name: str, fn: Handler) -> Handler:
-    """``fn`` with its failures contained: logged with SYS003, never fatal to the server."""
+    """``fn`` with its failures contained: logged with SYS003, never fatal to the server; counted
+    and timed by method (``name``, one of the registered ones) when metrics are on."""
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def run_async(ls: CoderevServer, *args: Any) -> Any:
+            started, outcome = time.perf_counter(), "error"
             try:
-                return await fn(ls, *args)
-            except (asyncio.CancelledError, JsonRpcException):
+                result = await fn(ls, *args)
+                outcome = "ok"
+                return result
+            except (asyncio.CancelledError, JsonRpcRequestCancelled):
+                outcome = "cancelled"
+                raise
+            except JsonRpcException:
                 raise
             except Exception as exc:
                 raise _failure(name, ls, exc) from exc
+            finally:
+                if ls.metrics is not None:
+                    ls.metrics.request(name, outcome, time.perf_counter() - started)
 
         return run_async
 
     @functools.wraps(fn)
     def run(ls: CoderevServer, *args: Any) -> Any:
+        if ls.metrics is None:  # the keystroke path pays one test for metrics it does not export
+            return _contained(name, fn, ls, args)
+        started, outcome = time.perf_counter(), "error"
         try:
-            return fn(ls, *args)
-        except JsonRpcException:
+            result = _contained(name, fn, ls, args)
+            outcome = "ok"
+            return result
+        except JsonRpcRequestCancelled:
+            outcome = "cancelled"
             raise
-        except Exception as exc:
-            raise _failure(name, ls, exc) from exc
+        finally:
+            ls.metrics.request(name, outcome, time.perf_counter() - started)
 
     return run
+
+
+def _contained(name: str, fn: Handler, ls: CoderevServer, args: tuple[Any, ...]) -> Any:
+    try:
+        return fn(ls, *args)
+    except JsonRpcException:
+        raise
+    except Exception as exc:
+        raise _failure(name, ls, exc) from exc
 
 
 def create_server() -> CoderevServer:
@@ -116,10 +143,13 @@ def create_server() -> CoderevServer:
     return server
 
 
-def serve(tcp: str | None = None, log_file: Path | None = None) -> int:
-    """Run the server over stdio, or on ``HOST:PORT`` when ``tcp`` is given. Returns an exit code."""
+def serve(tcp: str | None = None, log_file: Path | None = None, metrics_port: int | None = None) -> int:
+    """Run the server over stdio, or on ``HOST:PORT`` when ``tcp`` is given, with its metrics on
+    127.0.0.1:``metrics_port`` when that is given. Returns an exit code."""
     configure_logging(log_file)
     server = create_server()
+    if metrics_port is not None and not _export_metrics(server, metrics_port):
+        return 2
     if tcp is None:
         transport.start_io(server)  # coderev's reader: bad input is answered, never fatal
         return 0
@@ -129,3 +159,18 @@ def serve(tcp: str | None = None, log_file: Path | None = None) -> int:
         return 2
     transport.start_tcp(server, host or "127.0.0.1", int(port))
     return 0
+
+
+def _export_metrics(server: CoderevServer, port: int) -> bool:
+    from coderev.server.lsp.metrics import LspMetrics
+
+    metrics = LspMetrics(lambda: server.model.in_process)
+    try:
+        bound = metrics.serve(port)
+    except OSError as exc:
+        logger.error(CoderevError("SYS002", f"--metrics-port {port}: cannot listen on 127.0.0.1: {exc}").render())
+        return False
+    server.metrics = metrics
+    server.log.count_error = metrics.error
+    logger.info("metrics on http://127.0.0.1:%d/metrics", bound)
+    return True

@@ -78,6 +78,9 @@ def _record(ls: CoderevServer, event: FeedbackEvent, root: Any) -> None:
         ls.log.show(error)
         raise JsonRpcInvalidParams(error.render()) from error
     ls.log.info(f"{event.kind}: {event.rule_id} {event.fingerprint}", rule=event.rule_id)
+    if ls.metrics is not None:
+        known = ls.project.config_for(root).analyzer.rules.get(event.rule_id) is not None
+        ls.metrics.feedback(event.rule_id, str(event.kind), known)
 
 
 def accept(ls: CoderevServer, *args: Any) -> None:

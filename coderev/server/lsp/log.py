@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ class ClientLog:
         self._server = server
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self.count_error: Callable[[str], None] | None = None  # the metrics' (--metrics-port)
 
     def bind_loop(self) -> None:
         """Remember the event loop (called from a handler running on it)."""
@@ -59,6 +61,9 @@ class ClientLog:
 
     def log(self, level: int, message: str, **fields: Any) -> None:
         logger.log(level, message, extra=fields)
+        code = fields.get("code")
+        if self.count_error is not None and level >= logging.WARNING and isinstance(code, str):
+            self.count_error(code)
         params = types.LogMessageParams(type=_LSP_LEVEL.get(level, types.MessageType.Log), message=message)
         self._on_loop(self._server.window_log_message, params)
 

@@ -114,6 +114,11 @@ class ModelBridge:
         return self._remote or self._local
 
     @property
+    def in_process(self) -> ModelEngine | None:
+        """The engine when it runs in this process (its metrics are exported with the server's)."""
+        return self._local
+
+    @property
     def ready(self) -> bool:
         engine = self.engine
         return engine is not None and engine.status().mode == "ready"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -31,6 +32,9 @@ from coderev.server.lsp.project import Project
 from coderev.server.lsp.protocol import CoderevProtocol
 from coderev.server.lsp.scheduler import Scheduler
 from coderev.server.lsp.settings import RunMode
+
+if TYPE_CHECKING:
+    from coderev.server.lsp.metrics import LspMetrics
 
 VERSION = "0.1.0"
 # After the first diagnostics are delivered, before the full query of their language compiles.
@@ -71,8 +75,9 @@ class CoderevServer(LanguageServer):
         self.log = ClientLog(self)
         self.encoding = PositionEncoding.UTF16
         self.analysis_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coderev-analysis")
+        self.metrics: LspMetrics | None = None  # with --metrics-port
         self.scheduler = Scheduler(
-            self.analysis_pool, self.analyze, self.publish, lambda: self.project.generation, self.log.trace
+            self.analysis_pool, self._analyze_timed, self.publish, lambda: self.project.generation, self.log.trace
         )
         self.scanned: dict[str, ScannedFile] = {}
         self.initialization_options: Any = None
@@ -84,6 +89,15 @@ class CoderevServer(LanguageServer):
         self.config_watch: ConfigWatch | None = None  # only when the client cannot watch files for us
 
     # -- analysis (worker thread) -------------------------------------------------------------
+    def _analyze_timed(self, doc: OpenDocument, snapshot: Snapshot, generation: int) -> AnalysisResult:
+        metrics = self.metrics
+        if metrics is None:
+            return self.analyze(doc, snapshot, generation)
+        started = time.perf_counter()
+        result = self.analyze(doc, snapshot, generation)
+        metrics.analysis(time.perf_counter() - started, result.findings)
+        return result
+
     def analyze(self, doc: OpenDocument, snapshot: Snapshot, generation: int) -> AnalysisResult:
         revision = doc.ai_revision  # read first: a review finishing meanwhile makes this result stale
         if doc.skip is not None or doc.desync is not None:
