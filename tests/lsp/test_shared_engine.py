@@ -18,9 +18,11 @@ from lsprotocol import types
 from tests.engine_api.conftest import Served, ready, short_dir
 from tests.engine_api.conftest import start as serve
 from tests.lsp.conftest import Client, start, stop
-from tests.lsp.test_model_features import BAD, WAIT, YAML, _code_actions, _plain
+from tests.lsp.test_model_features import BAD, WAIT, YAML, _ai_rows, _code_actions, _expected_review, _plain
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+DIGESTS = ("import hashlib\n\n\ndef token_digest(token):\n    return hashlib.md5(token).hexdigest()\n\n\n"
+           "def checksum(data):\n    digest = hashlib.sha1(data)\n    return digest.hexdigest()\n")
 
 
 @pytest.fixture
@@ -73,14 +75,15 @@ async def ai_fix(client: Client, uri: str, version: int) -> types.CodeAction:
     raise AssertionError("no AI fix offered")
 
 
-def options(home: Path, url: str) -> dict[str, Any]:
+def options(home: Path, url: str, **extra: Any) -> dict[str, Any]:
     return {"model.enabled": True, "model.storePath": str(home / "slots"), "select": [], "ruleDirs": [],
-            "ai.review": False, "engine.url": url, "engine.healthIntervalS": 1, "model.timeoutMs": 20_000}
+            "ai.review": False, "engine.url": url, "engine.healthIntervalS": 1, "model.timeoutMs": 20_000, **extra}
 
 
-async def both(home: Path, url: str) -> tuple[Client, Client]:
-    started = await asyncio.gather(start("visual-studio-code", home / "ws", home / "cache-a", options(home, url)),
-                                   start("neovim", home / "ws", home / "cache-b", options(home, url)))
+async def both(home: Path, url: str, **extra: Any) -> tuple[Client, Client]:
+    started = await asyncio.gather(
+        start("visual-studio-code", home / "ws", home / "cache-a", options(home, url, **extra)),
+        start("neovim", home / "ws", home / "cache-b", options(home, url, **extra)))
     return started[0], started[1]
 
 
@@ -126,7 +129,9 @@ async def test_two_servers_one_engine_fall_back_when_it_dies_and_recover(home: P
 
 async def test_servers_started_at_once_start_one_shared_engine(home: Path) -> None:
     (home / "ws").mkdir()
-    vscode, neovim = await both(home, "local")
+    # with the weak-crypto rules off, only the model's review points at the md5 and sha1 calls
+    vscode, neovim = await both(home, "local", **{"ai.review": True, "ai.reviewPauseMs": 200,
+                                                  "ignore": ["python.weak-crypto"]})
     try:
         sock = home / "run" / "coderev" / "engine.sock"
         for client in (vscode, neovim):
@@ -148,5 +153,10 @@ async def test_servers_started_at_once_start_one_shared_engine(home: Path) -> No
         assert again != pid
         uri = neovim.open("loader.py", BAD)
         assert (await ai_fix(neovim, uri, 1)).title.startswith("AI fix")
+        digests = neovim.open("digests.py", DIGESTS)  # AI review: diagnostics of source coderev-ai, as in-process
+        await neovim.wait_until(lambda: any(f"AI review of {digests} v1: 2 function(s)" in m.message
+                                            for m in neovim.log_messages), WAIT)
+        expected = _expected_review(DIGESTS)
+        assert {4, 8} <= set(expected) and await _ai_rows(neovim, digests, 1, expected) == expected
     finally:
         await asyncio.gather(stop(vscode), stop(neovim))

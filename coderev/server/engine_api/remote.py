@@ -17,7 +17,10 @@ client, a version the engine does not serve) goes to ``on_warning`` once and int
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
@@ -27,15 +30,18 @@ import httpx
 from coderev.analyzers import Finding, Snapshot
 from coderev.analyzers.errors import CATALOGUE, CoderevError
 from coderev.analyzers.fix_units import FixUnit
+from coderev.engine.logs import REQUEST_ID
 from coderev.engine.model.prompt import ReviewItem
 from coderev.engine.runtime.api import AiFix, EngineStatus
 from coderev.server.engine_api.client import client, read_token, version_warnings
 from coderev.server.engine_api.shared import Where, ensure_running
 from coderev.server.engine_api.versions import CURRENT
 
+log = logging.getLogger("coderev.server")
 Listener = Callable[[EngineStatus], None]
 DOWN_INTERVAL_S: Final = 1.0
 _STATUS_TIMEOUT_S: Final = 5.0
+ID_HEADER: Final = "X-Request-Id"  # the engine API's (observe.HEADER, which this side must not import)
 
 
 def engine_status(payload: dict[str, Any]) -> EngineStatus:
@@ -126,8 +132,11 @@ class RemoteEngine:
     # -- internals -------------------------------------------------------------------------------
 
     def _submit(self, work: Callable[[], Any]) -> Future[Any]:
+        """Run ``work`` in the pool under the caller's request id (the LSP request's: app.guarded sets
+        one per request), else a new one; the engine gets it as ``X-Request-Id``."""
+        rid = REQUEST_ID.get() or uuid.uuid4().hex
         try:
-            return self._pool.submit(work)
+            return self._pool.submit(_as_request, rid, work)
         except RuntimeError:  # stopped
             future: Future[Any] = Future()
             future.set_exception(CoderevError("PRV009", f"the engine client for {self.where.label} is stopped"))
@@ -143,16 +152,21 @@ class RemoteEngine:
 
     def _review(self, body: dict[str, Any]) -> list[ReviewItem] | None:
         items = self._post("/review", body).get("items")
-        return None if items is None else [ReviewItem(int(i["line"]), int(i["cwe"]), str(i["message"])) for i in items]
+        return None if items is None else [ReviewItem(cwe=int(i["cwe"]), line=int(i["line"]), message=str(i["message"]))
+                                           for i in items]
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
         try:
-            response = self._http.post(f"/v{CURRENT}{path}", json=body)
+            response = self._http.post(f"/v{CURRENT}{path}", json=body, headers={ID_HEADER: REQUEST_ID.get() or ""})
         except httpx.TimeoutException as exc:
             raise CoderevError("PRV006", f"no answer from the engine at {self.where.label} in time: {exc}") from exc
         except httpx.HTTPError as exc:
             self._wake.set()  # check now: the engine may be gone
             raise CoderevError("PRV009", f"the engine at {self.where.label} cannot be reached: {exc}") from exc
+        log.info("engine POST /v%s%s %d", CURRENT, path, response.status_code,
+                 extra={"endpoint": f"/v{CURRENT}{path}", "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
         data: Any = _json(response)
         if response.status_code >= 400:
             error = data.get("error", {}) if isinstance(data, dict) else {}
@@ -226,6 +240,14 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _as_request(rid: str, work: Callable[[], Any]) -> Any:
+    reset = REQUEST_ID.set(rid)  # every line logged for the call carries it (docs/observability.md)
+    try:
+        return work()
+    finally:
+        REQUEST_ID.reset(reset)
 
 
 def _where(source: bytes, offset: int) -> dict[str, int]:
