@@ -4,6 +4,9 @@ the engine marks its API version deprecated or does not serve it, says where the
 
 from __future__ import annotations
 
+import contextvars
+import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from coderev.analyzers.errors import CoderevError
+from coderev.engine.logs import REQUEST_ID, JsonFormatter
 from coderev.engine.runtime.api import EngineStatus
 from coderev.server.engine_api.app import ApiSettings
 from coderev.server.engine_api.remote import RemoteEngine
@@ -72,3 +76,46 @@ def test_engine_url_values(tmp_path: Path) -> None:
         with pytest.raises(CoderevError) as caught:
             parse_engine_url(bad)
         assert caught.value.code == "SYS001"
+
+
+class _Lines(logging.Handler):
+    """The JSON log lines of this process (the client's and the in-thread engine's), as written."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+def test_the_lsp_requests_id_goes_to_the_engine_and_into_both_logs(in_thread: Callable[[ApiSettings], InThread]
+                                                                    ) -> None:
+    served = in_thread(ApiSettings())
+    handler, logger = _Lines(), logging.getLogger("coderev")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    remote, _, _ = watch(served.url)
+    try:
+        poll(lambda: remote.status().mode == "ready", 30, "ready")
+        request, rid = contextvars.copy_context(), "lsp-request-7"
+        request.run(REQUEST_ID.set, rid)  # as app.guarded does for each LSP request
+        asked = [request.run(remote.review, f"def f{n}():\n    pass\n", key="k", version=1) for n in (1, 2)]
+        poll(lambda: len(served.engine.pending) == 2, 30, "both calls at the engine")
+        for future in served.engine.pending:
+            future.set_result([])
+        assert [f.result(30) for f in asked] == [[], []]
+
+        def lines(name: str) -> list[dict[str, object]]:
+            return [line for line in handler.lines if line["logger"] == name and line.get("request_id") == rid]
+
+        engine = poll(lambda: [x for x in lines("coderev.engine_api") if x.get("endpoint") == "/v1/review"], 30,
+                      "the engine's access lines")
+        client = [x for x in lines("coderev.server") if x.get("endpoint") == "/v1/review"]
+        assert len(engine) == len(client) == 2  # one id for the LSP request's two engine calls, on both sides
+    finally:
+        remote.stop()
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -16,6 +16,8 @@ findings appear as a second diagnostic source, ``coderev-ai``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
@@ -25,6 +27,7 @@ from lsprotocol import types
 
 from coderev.analyzers import Finding, Snapshot
 from coderev.analyzers.review_units import review_units
+from coderev.engine.logs import REQUEST_ID
 from coderev.engine.model.prompt import ReviewItem
 from coderev.server.lsp import convert
 
@@ -83,8 +86,10 @@ def schedule(ls: ReviewHost, doc: OpenDocument) -> None:
 
 def _start(ls: ReviewHost, doc: OpenDocument) -> None:
     doc.review_timer = None
-    if not doc.closed:
-        doc.review_task = asyncio.ensure_future(review(ls, doc))
+    if not doc.closed:  # a review pass is a request of its own: one id for its log lines and engine calls
+        context = contextvars.copy_context()
+        context.run(REQUEST_ID.set, uuid.uuid4().hex)
+        doc.review_task = asyncio.get_running_loop().create_task(review(ls, doc), context=context)
 
 
 async def review(ls: ReviewHost, doc: OpenDocument) -> int:

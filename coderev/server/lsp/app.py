@@ -13,6 +13,7 @@ import inspect
 import logging
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcRequestCancelled
 
 from coderev.analyzers.errors import CoderevError
+from coderev.engine.logs import REQUEST_ID
 from coderev.server.lsp import (
     code_actions,
     commands,
@@ -82,6 +84,7 @@ def guarded(name: str, fn: Handler) -> Handler:
         @functools.wraps(fn)
         async def run_async(ls: CoderevServer, *args: Any) -> Any:
             started, outcome = time.perf_counter(), "error"
+            reset = REQUEST_ID.set(uuid.uuid4().hex)  # its log lines and engine calls carry it
             try:
                 result = await fn(ls, *args)
                 outcome = "ok"
@@ -94,6 +97,7 @@ def guarded(name: str, fn: Handler) -> Handler:
             except Exception as exc:
                 raise _failure(name, ls, exc) from exc
             finally:
+                REQUEST_ID.reset(reset)
                 if ls.metrics is not None:
                     ls.metrics.request(name, outcome, time.perf_counter() - started)
 
@@ -118,12 +122,15 @@ def guarded(name: str, fn: Handler) -> Handler:
 
 
 def _contained(name: str, fn: Handler, ls: CoderevServer, args: tuple[Any, ...]) -> Any:
+    reset = REQUEST_ID.set(uuid.uuid4().hex)  # the request's id, for its log lines and engine calls
     try:
         return fn(ls, *args)
     except JsonRpcException:
         raise
     except Exception as exc:
         raise _failure(name, ls, exc) from exc
+    finally:
+        REQUEST_ID.reset(reset)
 
 
 def create_server() -> CoderevServer:
