@@ -106,6 +106,7 @@ class FeedbackStore:
     _EVENT = "event"
     _DISMISSED = "dismissed"
     _META = "meta"
+    _EDITED = "edited"
 
     def __init__(self, directory: Path) -> None:
         import diskcache  # imported when a store opens: it costs 35 ms of the server's start-up otherwise
@@ -167,6 +168,23 @@ class FeedbackStore:
         for _, event in self.keyed_events():
             if kind is None or event.kind is kind:
                 yield event
+
+    def record_edit(self, accept: EventKey, final: str) -> None:
+        """The final text (secrets masked) of an accepted fix's lines after the user edited them,
+        kept beside the accept event ``accept`` (the newest edit wins). Not an event: the learner's
+        keep/hint/hide is about the accept itself; the edited text is what a fine-tune learns."""
+        with self._lock, self._cache.transact():
+            self._cache.set((self._EDITED, *accept), final)
+
+    def edits(self) -> dict[EventKey, str]:
+        """The edited final text of accepted fixes, by the accept event's key."""
+        out: dict[EventKey, str] = {}
+        for k in self._cache.iterkeys():
+            if isinstance(k, tuple) and len(k) == 4 and k[0] == self._EDITED:
+                value = self._cache.get(k)
+                if isinstance(value, str):
+                    out[(int(k[1]), int(k[2]), int(k[3]))] = value
+        return out
 
     def read_meta(self, name: str) -> Any:
         """A value stored beside the events (learning state and the like), or None."""

@@ -6,6 +6,10 @@ so they are exported as JSONL, one pair per line, in the order they were accepte
 fix count: the rule's template fix (``origin="template"``) and a model's (``origin="ai"``, with
 the slot that wrote it, so a fine-tune can tell its own earlier outputs apart).
 
+When the user edited the fixed lines before keeping them (the language server records their final
+text beside the accept: ``FeedbackStore.record_edit``), the pair's ``after`` is that final text
+and ``edited`` is true: it teaches the user's own fix style.
+
 Only events that carry the fixed code (``before`` and ``after``, filled in by the server when the
 fix is applied, secrets masked) become pairs; older events without them are skipped. Identical
 pairs (same rule, before and after) are exported once. A reset of the learned preference does not
@@ -14,6 +18,7 @@ touch pairs: they are the user's history, not an inference.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -38,6 +43,7 @@ class TrainingPair:
     slot: str  # the slot (name@version) that wrote an "ai" fix; "" for templates
     fingerprint: str
     timestamp: float
+    edited: bool = False  # ``after`` is the user's edit of the fix, not the fix as offered
 
     def to_json(self) -> str:
         return json.dumps({"format": PAIR_FORMAT, **asdict(self)}, ensure_ascii=False, sort_keys=True)
@@ -46,7 +52,15 @@ class TrainingPair:
 def training_pairs(store: FeedbackStore) -> Iterator[TrainingPair]:
     """The accepted fixes in ``store`` that carry their code, oldest first, without duplicates."""
     seen: set[tuple[str, str, str]] = set()
-    for event in store.events(EventKind.ACCEPT):
+    edits = store.edits()
+    for key, stored in store.keyed_events():
+        if stored.kind is not EventKind.ACCEPT:
+            continue
+        edited = edits.get(key)
+        if edited is not None and edited != stored.after:
+            event = dataclasses.replace(stored, after=edited)
+        else:
+            event, edited = stored, None
         if not event.before or not event.after or event.before == event.after:
             continue
         identity = (event.rule_id, event.before, event.after)
@@ -63,20 +77,25 @@ def training_pairs(store: FeedbackStore) -> Iterator[TrainingPair]:
             slot=event.slot if ai else "",
             fingerprint=event.fingerprint,
             timestamp=event.timestamp,
+            edited=edited is not None,
         )
 
 
 def export_jsonl(store: FeedbackStore, path: Path) -> int:
     """Write the training pairs to ``path`` (atomically: a reader never sees half a file);
     returns how many. Raises ``CoderevError(DAT001)`` if the file cannot be written."""
-    pairs = list(training_pairs(store))
+    return write_jsonl(path, [pair.to_json() for pair in training_pairs(store)], "training pairs")
+
+
+def write_jsonl(path: Path, lines: list[str], what: str) -> int:
+    """Write ``lines`` to ``path`` atomically, one per line; returns how many (DAT001 on failure)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                for pair in pairs:
-                    handle.write(pair.to_json() + "\n")
+                for line in lines:
+                    handle.write(line + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             Path(tmp).replace(path)
@@ -84,5 +103,5 @@ def export_jsonl(store: FeedbackStore, path: Path) -> int:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise CoderevError("DAT001", f"cannot write training pairs to {path}: {exc}") from exc
-    return len(pairs)
+        raise CoderevError("DAT001", f"cannot write {what} to {path}: {exc}") from exc
+    return len(lines)
