@@ -199,5 +199,5 @@ def test_training_pairs_and_old_events(tmp_path: Path, store: FeedbackStore, fou
     assert count == len(lines) == 2
     assert json.loads(lines[1]) | {"timestamp": 0} == {
         "format": 1, "before": "md5(x)", "after": "sha256(x)", "rule_id": weak.rule_id, "language": "python",
-        "origin": "ai", "slot": "default@2", "fingerprint": f"{weak.fingerprint}~3", "timestamp": 0,
+        "origin": "ai", "slot": "default@2", "fingerprint": f"{weak.fingerprint}~3", "timestamp": 0, "edited": False,
     }
