@@ -227,6 +227,24 @@ _SPECS: Final = (
         "(docs/ci.md).",
     ),
     ErrorSpec(
+        "DAT007",
+        "Learning CPU budget nearly spent",
+        "The background learning run has used 80% of today's CPU budget (setting "
+        "`learning.cpuBudgetSeconds`); it is stopped at 100% and resumes from its checkpoint tomorrow.",
+    ),
+    ErrorSpec(
+        "DAT008",
+        "Learning run stopped: CPU budget spent",
+        "Today's learning CPU budget is used up; the run was stopped and the next window resumes it "
+        "from its last checkpoint. Raise `learning.cpuBudgetSeconds` to let it run longer.",
+    ),
+    ErrorSpec(
+        "DAT009",
+        "Learning run failed",
+        "`coderev model learn` could not start or exited with an error; its output is in "
+        "`learn.log` in the learning directory (`coderev model learn --status` shows where).",
+    ),
+    ErrorSpec(
         "DEP001",
         "Advisory entry skipped: not valid OSV",
         "The entry named in the message was left out; every other entry was imported. Check it "
