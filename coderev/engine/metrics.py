@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -120,6 +120,13 @@ class _Timer:
         self._child.observe(time.perf_counter() - self._started)
 
 
+class LearningCost(Protocol):
+    """What the learning scheduler (coderev/engine/learning/scheduler.py) reports."""
+
+    def cost_usage_ratio(self) -> float: ...
+    def checkpoint_age_s(self) -> float | None: ...
+
+
 @dataclass
 class LearningMeter:
     """What online learning costs: CPU seconds spent learning within the last ``window_s``, against
@@ -131,6 +138,7 @@ class LearningMeter:
     enabled: bool = False
     checkpoint_at: float | None = None  # time.time() of the last saved state
     clock: Callable[[], float] = time.monotonic
+    scheduler: LearningCost | None = None  # the learning scheduler, where one runs (it then owns both figures)
 
     def __post_init__(self) -> None:
         self._spent: list[tuple[float, float]] = []
@@ -141,12 +149,19 @@ class LearningMeter:
         self._spent.append((now, cpu_seconds))
 
     def usage_ratio(self) -> float:
+        if self.scheduler is not None:  # the learning runs' share of today's CPU budget
+            return self.scheduler.cost_usage_ratio()
         now = self.clock()
         spent = sum(s for t, s in self._spent if now - t <= self.window_s)
         return spent / (self.cpu_share * self.window_s)
 
     def checkpointed(self) -> None:
         self.checkpoint_at = time.time()
+
+    def checkpoint_age_s(self) -> float | None:
+        """The scheduler's training checkpoint when it has one, else the learner's saved state."""
+        age = self.scheduler.checkpoint_age_s() if self.scheduler is not None else None
+        return age if age is not None or self.checkpoint_at is None else max(0.0, time.time() - self.checkpoint_at)
 
 
 class EngineCollector(Collector):
@@ -237,6 +252,7 @@ class EngineCollector(Collector):
                                 value=float(meter.enabled))
         yield GaugeMetricFamily("coderev_cost_usage_ratio", "Share of the learning CPU budget used in its window.",
                                 value=meter.usage_ratio())
-        if meter.checkpoint_at is not None:
+        age = meter.checkpoint_age_s()
+        if age is not None:
             yield GaugeMetricFamily("coderev_checkpoint_age_seconds", "Seconds since the learner last saved "
-                                    "its state.", value=max(0.0, time.time() - meter.checkpoint_at))
+                                    "its state (the learning run's checkpoint, where a scheduler runs).", value=age)

@@ -179,3 +179,15 @@ def test_power_supply_and_proc_readings(tmp_path: Path) -> None:
     assert on_ac_power(tmp_path) is None, "no mains supply listed: the OS does not say"
     cpu = process_cpu_seconds(__import__("os").getpid())
     assert cpu is None or cpu >= 0
+
+
+def test_the_metrics_read_the_scheduler(made: list[LearningScheduler], tmp_path: Path) -> None:
+    from coderev.engine.metrics import EngineCollector, LearningMeter
+
+    scheduler = _scheduler(made, tmp_path, Source(), Clock(), idle_minutes=0.0, cpu_budget_s=2.0)
+    meter = LearningMeter(scheduler=scheduler)
+    assert meter.checkpoint_age_s() is None and meter.usage_ratio() == 0.0
+    status = _until_done(scheduler)
+    values = {m.name: m.samples[0].value for m in EngineCollector._learning_metrics(meter)}
+    assert values["coderev_cost_usage_ratio"] == pytest.approx(status["budget"]["used_s"] / 2.0, abs=1e-3)
+    assert 0 <= values["coderev_checkpoint_age_seconds"] < 60
