@@ -108,6 +108,11 @@ class LearningScheduler:
     def work(self) -> Path:
         return self.directory / "work"  # the child's working directory: its checkpoints live here
 
+    def snapshot(self) -> dict[str, Any]:
+        """The latest status (a copy: the scheduler's thread keeps changing its own)."""
+        with self._lock:
+            return dict(self.status)
+
     # -- inputs ------------------------------------------------------------------------------
     def activity(self) -> None:
         """The user did something (a keystroke): not idle for ``idle_minutes`` from now."""
@@ -282,14 +287,17 @@ class LearningScheduler:
 
     # -- a thread ----------------------------------------------------------------------------
     def start(self, interval_s: float = 5.0, running_interval_s: float = 1.0) -> None:
-        """Tick in a daemon thread until :meth:`close`: every ``running_interval_s`` while a child
-        runs (the budget's overshoot is at most that much of its CPU time), else every ``interval_s``."""
+        """Tick in a daemon thread until :meth:`close`, at once and then every ``running_interval_s``
+        while a child runs (the budget's overshoot is at most that much of its CPU time), else every
+        ``interval_s``."""
         def loop() -> None:
-            while not self._stop.wait(running_interval_s if self._child is not None else interval_s):
+            while True:
                 try:
                     self.tick()
                 except Exception:  # a failed step must not end the scheduler; the next one retries
                     log.exception("learning scheduler step failed")
+                if self._stop.wait(running_interval_s if self._child is not None else interval_s):
+                    return
 
         self._thread = threading.Thread(target=loop, name="coderev-learning", daemon=True)
         self._thread.start()

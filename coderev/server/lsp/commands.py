@@ -15,8 +15,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from coderev.analyzers.analysis import FINGERPRINT_LENGTH, is_fingerprint
 from coderev.analyzers.errors import CoderevError
-from coderev.engine.feedback import EventKind, FeedbackEvent
-from coderev.server.lsp import workspace_scan
+from coderev.engine.feedback import EventKey, EventKind, FeedbackEvent
+from coderev.server.lsp import convert, workspace_scan
 from coderev.server.lsp.server import CoderevServer
 from coderev.server.lsp.settings import ScanScope
 
@@ -53,6 +53,7 @@ def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tu
     line = payload.get("line", 0)
     context = doc.context(line) if doc is not None and isinstance(line, int) else ""
     fix = payload.get("fix")
+    origin = str(payload.get("origin", "rule"))
     event = FeedbackEvent(
         kind=kind,
         rule_id=str(payload.get("ruleId", "")),
@@ -61,19 +62,20 @@ def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tu
         context=context,
         fix=fix if isinstance(fix, Mapping) else None,
         path=str(path) if path is not None else uri,
-        origin=str(payload.get("origin", "rule")),
+        origin=origin,
         slot=str(payload.get("slot", "")),
-        before=str(payload.get("before", "")) if kind is EventKind.ACCEPT else "",
-        after=str(payload.get("after", "")) if kind is EventKind.ACCEPT else "",
+        # a dismissed AI fix keeps its code too: a negative example for learning (docs/learning.md)
+        before=str(payload.get("before", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
+        after=str(payload.get("after", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
         severity=str(payload.get("severity", "")),
         category=str(payload.get("category", "")),
     )
     return event, root
 
 
-def _record(ls: CoderevServer, event: FeedbackEvent, root: Any) -> None:
+def _record(ls: CoderevServer, event: FeedbackEvent, root: Any) -> EventKey:
     try:
-        ls.project.record(root, event)
+        key = ls.project.record(root, event)
     except CoderevError as error:
         ls.log.show(error)
         raise JsonRpcInvalidParams(error.render()) from error
@@ -81,11 +83,18 @@ def _record(ls: CoderevServer, event: FeedbackEvent, root: Any) -> None:
     if ls.metrics is not None:
         known = ls.project.config_for(root).analyzer.rules.get(event.rule_id) is not None
         ls.metrics.feedback(event.rule_id, str(event.kind), known)
+    return key
 
 
 def accept(ls: CoderevServer, *args: Any) -> None:
-    event, root = _event(ls, EventKind.ACCEPT, _payload(args, ACCEPT))
-    _record(ls, event, root)
+    payload = _payload(args, ACCEPT)
+    event, root = _event(ls, EventKind.ACCEPT, payload)
+    key = _record(ls, event, root)
+    doc = ls.documents.get(str(payload.get("uri", "")))
+    edits = convert.edits_from_data(payload)
+    if doc is not None and event.after and edits:  # the user may still edit the fix: kept if they do
+        first = min(edit.range.start.line for edit in edits)
+        ls.edits.accepted(doc, key, ls.project.store(root), first, event.after)
     if event.origin == "ai" and event.slot:  # the slot's acceptance rate (its SLO quality); no code leaves
         ls.model.accepted(event.slot, {"rule_id": event.rule_id, "fingerprint": event.fingerprint,
                                        "language": event.language})

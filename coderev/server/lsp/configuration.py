@@ -161,6 +161,7 @@ def _apply(ls: CoderevServer, settings: Settings, errors: list[CoderevError], re
         ls.log.show(error)
     ls.log.info(f"settings: {settings_json(settings)}", generation=ls.project.generation)
     ls.model.configure(settings)
+    ls.learning.configure(settings)
     if ls.config_watch is not None:  # the rule directories may have changed
         ls.config_watch.update(ls.project.roots, ls.project.rule_dirs())
     if refresh:
@@ -175,5 +176,6 @@ def shutdown(ls: CoderevServer, params: None) -> None:
 
 
 def status(ls: CoderevServer, params: Any) -> dict[str, Any]:
-    """``coderev/status``: the model engine's state (also sent as a notification on changes)."""
-    return ls.model.status()
+    """``coderev/status``: the model engine's state (also sent as a notification on changes) and
+    the background learning scheduler's (``learning``: docs/learning.md)."""
+    return {**ls.model.status(), "learning": ls.learning.status()}

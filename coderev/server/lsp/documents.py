@@ -84,16 +84,21 @@ class OpenDocument:
     def context(self, line: int, radius: int = 3) -> str:
         """The code around ``line`` (for feedback events), with every secret found in it masked:
         the feedback store must never hold a credential."""
+        text = self.masked_lines(line - radius, line + radius + 1)
+        return text[:-1] if text.endswith("\n") else text
+
+    def masked_lines(self, first: int, end: int) -> str:
+        """Lines ``first`` to ``end`` (exclusive) of the current text, whole, with every secret the
+        latest analysis found masked (so only meaningful while that analysis is of this version)."""
         snapshot = self.document.snapshot()
         count = snapshot.lines.line_count
-        lo, hi = max(0, line - radius), min(count, line + radius + 1)
+        lo, hi = max(0, first), min(count, end)
         if lo >= hi:
             return ""
         secrets = [f.secret for f in (self.result.findings if self.result else ()) if f.secret is not None]
         start = snapshot.lines.line_start(lo)
-        end = snapshot.lines.line_start(hi) if hi < count else len(snapshot.source)
-        text = redact(snapshot.source, secrets)[start:end].decode("utf-8", "replace")
-        return text[:-1] if text.endswith("\n") else text
+        stop = snapshot.lines.line_start(hi) if hi < count else len(snapshot.source)
+        return redact(snapshot.source, secrets)[start:stop].decode("utf-8", "replace")
 
 
     def finding(self, fingerprint: str) -> Finding | None:

@@ -25,7 +25,7 @@ from coderev.analyzers.config import (
 )
 from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.ruleset import builtin_rules_for_startup
-from coderev.engine.feedback import FeedbackEvent, FeedbackStore
+from coderev.engine.feedback import EventKey, FeedbackEvent, FeedbackStore
 from coderev.server.lsp.settings import EDITOR_FILE_BUDGET_SECONDS, Settings
 
 if TYPE_CHECKING:
@@ -201,15 +201,16 @@ class Project:
             self.generation += 1
         return len(roots)
 
-    def record(self, root: Path | None, event: FeedbackEvent) -> None:
-        """Store an accept or dismiss and learn from it, in one transaction."""
+    def record(self, root: Path | None, event: FeedbackEvent) -> EventKey:
+        """Store an accept or dismiss and learn from it, in one transaction; returns its key."""
         learner = self.learner(root)
         assert learner is not None
-        learner.observe(event)
+        key = learner.observe(event)
         with self._lock:
             if event.kind == "dismiss":
                 self._dismissed[root] = self._dismissed.get(root, frozenset()) | {event.fingerprint}
             self.generation += 1  # dismissals and learned preferences change what is shown
+        return key
 
     def close(self) -> None:
         with self._lock:

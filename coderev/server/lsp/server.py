@@ -26,6 +26,7 @@ from coderev.server.lsp import ai_review, convert, trace
 from coderev.server.lsp.code_index import CodeIndex
 from coderev.server.lsp.documents import AnalysisResult, DocumentStore, OpenDocument
 from coderev.server.lsp.file_watch import ConfigWatch
+from coderev.server.lsp.learning_schedule import EditWatch, LearningSchedules
 from coderev.server.lsp.log import ClientLog
 from coderev.server.lsp.model import ModelBridge
 from coderev.server.lsp.project import Project
@@ -71,6 +72,8 @@ class CoderevServer(LanguageServer):
         self.documents = DocumentStore()
         self.code = CodeIndex(self.documents)  # other files' functions, for the taint engine
         self.project = Project()
+        self.learning = LearningSchedules(self.project)  # background learning runs (learning.schedule)
+        self.edits = EditWatch()  # applied fixes the user may still edit
         self.client = ClientSupport()
         self.log = ClientLog(self)
         self.encoding = PositionEncoding.UTF16
@@ -236,6 +239,7 @@ class CoderevServer(LanguageServer):
         self._warm_up_after_delivery(doc, result)
         if doc.closed or result.version != doc.version:
             return
+        self.edits.analyzed(doc)  # a saved document's edited fixes, now that its secrets are known
         dependents = self.code.dependents(doc, result.version)  # they call functions of this one
         for other in dependents:
             other.result = None  # same version, but a function it calls changed
@@ -293,4 +297,5 @@ class CoderevServer(LanguageServer):
         if self.scan_task is not None:
             self.scan_task.cancel()
         self.analysis_pool.shutdown(wait=False, cancel_futures=True)
+        self.learning.close()
         self.project.close()

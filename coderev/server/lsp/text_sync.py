@@ -45,6 +45,7 @@ def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParams) -> 
         error = CoderevError("ANA008", f"didChange for {uri}, which is not open")
         ls.log.warning(error.render(), code=error.code, uri=uri)
         return
+    ls.learning.activity()  # the user is typing: background learning waits for idle time
     changes = [convert.text_change(c) for c in params.content_changes]
     try:
         doc.document.apply_changes(changes, params.text_document.version)
@@ -64,6 +65,8 @@ def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParams) -> 
 
 def did_save(ls: CoderevServer, params: types.DidSaveTextDocumentParams) -> None:
     doc = ls.documents.get(params.text_document.uri)
+    if doc is not None:
+        ls.edits.saved(doc)  # the accepted fixes' lines are final now (read once analyzed)
     if doc is not None and ls.project.settings.run_mode is RunMode.ON_SAVE:
         ls.scheduler.schedule(doc, delay=0)
 
@@ -73,6 +76,7 @@ def did_close(ls: CoderevServer, params: types.DidCloseTextDocumentParams) -> No
     if doc is None:
         return
     ls.code.closed(doc.uri)
+    ls.edits.closed(doc.uri)
     ls.scheduler.cancel(doc)
     if doc.review_timer is not None:
         doc.review_timer.cancel()
