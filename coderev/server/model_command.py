@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from coderev.analyzers.errors import CoderevError
-from coderev.server import model_slots_command
+from coderev.server import learn_status, model_slots_command
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
 
@@ -59,9 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     info = actions.add_parser("info", help="show a slot's manifest, hash check and compute type")
     info.add_argument("--slot", type=Path, help="slot directory (default: the packaged default slot)")
     model_slots_command.add_arguments(actions)
+    learn_status.add_arguments(actions)  # `learn --status`: the scheduler's state
 
 
 def run(args: argparse.Namespace) -> int:
+    if learn_status.wants_status(args):
+        return learn_status.run(args)
     if args.model_command in model_slots_command.COMMANDS:
         return model_slots_command.run(args)
     try:

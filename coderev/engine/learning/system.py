@@ -14,6 +14,14 @@ STATUS_FORMAT = 1
 POWER_SUPPLY = Path("/sys/class/power_supply")
 
 
+def learning_directory(root: Path | None, cache_dir: str | Path | None = None) -> Path:
+    """Where a workspace's scheduler keeps its status, exported tasks and the run's checkpoints."""
+    from coderev.analyzers.user_cache import cache_root
+    from coderev.engine.feedback import workspace_key
+
+    return cache_root(cache_dir) / "learning" / workspace_key(root)
+
+
 def on_ac_power(root: Path = POWER_SUPPLY) -> bool | None:
     """True on mains power, False on battery, None where the OS does not say (no Linux
     power-supply class, or no mains supply listed). Linux: a supply of ``type`` Mains (or a

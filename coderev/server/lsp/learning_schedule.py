@@ -20,21 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coderev.analyzers.user_cache import cache_root
-from coderev.engine.feedback import EventKey, FeedbackStore, workspace_key
+from coderev.engine.feedback import EventKey, FeedbackStore
 from coderev.engine.learning.scheduler import LearningScheduler, ScheduleSettings
-from coderev.engine.learning.system import read_status
+from coderev.engine.learning.system import learning_directory, read_status
 from coderev.engine.learning.tasks import StoreTaskSource
 
 if TYPE_CHECKING:
     from coderev.server.lsp.documents import OpenDocument
     from coderev.server.lsp.project import Project
     from coderev.server.lsp.settings import Settings
-
-
-def learning_directory(root: Path | None, cache_dir: str | Path | None = None) -> Path:
-    """Where a workspace's scheduler keeps its status, exported tasks and the run's checkpoints."""
-    return cache_root(cache_dir) / "learning" / workspace_key(root)
 
 
 def _manifest() -> dict[str, Any]:
