@@ -64,13 +64,15 @@ def gold_replacement(request: FixRequest, fixed: str) -> str | None:
 
 
 def fix_sample(source: str, finding: Finding, analyzer: Analyzer, split: str, before: list[Finding], *,
-               style: ParamStyle | None = None) -> Sample | None:
+               style: ParamStyle | None = None, fixed: str | None = None) -> Sample | None:
     """A FIX pair from a finding whose rule fix passes every fix check (structure and the fix
     family's semantic check, :mod:`coderev.analyzers.fixcheck`), or None. ``style`` is the
-    placeholder style the unit's SQL fixes were rendered in (the prompt says it)."""
-    if finding.fix is None or not finding.fix.edits:
-        return None
-    fixed = apply_edits(source.encode("utf-8"), finding.fix.edits).decode("utf-8")
+    placeholder style the unit's SQL fixes were rendered in (the prompt says it). ``fixed``: the
+    fixed source to learn instead of the rule's fix (an accepted fix), under the same checks."""
+    if fixed is None:
+        if finding.fix is None or not finding.fix.edits:
+            return None
+        fixed = apply_edits(source.encode("utf-8"), finding.fix.edits).decode("utf-8")
     request = prepare_fix(source, finding, style)
     replacement = gold_replacement(request, fixed)
     if replacement is None:

@@ -62,7 +62,7 @@ def encode_samples(samples: list[Any], sp: Any, max_len: int) -> list[tuple[list
     return out
 
 
-def _batches(encoded: list[tuple[list[int], int]], batch_tokens: int, rng: random.Random) -> list[list[int]]:
+def batches(encoded: list[tuple[list[int], int]], batch_tokens: int, rng: random.Random) -> list[list[int]]:
     order = list(range(len(encoded)))
     rng.shuffle(order)
     batches: list[list[int]] = []
@@ -84,6 +84,27 @@ def _batches(encoded: list[tuple[list[int], int]], batch_tokens: int, rng: rando
     return batches
 
 
+def learning_rate(peak: float, warmup: int, step: int, progress: float) -> float:
+    """Linear warm-up over ``warmup`` steps, then a cosine down to 5% of ``peak`` at ``progress`` 1."""
+    return peak * min(1.0, (step + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def collate(encoded: list[tuple[list[int], int]], batch: list[int], pad_id: int) -> tuple[Any, Any, Any]:
+    """(input ids, labels with the prompt masked out, attention mask) of one batch, padded."""
+    import torch
+
+    width = max(len(encoded[k][0]) for k in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, k in enumerate(batch):
+        seq, prompt_len = encoded[k]
+        ids[row, : len(seq)] = torch.tensor(seq)
+        labels[row, prompt_len : len(seq)] = torch.tensor(seq[prompt_len:])
+        mask[row, : len(seq)] = 1
+    return ids, labels, mask
+
+
 def build_model(vocab_size: int, sp: Any, config: ModelConfig) -> Any:
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -96,7 +117,7 @@ def build_model(vocab_size: int, sp: Any, config: ModelConfig) -> Any:
     return LlamaForCausalLM(hf)  # type: ignore[no-untyped-call]
 
 
-def _bfloat16_supported() -> bool:
+def bfloat16_supported() -> bool:
     import torch
 
     try:
@@ -114,7 +135,7 @@ def train(encoded: list[tuple[list[int], int]], model: Any, cfg: TrainConfig, pa
     import torch
 
     torch.manual_seed(cfg.seed)
-    bf16 = cfg.bfloat16 and _bfloat16_supported()
+    bf16 = cfg.bfloat16 and bfloat16_supported()
     torch.set_num_threads(cfg.threads)
     rng = random.Random(cfg.seed)  # noqa: S311 - reproducible batching
     model.train()
@@ -125,24 +146,16 @@ def train(encoded: list[tuple[list[int], int]], model: Any, cfg: TrainConfig, pa
     done = False
     while not done:
         epoch += 1
-        for batch in _batches(encoded, cfg.batch_tokens, rng):
+        for batch in batches(encoded, cfg.batch_tokens, rng):
             elapsed = time.monotonic() - start
             progress = step / cfg.max_steps if cfg.max_steps else elapsed / cfg.seconds
             if progress >= 1.0:
                 done = True
                 break
-            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+            lr = learning_rate(cfg.lr, cfg.warmup, step, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            width = max(len(encoded[k][0]) for k in batch)
-            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            labels = torch.full((len(batch), width), -100, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, k in enumerate(batch):
-                seq, prompt_len = encoded[k]
-                ids[row, : len(seq)] = torch.tensor(seq)
-                labels[row, prompt_len : len(seq)] = torch.tensor(seq[prompt_len:])
-                mask[row, : len(seq)] = 1
+            ids, labels, mask = collate(encoded, batch, pad_id)
             autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
             with autocast:
                 loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
