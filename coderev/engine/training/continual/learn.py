@@ -1,0 +1,175 @@
+"""A candidate slot from new data: train with a continual method, convert, evaluate the old and
+the new tasks, write the figures into its manifest, install it as V1 (experimental).
+
+The old task (T0) is the shipped fix kinds' held-out synthetic data (:func:`..data.generate`,
+split ``test``); replay draws from the training split. The new task is the new data, split into
+training and held-out parts (rules: training identifiers and held-out identifiers). From V1 the
+engine's shadow traffic and SLO policy promote the candidate or not (docs/slo.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coderev.analyzers.analysis import Analyzer
+from coderev.analyzers.errors import CoderevError
+from coderev.engine.model.manifest import read_manifest, sha256_file, write_manifest
+from coderev.engine.training.data import generate, read_jsonl
+from coderev.engine.training.sample import Sample
+
+from .loop import LearnConfig
+
+log = logging.getLogger("coderev.training")
+
+
+@dataclass
+class LearnRequest:
+    method: str
+    base_slot: Path
+    base_hf: Path  # the base slot's float32 transformers checkpoint (same tokenizer)
+    output: Path
+    work: Path
+    data: list[Path] = field(default_factory=list)
+    pairs: list[Path] = field(default_factory=list)
+    rules: Path | None = None
+    config: LearnConfig = field(default_factory=LearnConfig)
+    resume: bool = False
+    old_test_units: int = 400  # T0 held-out units (about one FIX sample each)
+    replay_units: int = 400  # training units the replay pool and the Fisher/SI batches come from
+    rule_variants: int = 10  # renamed variants of each bad example of a rule
+    new_test_share: float = 0.2  # of --data/--pairs samples, held out for the new-task figure
+    strengths: dict[str, float] = field(default_factory=dict)  # ewc, si, lwf, packnet_free
+
+
+def _fix_only(samples: list[Sample]) -> list[Sample]:
+    return [s for s in samples if s.task == "fix"]
+
+
+def new_samples(request: LearnRequest, analyzer: Analyzer) -> tuple[list[Sample], list[Sample]]:
+    """(training, held-out) samples of the new task."""
+    from .sources import from_pairs, from_rules
+
+    given = [s for path in request.data for s in _fix_only(read_jsonl(path))]
+    given += [s for path in request.pairs for s in from_pairs(path, analyzer)]
+    random.Random(f"{request.config.seed}:new").shuffle(given)  # noqa: S311 - reproducible split
+    cut = round(len(given) * request.new_test_share) if len(given) > 1 else 0
+    train, test = given[cut:], given[:cut]
+    if request.rules is not None:
+        seed, n = request.config.seed, request.rule_variants
+        train += from_rules(request.rules, "train", n, seed)
+        test += from_rules(request.rules, "test", max(1, n // 2), seed)
+    if not train:
+        raise CoderevError("SYS002", "no new training samples: the data, pairs or rules gave no verified FIX pair")
+    return train, test
+
+
+def check_tokenizer(base_slot: Path, base_hf: Path, manifest: dict[str, Any]) -> None:
+    """The checkpoint must be the slot's model: same tokenizer file next to it, as the manifest records."""
+    recorded = manifest.get("files", {}).get("tokenizer.model")
+    slot_hash = sha256_file(base_slot / "tokenizer.model")
+    beside = base_hf.parent / "tokenizer.model"
+    if recorded != slot_hash or (beside.is_file() and sha256_file(beside) != slot_hash):
+        raise CoderevError("SYS002", f"{base_hf} does not go with {base_slot}: their tokenizers differ")
+    if not (base_hf / "config.json").is_file():
+        raise CoderevError("SYS002", f"{base_hf} is not a transformers checkpoint (no config.json)")
+
+
+def _evaluate(slot_dir: Path, samples: list[Sample], analyzer: Analyzer) -> dict[str, Any]:
+    from coderev.engine.model.slot import ModelSlot
+    from coderev.engine.training.evaluate import evaluate
+
+    m = evaluate(ModelSlot(slot_dir, verify_hashes=False, compute_type="int8"), samples, analyzer)
+    return {"fix_n": m["fix_n"], "fix_verified_rate": m["fix_verified_rate"],
+            "fix_verified_and_exact": m["fix_verified_and_exact"], "fix": m["fix"],
+            "negatives_unchanged": m["negatives_unchanged"]}
+
+
+def _cached(work: Path, key: str, compute: Any) -> dict[str, Any]:
+    path = work / "eval-cache" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    if path.is_file():
+        cached: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return cached
+    value: dict[str, Any] = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+    return value
+
+
+def run_learn(request: LearnRequest) -> dict[str, Any]:
+    """Build the candidate slot in ``request.output``; returns its manifest."""
+    import sentencepiece as spm
+    from transformers import LlamaForCausalLM
+
+    from coderev.engine.training.train import convert, encode_samples
+
+    from .loop import learn
+    from .methods import build
+    from .sources import analyzer_for
+
+    started = time.monotonic()
+    base = read_manifest(request.base_slot)
+    check_tokenizer(request.base_slot, request.base_hf, base)
+    work, cfg = request.work, request.config
+    work.mkdir(parents=True, exist_ok=True)
+    analyzer = analyzer_for(request.rules)
+    new_train, new_test = new_samples(request, analyzer)
+    old_test = _fix_only(list(generate("test", request.old_test_units, cfg.seed)))
+    old_pool = _fix_only(list(generate("train", request.replay_units, cfg.seed)))
+    sp = spm.SentencePieceProcessor(model_file=str(request.base_slot / "tokenizer.model"))
+    model = LlamaForCausalLM.from_pretrained(str(request.base_hf))
+    teacher = copy.deepcopy(model) if "lwf" in request.method.split("+") else None
+    s = request.strengths
+    replay, methods = build(request.method, teacher=teacher, ewc_strength=s.get("ewc", 1.0),
+                            si_strength=s.get("si", 1.0), lwf_alpha=s.get("lwf", 1.0),
+                            packnet_free=s.get("packnet_free", 0.5))
+    new_enc = encode_samples(new_train, sp, cfg.max_len)
+    old_enc = encode_samples(old_pool, sp, cfg.max_len)
+    stats = learn(model, new_enc, old_enc, methods, replay=replay, cfg=cfg, pad_id=sp.eos_id(), work=work,
+                  resume=request.resume)
+    extra = sum(m.extra_bytes() for m in methods)
+    model.save_pretrained(str(work / "hf"), safe_serialization=True)
+    shutil.copy2(request.base_slot / "tokenizer.model", work / "tokenizer.model")
+
+    output = request.output
+    if output.exists():
+        shutil.rmtree(output)
+    convert(work / "hf", sp, output, "int8")
+    shutil.copy2(request.base_slot / "tokenizer.model", output / "tokenizer.model")
+    digest = hashlib.sha256("".join(x.prompt + x.answer for x in new_train).encode()).hexdigest()
+    fields = {k: v for k, v in base.items() if k not in ("files", "metrics")}
+    fields["version"] = f"{base['version']}+{request.method.replace('+', '.')}.{digest[:8]}"
+    write_manifest(output, fields)  # the slot loads (and is evaluated) from here on
+    base_key = f"{base['files']['model.bin']}:{cfg.seed}:{request.old_test_units}"
+    base_old = _cached(work, "old:" + base_key, lambda: _evaluate(request.base_slot, old_test, analyzer))
+    new_key = f"{base['files']['model.bin']}:new:" + "".join(x.prompt for x in new_test)
+    base_new = _cached(work, new_key, lambda: _evaluate(request.base_slot, new_test, analyzer))
+    old = _evaluate(output, old_test, analyzer)
+    new = _evaluate(output, new_test, analyzer) if new_test else None
+    fields["continual"] = {
+        "method": request.method, "base_slot": f"{base['name']}@{base['version']}",
+        "base_model_sha256": base["files"]["model.bin"], "new_train_samples": len(new_train),
+        "new_test_samples": len(new_test), "new_data_sha256": digest, "replay_pool_samples": len(old_pool),
+        "old_test_samples": len(old_test), "config": asdict(cfg), "strengths": dict(s), "stats": stats,
+        "method_extra_bytes": extra, "old_task": {"base": base_old, "candidate": old},
+        "new_task": {"base": base_new, "candidate": new},
+        "old_drop_points": round(100 * (base_old["fix_verified_and_exact"] - old["fix_verified_and_exact"]), 2),
+        "total_seconds": round(time.monotonic() - started, 1),
+    }
+    return write_manifest(output, fields)
+
+
+def install_candidate(slot_dir: Path, store_root: Path | None, method: str) -> str:
+    """Install the candidate as V1 (experimental); returns its slot id."""
+    from coderev.engine.slots.store import SlotStore
+
+    installed = SlotStore(store_root).install(slot_dir, "V1", reason=f"coderev model learn --method {method}")
+    return installed.id

@@ -1,0 +1,105 @@
+"""``coderev model learn``: a candidate slot from new data with a continual-learning method,
+evaluated on the old and the new tasks and installed as V1 (docs/learning.md, ADR 0023).
+
+The CLI is the whole contract with whatever runs it (the learning scheduler runs it as a
+subprocess): the options below, exit 0 with one JSON line of figures on stdout (``--json``), 2 for
+a usage error. Needs the ``train`` extra (torch, transformers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from coderev.analyzers.errors import CoderevError
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    learn = actions.add_parser("learn", help="train a candidate slot on new data with a continual-learning method "
+                                             "and install it as V1 (experimental)")
+    learn.add_argument("--method", default="replay+ewc",
+                       help="naive, replay, ewc, si, lwf, packnet, or a combination such as replay+ewc "
+                            "(default replay+ewc)")
+    learn.add_argument("--data", type=Path, action="append", default=[], metavar="FILE",
+                       help="JSONL of FIX samples in the training Sample format (repeatable)")
+    learn.add_argument("--pairs", type=Path, action="append", default=[], metavar="FILE",
+                       help="accepted-fix pairs JSONL (coderev.engine.learning.pairs.export_jsonl; repeatable)")
+    learn.add_argument("--rules", type=Path, metavar="DIR", help="a rule directory whose fix templates to learn")
+    learn.add_argument("--base", type=Path, help="the slot to start from (default: the packaged default slot)")
+    learn.add_argument("--base-hf", type=Path, metavar="DIR",
+                       help="its float32 transformers checkpoint (default: build/model-work/<base name>/hf)")
+    learn.add_argument("--output", type=Path, help="candidate slot directory (default: <work>/slot)")
+    learn.add_argument("--work", type=Path, help="work directory: checkpoints, data, evaluation cache "
+                                                 "(default: build/model-work/learn-<method>)")
+    learn.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work directory")
+    learn.add_argument("--checkpoint-minutes", type=float, default=5.0, help="checkpoint interval (default 5)")
+    learn.add_argument("--checkpoint-steps", type=int, default=0, help="also checkpoint every N steps")
+    learn.add_argument("--max-steps", type=int, default=300, help="optimizer steps (default 300)")
+    learn.add_argument("--seconds", type=float, default=0.0, help="stop training after this long (default: none)")
+    learn.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (default 5e-4)")
+    learn.add_argument("--replay-share", type=float, default=0.5, help="share of old samples with replay (0.5)")
+    learn.add_argument("--strength", action="append", default=[], metavar="NAME=VALUE",
+                       help="ewc=, si=, lwf= (loss weights) or packnet_free= (share of weights freed)")
+    learn.add_argument("--seed", type=int, default=1234)
+    learn.add_argument("--old-units", type=int, default=400, help="T0 held-out units evaluated (default 400)")
+    learn.add_argument("--replay-units", type=int, default=400, help="old training units to replay (default 400)")
+    learn.add_argument("--no-install", action="store_true", help="build and evaluate the candidate only")
+    learn.add_argument("--store", type=Path, metavar="DIR", help="slot store directory")
+    learn.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _learn(args)
+    except (CoderevError, ValueError) as exc:
+        print(f"coderev: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _learn(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise CoderevError("SYS002", f"learning needs the train extra (pip install 'coderev-lsp[train]'): {exc}") \
+            from exc
+    from coderev.engine.model.slot import default_slot_path
+    from coderev.engine.training.continual.learn import LearnRequest, install_candidate, run_learn
+    from coderev.engine.training.continual.loop import LearnConfig
+    from coderev.engine.training.pipeline import default_work_dir
+
+    if not (args.data or args.pairs or args.rules):
+        raise CoderevError("SYS002", "give the new data: --data, --pairs or --rules")
+    strengths = {}
+    for item in args.strength:
+        name, _, value = item.partition("=")
+        strengths[name] = float(value)
+    base = args.base or default_slot_path()
+    work = args.work or Path.cwd() / "build" / "model-work" / f"learn-{args.method.replace('+', '-')}"
+    config = LearnConfig(max_steps=args.max_steps, seconds=args.seconds, lr=args.lr, seed=args.seed,
+                         replay_share=args.replay_share, checkpoint_minutes=args.checkpoint_minutes,
+                         checkpoint_steps=args.checkpoint_steps)
+    request = LearnRequest(
+        method=args.method, base_slot=base, base_hf=args.base_hf or default_work_dir(base) / "hf",
+        output=args.output or work / "slot", work=work, data=args.data, pairs=args.pairs, rules=args.rules,
+        config=config, resume=args.resume, old_test_units=args.old_units, replay_units=args.replay_units,
+        strengths=strengths)
+    manifest = run_learn(request)
+    figures = manifest["continual"]
+    slot_id = None if args.no_install else install_candidate(request.output, args.store, args.method)
+    summary = {"slot": str(request.output), "installed_as_v1": slot_id, "method": args.method,
+               "old_drop_points": figures["old_drop_points"],
+               "old_verified_and_exact": figures["old_task"]["candidate"]["fix_verified_and_exact"],
+               "new_verified_and_exact": (figures["new_task"]["candidate"] or {}).get("fix_verified_and_exact"),
+               "steps": figures["stats"]["steps"], "train_seconds": figures["stats"]["seconds"],
+               "total_seconds": figures["total_seconds"]}
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        for key, value in summary.items():
+            print(f"{key}: {value}")
+    return EXIT_OK
