@@ -223,7 +223,7 @@ class EngineCollector(Collector):
             generated.add_metric(key, count)
         yield generated
         if self._learning is not None:
-            yield from self._learning_metrics(self._learning)
+            yield from self.learning_metrics(self._learning)
 
     def _slo(self, status: EngineStatus, roles: dict[str, str | None]) -> Iterator[Metric]:
         p95 = GaugeMetricFamily("coderev_slot_p95_latency_seconds", "p95 latency over the slot's SLO window.",
@@ -247,7 +247,7 @@ class EngineCollector(Collector):
         yield from (p95, errors, verified, samples)
 
     @staticmethod
-    def _learning_metrics(meter: LearningMeter) -> Iterator[Metric]:
+    def learning_metrics(meter: LearningMeter) -> Iterator[Metric]:
         yield GaugeMetricFamily("coderev_learning_enabled", "1 while online learning runs.",
                                 value=float(meter.enabled))
         yield GaugeMetricFamily("coderev_cost_usage_ratio", "Share of the learning CPU budget used in its window.",

@@ -188,6 +188,6 @@ def test_the_metrics_read_the_scheduler(made: list[LearningScheduler], tmp_path:
     meter = LearningMeter(scheduler=scheduler)
     assert meter.checkpoint_age_s() is None and meter.usage_ratio() == 0.0
     status = _until_done(scheduler)
-    values = {m.name: m.samples[0].value for m in EngineCollector._learning_metrics(meter)}
+    values = {m.name: m.samples[0].value for m in EngineCollector.learning_metrics(meter)}
     assert values["coderev_cost_usage_ratio"] == pytest.approx(status["budget"]["used_s"] / 2.0, abs=1e-3)
     assert 0 <= values["coderev_checkpoint_age_seconds"] < 60

@@ -74,3 +74,27 @@ async def test_an_accepted_fix_edited_before_saving_is_kept_with_the_users_text(
             store.close()
     [written] = (tmp_path / "cache" / "learning").glob("*/scheduler.json")
     assert json.loads(written.read_text())["reason"].startswith("the user is active"), "closed: it says why"
+
+
+async def test_the_language_servers_metrics_read_its_schedulers(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from coderev.server.lsp.learning_schedule import LearningSchedules
+    from coderev.server.lsp.metrics import LspMetrics
+    from coderev.server.lsp.project import Project
+
+    project = Project()
+    project.set_roots([tmp_path])
+    schedules = LearningSchedules(project)
+    metrics = LspMetrics(lambda: None, learning=schedules)
+    assert b"coderev_cost_usage_ratio" not in metrics.metrics.render(), "nothing while learning.schedule is off"
+    settings = replace(project.settings, learning_schedule=True, cache_dir=str(tmp_path / "cache"))
+    project.reload(settings)
+    schedules.configure(settings)
+    try:
+        text = metrics.metrics.render().decode()
+        assert "coderev_cost_usage_ratio 0.0" in text and "coderev_learning_enabled 1.0" in text
+        assert "coderev_checkpoint_age_seconds" not in text, "no run in progress: no checkpoint to age"
+    finally:
+        schedules.close()
+        project.close()

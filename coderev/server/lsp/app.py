@@ -171,7 +171,7 @@ def serve(tcp: str | None = None, log_file: Path | None = None, metrics_port: in
 def _export_metrics(server: CoderevServer, port: int) -> bool:
     from coderev.server.lsp.metrics import LspMetrics
 
-    metrics = LspMetrics(lambda: server.model.in_process)
+    metrics = LspMetrics(lambda: server.model.in_process, learning=server.learning)
     try:
         bound = metrics.serve(port)
     except OSError as exc:

@@ -94,6 +94,24 @@ class LearningSchedules:
                     "roots": {k: v for k, v in last.items() if v is not None}}
         return {"schedule": True, "roots": {str(root): s.snapshot() for root, s in running.items()}}
 
+    # -- what the metrics read (coderev.engine.metrics.LearningCost) ------------------------
+    def active(self) -> bool:
+        with self._lock:
+            return bool(self._schedulers)
+
+    def cost_usage_ratio(self) -> float:
+        """The highest share of a day's CPU budget any workspace's scheduler has used."""
+        with self._lock:
+            return max((s.cost_usage_ratio() for s in self._schedulers.values()), default=0.0)
+
+    def checkpoint_age_s(self) -> float | None:
+        """The age of the newest checkpoint of a run in progress (None between runs: a checkpoint
+        that is days old then means nothing is due, not that checkpointing stalled)."""
+        with self._lock:
+            running = [s for s in self._schedulers.values() if s.snapshot().get("pid") is not None]
+        ages = [a for a in (s.checkpoint_age_s() for s in running) if a is not None]
+        return min(ages, default=None)
+
     def close(self) -> None:
         with self._lock:
             schedulers, self._schedulers = list(self._schedulers.values()), {}

@@ -31,11 +31,12 @@ from prometheus_client.registry import Collector
 
 from coderev.analyzers.errors import CATALOGUE
 from coderev.engine.learning.features import family_of
-from coderev.engine.metrics import EngineCollector, Metrics
+from coderev.engine.metrics import EngineCollector, LearningMeter, Metrics
 
 if TYPE_CHECKING:
     from coderev.analyzers.finding import Finding
     from coderev.engine.runtime.engine import ModelEngine
+    from coderev.server.lsp.learning_schedule import LearningSchedules
 
 INTERFACE: Final = "lsp"
 OUTCOMES: Final = ("ok", "error", "cancelled")
@@ -45,10 +46,12 @@ _SHOWN_MAX: Final = 100_000  # fingerprints remembered as shown; beyond, the set
 class LspMetrics:
     """What the language server records, and the HTTP server that exports it."""
 
-    def __init__(self, engine: Callable[[], ModelEngine | None]) -> None:
+    def __init__(self, engine: Callable[[], ModelEngine | None], learning: LearningSchedules | None = None) -> None:
         self.metrics = Metrics()
         self._shown: set[str] = set()
         self.metrics.add_collector(_InProcessEngine(engine))
+        if learning is not None:
+            self.metrics.add_collector(_Learning(learning))
 
     def serve(self, port: int) -> int:
         """Export on 127.0.0.1:``port`` (0: any free port) from a daemon thread; returns the port.
@@ -97,3 +100,17 @@ class _InProcessEngine(Collector):
         if engine is not None:
             attempts = lambda: int(engine.breaker.snapshot().recovery_attempts)  # noqa: E731
             yield from EngineCollector(engine.status, recovery_attempts=attempts).collect()
+
+
+class _Learning(Collector):
+    """The background learning scheduler's cost and checkpoint age while ``learning.schedule`` is on."""
+
+    def __init__(self, schedules: LearningSchedules) -> None:
+        self._schedules = schedules
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        if self._schedules.active():
+            yield from EngineCollector.learning_metrics(LearningMeter(enabled=True, scheduler=self._schedules))
