@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from coderev.engine.training.continual.methods import Batch
-
 from tests.continual.helpers import config, tiny_model, token_data
 
 pytestmark = pytest.mark.skipif(
