@@ -7,6 +7,7 @@ import json
 import pytest
 
 from coderev.server.lsp.settings import ScanScope, json_schema, kebab, parse_settings, render_markdown
+from coderev.server.lsp.settings_schema import SCHEMA
 from tests.lsp.conftest import ROOT
 
 
@@ -66,3 +67,20 @@ def test_settings_are_logged_as_readable_json() -> None:
     values = json.loads(logged)
     assert values["run_mode"] == "onSave" and values["model_timeout_ms"] == 500
     assert values["analysis"] == {"select": ["python"]}
+
+
+def test_every_numeric_setting_takes_its_default_and_refuses_values_out_of_its_bounds() -> None:
+    """Each bound a schema entry declares (minimum, exclusiveMinimum, maximum) is what the
+    validator applies: an editor sends every declared setting, so a bound the validator does not
+    know must not break initialize (it did, for an exclusiveMinimum). Analysis settings are checked
+    where the project configuration is read (tests/test_config.py)."""
+    for name, spec in SCHEMA["properties"].items():
+        if spec.get("type") not in ("integer", "number") or spec["default"] is None or spec.get("analysis"):
+            continue
+        assert parse_settings({name: spec["default"]})[1] == [], name
+        outside = [spec["maximum"] + 1] if "maximum" in spec else []
+        outside += [spec["minimum"] - 1] if "minimum" in spec else []
+        outside += [spec["exclusiveMinimum"]] if "exclusiveMinimum" in spec else []
+        for value in outside:
+            errors = parse_settings({name: value})[1]
+            assert [e.code for e in errors] == ["SYS001"], (name, value)

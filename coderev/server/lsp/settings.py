@@ -99,9 +99,11 @@ def _check(key: str, value: Any) -> tuple[Any, CoderevError | None]:
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         if numeric and kind == "integer" and not isinstance(value, int):
             numeric = False
-        if numeric and spec["minimum"] <= value <= spec.get("maximum", value):
+        low, above = spec.get("minimum"), spec.get("exclusiveMinimum")
+        if numeric and (low is None or value >= low) and (above is None or value > above) \
+                and value <= spec.get("maximum", value):
             return value, None
-        bounds = f"{spec['minimum']}..{spec.get('maximum', '')}"
+        bounds = f"{low}..{spec.get('maximum', '')}" if above is None else f"({above}..{spec.get('maximum', '')}"
         noun = "an integer" if kind == "integer" else "a number"
         return None, CoderevError("SYS001", f"setting '{key}' must be {noun} in {bounds}, got {value!r}")
     if value is None and isinstance(kind, list) and "null" in kind:
