@@ -9,7 +9,7 @@ import {
 } from 'vscode-languageclient/node';
 import { EXPLAIN_DISABLED, explainDisabled, showDisabledInQuickFixMenu } from './codeActions';
 import { LaunchError, resolveServer, workspaceCwd } from './server';
-import { affectsServer, getClientSettings, getServerSettings, NAMESPACE, pickServerSettings } from './settings';
+import { affectsServer, getClientSettings, getServerSettings, NAMESPACE, pickServerSettings, userSet } from './settings';
 import { LANGUAGES, StatusItem } from './status';
 
 const SERVER_NAME = 'coderev';
@@ -114,8 +114,8 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     }
     status.setLaunch(launch.description, settings.modelEnabled && !launch.modelUnavailable, launch.modelUnavailable);
     // What the server gets: its own keys, with the model off when this launch cannot run one.
-    const forServer = (section: unknown): Record<string, unknown> => {
-        const values = pickServerSettings(section);
+    const forServer = (section: unknown, scopeUri?: string): Record<string, unknown> => {
+        const values = pickServerSettings(section, userSet(scopeUri ? vscode.Uri.parse(scopeUri) : null));
         return launch.modelUnavailable ? { ...values, 'model.enabled': false } : values;
     };
 
@@ -145,7 +145,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
                         return values;
                     }
                     return values.map((value, i) =>
-                        params.items[i]?.section === NAMESPACE ? forServer(value) : value,
+                        params.items[i]?.section === NAMESPACE ? forServer(value, params.items[i]?.scopeUri) : value,
                     );
                 },
             },

@@ -88,16 +88,39 @@ function lookup(source: Record<string, unknown>, key: string): unknown {
 }
 
 /**
- * The server's keys from a `coderev` section (a WorkspaceConfiguration or a plain object), with
- * flat dotted keys (`model.enabled`), which the server accepts as they are in its schema.
+ * Renamed keys (docs/settings.md, "Renamed settings"): sent only when the user set them. VS Code
+ * gives a declared setting without a default its type's default (0 for an integer), so reading
+ * the section alone would send the old name on every start and the server would warn (SYS012).
  */
-export function pickServerSettings(section: unknown): Record<string, unknown> {
+const RENAMED_KEYS = new Set(['model.healthIntervalS']);
+
+/** Whether the user set a key anywhere (user, workspace or folder settings) for ``scope``. */
+export function userSet(scope?: vscode.ConfigurationScope | null): (key: string) => boolean {
+    const config = vscode.workspace.getConfiguration(NAMESPACE, scope);
+    return (key) => {
+        const seen = config.inspect(key);
+        return seen !== undefined &&
+            [seen.globalValue, seen.workspaceValue, seen.workspaceFolderValue].some((v) => v !== undefined);
+    };
+}
+
+/**
+ * The server's keys from a `coderev` section (a WorkspaceConfiguration or a plain object), with
+ * flat dotted keys (`model.enabled`), which the server accepts as they are in its schema; a
+ * renamed key only where ``isSet`` says the user set it.
+ */
+export function pickServerSettings(
+    section: unknown, isSet: (key: string) => boolean = () => true,
+): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (section === null || typeof section !== 'object') {
         return out;
     }
     const source = section as Record<string, unknown>;
     for (const key of SERVER_KEYS) {
+        if (RENAMED_KEYS.has(key) && !isSet(key)) {
+            continue;
+        }
         const value = lookup(source, key);
         if (value !== undefined) {
             out[key] = value;
@@ -112,7 +135,7 @@ export function getServerSettings(scope?: vscode.ConfigurationScope): Record<str
     for (const key of SERVER_KEYS) {
         out[key] = config.get(key);
     }
-    return pickServerSettings(out);
+    return pickServerSettings(out, userSet(scope));
 }
 
 /** Whether a configuration change concerns the server (every `coderev.*` setting but tracing). */
