@@ -93,7 +93,7 @@ class ProviderWorker:
     def start(self, load_timeout_s: float = 60.0) -> dict[str, Any]:
         """Check that the endpoint answers (``GET {url}/models``); PRV009/PRV010 when it does not."""
         started = time.perf_counter()
-        self._call("GET", "/models", None, min(load_timeout_s, 30.0))
+        self._listed(min(load_timeout_s, 30.0))
         host = self.provider.url.split("://", 1)[1].split("/", 1)[0]
         self.hello = {"device": f"remote {host}", "compute_type": f"{self.provider.api} {self.provider.model}".strip(),
                       "load_s": round(time.perf_counter() - started, 4)}
@@ -159,10 +159,18 @@ class ProviderWorker:
 
     def ping(self, timeout_s: float = 1.0) -> bool:
         try:
-            self._call("GET", "/models", None, timeout_s)
+            self._listed(timeout_s)
         except CoderevError:
             return False
         return self.alive
+
+    def _listed(self, timeout_s: float) -> None:
+        """The endpoint answers ``GET /models`` with at least one model: one that lists none is up
+        but cannot answer yet (a coderev engine whose slot is still loading), PRV009 until it can."""
+        answer = self._call("GET", "/models", None, timeout_s)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, list) or not data:
+            raise CoderevError("PRV009", f"the provider at {self.provider.url} lists no model yet")
 
     # -- internals -------------------------------------------------------------------------------
 

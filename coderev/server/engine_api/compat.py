@@ -36,8 +36,10 @@ def completion_routes(ctx: Context) -> list[Route]:
         return await bounded(engine.generate(prompts, max_tokens), ctx.request_timeout_s, "model answer")
 
     async def models(request: Request) -> Response:
+        # A model is listed once it can answer: a provider slot pointed here waits for it.
         status = ctx.host.status()
-        data = [{"id": status.production_id, "object": "model", "owned_by": "coderev"}] if status.production_id else []
+        serving = status.production_id if status.mode == "ready" else None
+        data = [{"id": serving, "object": "model", "owned_by": "coderev"}] if serving else []
         return JSONResponse({"object": "list", "data": data})
 
     async def completions(request: Request) -> Response:
