@@ -47,6 +47,8 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
     learn.add_argument("--seed", type=int, default=1234)
     learn.add_argument("--old-units", type=int, default=400, help="T0 held-out units evaluated (default 400)")
     learn.add_argument("--replay-units", type=int, default=400, help="old training units to replay (default 400)")
+    learn.add_argument("--rule-variants", type=int, default=10,
+                       help="renamed variants of each bad example of a --rules rule (default 10)")
     learn.add_argument("--no-install", action="store_true", help="build and evaluate the candidate only")
     learn.add_argument("--store", type=Path, metavar="DIR", help="slot store directory")
     learn.add_argument("--json", action="store_true", help="print the figures as one JSON line")
@@ -87,6 +89,7 @@ def _learn(args: argparse.Namespace) -> int:
         method=args.method, base_slot=base, base_hf=args.base_hf or default_work_dir(base) / "hf",
         output=args.output or work / "slot", work=work, data=args.data, pairs=args.pairs, rules=args.rules,
         config=config, resume=args.resume, old_test_units=args.old_units, replay_units=args.replay_units,
+        rule_variants=args.rule_variants,
         strengths=strengths)
     manifest = run_learn(request)
     figures = manifest["continual"]

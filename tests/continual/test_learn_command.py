@@ -51,7 +51,7 @@ def test_learn_builds_evaluates_and_installs_a_v1_candidate(tmp_path: Path, caps
     store = tmp_path / "store"
     args = ["model", "learn", "--method", "replay+ewc", "--rules", str(ROOT / "bench" / "continual_rules"),
             "--base", str(slot), "--base-hf", str(hf), "--work", str(tmp_path / "learn"), "--max-steps", "3",
-            "--old-units", "6", "--replay-units", "6", "--store", str(store), "--json"]
+            "--old-units", "6", "--replay-units", "6", "--rule-variants", "2", "--store", str(store), "--json"]
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     candidate = Path(summary["slot"])
