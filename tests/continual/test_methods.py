@@ -108,10 +108,10 @@ def test_lwf_uses_the_previous_slot_as_teacher(tmp_path: Path) -> None:
     _, methods = build("lwf", teacher=teacher)
     batch = collate(NEW, [0, 1, 2], 2)
     logits = model(input_ids=batch[0], attention_mask=batch[2]).logits
-    assert float(methods[0].penalty(model, batch, logits)) == pytest.approx(0.0, abs=1e-6)
+    assert float(methods[0].penalty(model, batch, logits).detach()) == pytest.approx(0.0, abs=1e-6)
     learn(model, NEW, OLD, methods, replay=False, cfg=config(), pad_id=2, work=tmp_path)
     logits = model(input_ids=batch[0], attention_mask=batch[2]).logits
-    assert float(methods[0].penalty(model, batch, logits)) > 1e-4
+    assert float(methods[0].penalty(model, batch, logits).detach()) > 1e-4
     assert all(torch.equal(before[n], p) and not p.requires_grad for n, p in teacher.named_parameters())
     with pytest.raises(ValueError, match="teacher"):
         build("lwf")
@@ -175,3 +175,16 @@ def test_methods_compose_and_unknown_ones_are_refused() -> None:
     for bad in ("ewc+ewc", "dropout", "replay+"):
         with pytest.raises(ValueError):
             build(bad)
+
+
+def test_resume_continues_only_its_own_runs_checkpoint(tmp_path: Path) -> None:
+    from coderev.engine.training.continual.loop import learn
+
+    first = learn(tiny_model(), NEW, OLD, [], replay=False, cfg=config(max_steps=4), pad_id=2, work=tmp_path,
+                  identity="a")
+    again = learn(tiny_model(), NEW, OLD, [], replay=False, cfg=config(max_steps=6), pad_id=2, work=tmp_path,
+                  resume=True, identity="a")
+    other = learn(tiny_model(), NEW, OLD, [], replay=False, cfg=config(max_steps=6), pad_id=2, work=tmp_path,
+                  resume=True, identity="b")
+    assert first["steps"] == 4 and again["steps"] == 6 and other["steps"] == 6
+    assert again["mean_task_loss"] != other["mean_task_loss"]  # 2 steps more, against 6 from the start

@@ -133,8 +133,12 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
                             packnet_free=s.get("packnet_free", 0.5))
     new_enc = encode_samples(new_train, sp, cfg.max_len)
     old_enc = encode_samples(old_pool, sp, cfg.max_len)
+    # what a step depends on; a time budget or checkpoint interval may change between a run and its resume
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("seconds", "checkpoint_minutes", "checkpoint_steps")}
+    identity = hashlib.sha256(json.dumps([request.method, settings, s, base["files"]["model.bin"], new_enc,
+                                          old_enc]).encode()).hexdigest()
     stats = learn(model, new_enc, old_enc, methods, replay=replay, cfg=cfg, pad_id=sp.eos_id(), work=work,
-                  resume=request.resume)
+                  resume=request.resume, identity=identity)
     extra = sum(m.extra_bytes() for m in methods)
     model.save_pretrained(str(work / "hf"), safe_serialization=True)
     shutil.copy2(request.base_slot / "tokenizer.model", work / "tokenizer.model")

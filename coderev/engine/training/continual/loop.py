@@ -87,10 +87,15 @@ class _Position:
     finished: bool = False
 
 
-def _restore(path: Path, model: Any, optimizer: Any, methods: list[Method]) -> _Position:
+def _restore(path: Path, model: Any, optimizer: Any, methods: list[Method], identity: str) -> _Position | None:
+    """The position of the checkpoint at ``path``, with everything restored; None (nothing
+    touched) when it is another run's (other method, data or settings)."""
     import torch
 
     saved = torch.load(path, weights_only=False)
+    if saved.get("identity") != identity:
+        log.warning("%s is another run's checkpoint (method, data or settings differ): starting afresh", path)
+        return None
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     torch.set_rng_state(saved["torch_rng"])
@@ -102,10 +107,10 @@ def _restore(path: Path, model: Any, optimizer: Any, methods: list[Method]) -> _
     return _Position(**saved["position"])
 
 
-def _save(path: Path, model: Any, optimizer: Any, methods: list[Method], at: _Position) -> None:
+def _save(path: Path, model: Any, optimizer: Any, methods: list[Method], at: _Position, *, identity: str) -> None:
     import torch
 
-    save_checkpoint(path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+    save_checkpoint(path, {"identity": identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                            "torch_rng": torch.get_rng_state(), "python_rng": random.getstate(),
                            "methods": [m.state() for m in methods], "position": asdict(at)})
 
@@ -134,8 +139,10 @@ def _step(model: Any, batch: Batch, methods: list[Method], optimizer: Any, bf16:
 
 
 def learn(model: Any, new: Encoded, old: Encoded, methods: list[Method], *, replay: bool, cfg: LearnConfig,
-          pad_id: int, work: Path, resume: bool = False) -> dict[str, Any]:
-    """Train ``model`` in place on ``new`` (checkpoints in ``work``); returns statistics."""
+          pad_id: int, work: Path, resume: bool = False, identity: str = "") -> dict[str, Any]:
+    """Train ``model`` in place on ``new`` (checkpoints in ``work``); returns statistics. With
+    ``resume``, a checkpoint there continues only if it was written under the same ``identity``
+    (the caller's digest of method, data and settings)."""
     import torch
 
     torch.set_num_threads(cfg.threads)
@@ -145,8 +152,9 @@ def learn(model: Any, new: Encoded, old: Encoded, methods: list[Method], *, repl
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.01)
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / CHECKPOINT
-    if resume and checkpoint.is_file():
-        at = _restore(checkpoint, model, optimizer, methods)
+    restored = _restore(checkpoint, model, optimizer, methods, identity) if resume and checkpoint.is_file() else None
+    if restored is not None:
+        at = restored
     else:
         at = _Position()
         for method in methods:
@@ -167,7 +175,7 @@ def learn(model: Any, new: Encoded, old: Encoded, methods: list[Method], *, repl
             if (cfg.checkpoint_steps and at.step % cfg.checkpoint_steps == 0) or \
                     time.monotonic() - last_save >= 60 * cfg.checkpoint_minutes:
                 at.seconds = time.monotonic() - start
-                _save(checkpoint, model, optimizer, methods, at)
+                _save(checkpoint, model, optimizer, methods, at, identity=identity)
                 last_save = time.monotonic()
         if at.batch >= len(order):
             at.epoch, at.batch = at.epoch + 1, 0
@@ -176,6 +184,6 @@ def learn(model: Any, new: Encoded, old: Encoded, methods: list[Method], *, repl
             method.finish(model)
     at.finished, at.seconds = True, time.monotonic() - start
     model.eval()
-    _save(checkpoint, model, optimizer, methods, at)
+    _save(checkpoint, model, optimizer, methods, at, identity=identity)
     return {"steps": at.step, "epochs": at.epoch, "stopped": stopped, "seconds": round(at.seconds, 1),
             "mean_task_loss": round(at.loss_sum / max(1, at.step), 4), "bfloat16_autocast": bf16}
