@@ -53,7 +53,7 @@ typecheck: $(VENV)/.installed-test
 
 # pytest exits 5 when it collected no tests; that is a failure here like any other non-zero code.
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest --cov --cov-report=term -p no:cacheprovider --durations=15
+	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-report=term -p no:cacheprovider --durations=15
 
 ## fuzz: the long randomized runs that `make test` keeps derandomized: incremental == full analysis
 ## over random edit sequences in every grammar, `coderev scan` on hostile files, raw JSON-RPC at the
