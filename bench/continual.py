@@ -1,6 +1,6 @@
 """Continual learning: how much each method forgets of the shipped fix kinds while learning new ones.
 
-    python bench/continual.py --base-hf build/model-work/slot-real2/hf [--max-steps 60] [--methods ...]
+    python bench/continual.py [--max-steps 60] [--methods ...]
 
 T0 is the shipped fix kinds' held-out synthetic data (``generate("test")``); the new task is three
 families the default model never saw, from the team rules in ``bench/continual_rules/``: T1
@@ -36,7 +36,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", type=Path, default=default_slot_path())
-    parser.add_argument("--base-hf", type=Path, default=Path("build/model-work/slot-real2/hf"))
+    parser.add_argument("--base-hf", type=Path, help="the base's float32 checkpoint (default: read back from the slot)")
     parser.add_argument("--work", type=Path, default=Path("build/model-work/bench-continual"))
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--max-steps", type=int, default=60)

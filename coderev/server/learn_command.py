@@ -31,7 +31,8 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
     learn.add_argument("--rules", type=Path, metavar="DIR", help="a rule directory whose fix templates to learn")
     learn.add_argument("--base", type=Path, help="the slot to start from (default: the packaged default slot)")
     learn.add_argument("--base-hf", type=Path, metavar="DIR",
-                       help="its float32 transformers checkpoint (default: build/model-work/<base name>/hf)")
+                       help="its float32 transformers checkpoint (default: read back from the slot's own "
+                            "INT8 weights, cached in the work directory)")
     learn.add_argument("--output", type=Path, help="candidate slot directory (default: <work>/slot)")
     learn.add_argument("--work", type=Path, help="work directory: checkpoints, data, evaluation cache "
                                                  "(default: build/model-work/learn-<method>)")
@@ -72,7 +73,6 @@ def _learn(args: argparse.Namespace) -> int:
     from coderev.engine.model.slot import default_slot_path
     from coderev.engine.training.continual.learn import LearnRequest, install_candidate, run_learn
     from coderev.engine.training.continual.loop import LearnConfig
-    from coderev.engine.training.pipeline import default_work_dir
 
     if not (args.data or args.pairs or args.rules):
         raise CoderevError("SYS002", "give the new data: --data, --pairs or --rules")
@@ -86,7 +86,7 @@ def _learn(args: argparse.Namespace) -> int:
                          replay_share=args.replay_share, checkpoint_minutes=args.checkpoint_minutes,
                          checkpoint_steps=args.checkpoint_steps)
     request = LearnRequest(
-        method=args.method, base_slot=base, base_hf=args.base_hf or default_work_dir(base) / "hf",
+        method=args.method, base_slot=base, base_hf=args.base_hf,
         output=args.output or work / "slot", work=work, data=args.data, pairs=args.pairs, rules=args.rules,
         config=config, resume=args.resume, old_test_units=args.old_units, replay_units=args.replay_units,
         rule_variants=args.rule_variants,

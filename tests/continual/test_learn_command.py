@@ -79,3 +79,22 @@ def test_learn_refuses_a_checkpoint_of_another_tokenizer(tmp_path: Path, capsys:
     assert "tokenizers differ" in capsys.readouterr().err
     assert main(["model", "learn", "--base-hf", str(hf)]) == 2
     assert "--data, --pairs or --rules" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_learn_without_a_checkpoint_starts_from_the_slot_itself(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """An installed product has only the INT8 slot: learn reads its weights back (cached once in
+    the work directory) and trains from them; the candidate's base is the slot's own model."""
+    slot, _ = _mini_base(tmp_path)
+    work = tmp_path / "learn"
+    args = ["model", "learn", "--method", "replay", "--rules", str(ROOT / "bench" / "continual_rules"),
+            "--base", str(slot), "--work", str(work), "--max-steps", "2", "--old-units", "4",
+            "--replay-units", "4", "--rule-variants", "2", "--no-install", "--json"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["steps"] == 2 and summary["installed_as_v1"] is None
+    cached = list((work / "base").glob("hf-*/config.json"))
+    assert len(cached) == 1
+    figures = read_manifest(Path(summary["slot"]))["continual"]
+    assert figures["base_model_sha256"] == read_manifest(slot)["files"]["model.bin"]

@@ -35,9 +35,11 @@ log = logging.getLogger("coderev.training")
 class LearnRequest:
     method: str
     base_slot: Path
-    base_hf: Path  # the base slot's float32 transformers checkpoint (same tokenizer)
     output: Path
     work: Path
+    # the base slot's float32 transformers checkpoint (same tokenizer); None: read back from the
+    # slot's own weights (coderev.engine.training.dequantize), cached in the work directory
+    base_hf: Path | None = None
     data: list[Path] = field(default_factory=list)
     pairs: list[Path] = field(default_factory=list)
     rules: Path | None = None
@@ -116,16 +118,22 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
     from .sources import analyzer_for
 
     started = time.monotonic()
+    from coderev.engine.training.dequantize import cached_slot_hf
+
     base = read_manifest(request.base_slot)
-    check_tokenizer(request.base_slot, request.base_hf, base)
     work, cfg = request.work, request.config
     work.mkdir(parents=True, exist_ok=True)
+    if request.base_hf is None:
+        base_hf = cached_slot_hf(request.base_slot, work / "base")
+    else:
+        check_tokenizer(request.base_slot, request.base_hf, base)
+        base_hf = request.base_hf
     analyzer = analyzer_for(request.rules)
     new_train, new_test = new_samples(request, analyzer)
     old_test = _fix_only(list(generate("test", request.old_test_units, cfg.seed)))
     old_pool = _fix_only(list(generate("train", request.replay_units, cfg.seed)))
     sp = spm.SentencePieceProcessor(model_file=str(request.base_slot / "tokenizer.model"))
-    model = LlamaForCausalLM.from_pretrained(str(request.base_hf))
+    model = LlamaForCausalLM.from_pretrained(str(base_hf))
     teacher = copy.deepcopy(model) if "lwf" in request.method.split("+") else None
     s = request.strengths
     replay, methods = build(request.method, teacher=teacher, ewc_strength=s.get("ewc", 1.0),
