@@ -158,7 +158,7 @@ def slot_to_hf(slot: Path, output: Path) -> Path:
     if unexpected or [name for name in missing if name != "lm_head.weight"]:
         raise CoderevError("SYS002", f"the slot's weights do not fill the decoder (missing {missing}, "
                                      f"unexpected {unexpected})")
-    model.tie_weights()
+    model.tie_weights()  # type: ignore[no-untyped-call]
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(output), safe_serialization=True)
     return output
