@@ -29,7 +29,8 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
     learn.add_argument("--pairs", type=Path, action="append", default=[], metavar="FILE",
                        help="accepted-fix pairs JSONL (coderev.engine.learning.pairs.export_jsonl; repeatable)")
     learn.add_argument("--rules", type=Path, metavar="DIR", help="a rule directory whose fix templates to learn")
-    learn.add_argument("--base", type=Path, help="the slot to start from (default: the packaged default slot)")
+    learn.add_argument("--base", type=Path, help="the slot to start from (default: the store's production slot, "
+                                                 "V2, or the packaged default slot when the store has none)")
     learn.add_argument("--base-hf", type=Path, metavar="DIR",
                        help="its float32 transformers checkpoint (default: read back from the slot's own "
                             "INT8 weights, cached in the work directory)")
@@ -63,6 +64,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
+def _production_slot(store: Path | None) -> Path | None:
+    """The store's V2 slot: what the editor serves now, so a candidate improves on it."""
+    from coderev.engine.slots.store import SlotStore
+
+    production = SlotStore(store).production()
+    return production.path if production is not None else None
+
+
 def _learn(args: argparse.Namespace) -> int:
     try:
         import torch  # noqa: F401
@@ -80,7 +89,7 @@ def _learn(args: argparse.Namespace) -> int:
     for item in args.strength:
         name, _, value = item.partition("=")
         strengths[name] = float(value)
-    base = args.base or default_slot_path()
+    base = args.base or _production_slot(args.store) or default_slot_path()
     work = args.work or Path.cwd() / "build" / "model-work" / f"learn-{args.method.replace('+', '-')}"
     config = LearnConfig(max_steps=args.max_steps, seconds=args.seconds, lr=args.lr, seed=args.seed,
                          replay_share=args.replay_share, checkpoint_minutes=args.checkpoint_minutes,

@@ -98,3 +98,14 @@ def test_learn_without_a_checkpoint_starts_from_the_slot_itself(tmp_path: Path,
     assert len(cached) == 1
     figures = read_manifest(Path(summary["slot"]))["continual"]
     assert figures["base_model_sha256"] == read_manifest(slot)["files"]["model.bin"]
+
+
+def test_the_default_base_is_the_stores_production_slot(tmp_path: Path) -> None:
+    """A background run improves on what the editor serves: the store's V2, else the packaged slot."""
+    from coderev.server.learn_command import _production_slot
+
+    store = SlotStore(tmp_path / "store")
+    assert _production_slot(tmp_path / "store") is None
+    installed = store.install(default_slot_path(), "V2", reason="test")
+    production = _production_slot(tmp_path / "store")
+    assert production == installed.path and (production / "model.bin").is_file()

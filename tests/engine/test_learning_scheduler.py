@@ -126,6 +126,15 @@ def test_a_run_when_every_gate_opens(made: list[LearningScheduler], tmp_path: Pa
     assert scheduler.tick()["rules_learned"] == [str(tmp_path / "team-rules")]
 
 
+def test_a_run_learns_into_the_engines_store(made: list[LearningScheduler], tmp_path: Path) -> None:
+    """With ``model.storePath`` set, the run starts from and installs into that store, not the default."""
+    scheduler = _scheduler(made, tmp_path, Source(pairs=25), Clock(), idle_minutes=0.0, store=tmp_path / "slots")
+    scheduler.tick()
+    _until_done(scheduler)
+    [run] = _runs(scheduler)
+    assert run["argv"][-2:] == ["--store", str(tmp_path / "slots")]
+
+
 def test_budget_warns_at_80_stops_at_100_and_the_next_window_resumes(
         made: list[LearningScheduler], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:

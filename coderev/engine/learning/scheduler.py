@@ -49,6 +49,7 @@ class ScheduleSettings:
     checkpoint_minutes: float = 5.0
     method: str = "replay"
     stop_grace_s: float = 10.0
+    store: Path | None = None  # the slot store the engine serves from (None: the user's default one)
 
 
 class TaskSource(Protocol):
@@ -217,6 +218,8 @@ class LearningScheduler:
             task = ["pairs", str(exported.pairs)]
         args = [*self.command, "--method", self.settings.method, f"--{task[0]}", task[1],
                 "--checkpoint-minutes", f"{self.settings.checkpoint_minutes:g}"]
+        if self.settings.store is not None:
+            args += ["--store", str(self.settings.store)]
         if self._resume:
             args.append("--resume")
         self.work.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,8 @@ def schedule_settings(settings: Settings) -> ScheduleSettings:
     return ScheduleSettings(enabled=settings.learning_schedule, min_pairs=settings.learning_min_pairs,
                             idle_minutes=settings.learning_idle_minutes,
                             cpu_budget_s=settings.learning_cpu_budget_seconds,
-                            checkpoint_minutes=settings.learning_checkpoint_minutes, method=settings.learning_method)
+                            checkpoint_minutes=settings.learning_checkpoint_minutes, method=settings.learning_method,
+                            store=Path(settings.model_store_path).expanduser() if settings.model_store_path else None)
 
 
 class LearningSchedules:

@@ -140,8 +140,10 @@ SCHEMA: Final[dict[str, Any]] = {
             "description": "How often a learning run saves a checkpoint (`--checkpoint-minutes`).",
         },
         "learning.method": {
-            "enum": ["replay", "ewc", "si", "lwf", "packnet"], "default": "replay",
-            "description": "The continual-learning method of background runs (`coderev model learn --method`).",
+            "enum": ["replay", "ewc", "si", "lwf", "packnet", "replay+ewc", "replay+si", "replay+lwf"],
+            "default": "replay",
+            "description": "The continual-learning method of background runs (`coderev model learn --method`); "
+            "`replay+ewc` and the other `+` forms combine replay of old samples with a penalty method.",
         },
         "learning.schedule": {
             "type": "boolean", "default": False,
