@@ -56,8 +56,8 @@ def test_admin_page_in_chromium(engine: Engine, tmp_path: Path) -> None:
     assert dom.returncode == 0, dom.stderr
     page = dom.stdout
     for text in ("coderev engine admin", "Health", "worker_v2", "feedback_store", "learner", "Slots", "History",
-                 "no scheduler", "training pairs", "Top dismissed rules", YAML_RULE, "Promote V1 to production",
-                 "Demote production (V2)", "install"):
+                 "no background learning", "training pairs", "Top dismissed rules", YAML_RULE,
+                 "Promote V1 to production", "Demote production (V2)", "install"):
         assert text in page, text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
     assert page.count("type=\"password\"") == 2  # team mode: each form asks for the admin token

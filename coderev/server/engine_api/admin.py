@@ -1,10 +1,11 @@
 """The engine's admin page (``/admin``): server-rendered HTML, no script, every value escaped.
 
 It shows the slots (V1/V2/V3) with their SLO figures against the objectives, the slot history,
-each component's health, online learning (there is no learning scheduler: the page shows the
-feedback store's training pair counts, the learning CPU budget used and the last checkpoint), and
-the most dismissed rules. Promote and demote are plain form POSTs carrying the admin token (team
-mode; the socket is the check in local mode), carried out as the API's own ``/v1/slots/...``.
+each component's health, learning (the background learning scheduler's state and today's CPU
+budget when the engine runs with ``--learn``; the online learner's training pair counts, CPU
+budget used and last checkpoint), and the most dismissed rules. Promote and demote are plain form
+POSTs carrying the admin token (team mode; the socket is the check in local mode), carried out as
+the API's own ``/v1/slots/...``.
 Reading the page takes the same credentials as the API: a bearer token, or HTTP Basic with the
 token as password so a browser can open it (docs/observability.md).
 """
@@ -112,12 +113,27 @@ def _forms(ctx: Context) -> str:
         for action, label in (("promote", "Promote V1 to production"), ("demote", "Demote production (V2)")))
 
 
+def _scheduler(status: dict[str, Any]) -> str:
+    budget, last = status.get("budget") or {}, status.get("last_run") or {}
+    return ("<h2>Background learning</h2><table>" + _row(["state", "why waiting", "CPU budget used today",
+                                                          "last run", "outcome"], True) +
+            _row([status.get("state", ""), status.get("reason") or "",
+                  f"{budget.get('used_s', 0):.0f} of {budget.get('allowed_s', 0):.0f} CPU-s",
+                  " ".join(str(x) for x in last.get("task", [])), last.get("outcome", "")]) + "</table>")
+
+
 def _learning(ctx: Context) -> str:
     meter, store = ctx.host.metrics.learning, ctx.host.feedback_store()
+    scheduled = ctx.host.learning_status()
     age = "none yet" if meter.checkpoint_at is None else f"{time.time() - meter.checkpoint_at:.0f} s ago"
-    out = ["<h2>Learning</h2><p>no scheduler: the online learner learns each feedback event as it comes "
-           f"(docs/learning.md). CPU budget used: {_pct(meter.usage_ratio())} of {_pct(meter.cpu_share)} of a core "
-           f"over {meter.window_s:.0f} s; last checkpoint: {escape(age)}.</p>"]
+    if scheduled is not None:  # the meter reports the scheduler's budget and checkpoints then
+        out = [_scheduler(scheduled) + "<h2>Learning</h2><p>The online learner learns each feedback event as it "
+               "comes (docs/learning.md).</p>"]
+    else:
+        out = ["<h2>Learning</h2><p>The online learner learns each feedback event as it comes (docs/learning.md); "
+               "no background learning (`coderev engine serve --learn`). "
+               f"CPU budget used: {_pct(meter.usage_ratio())} of {_pct(meter.cpu_share)} of a core "
+               f"over {meter.window_s:.0f} s; last checkpoint: {escape(age)}.</p>"]
     if store is None:
         return out[0] + "<p>No feedback recorded since the engine started.</p>"
     events = list(store.events())

@@ -47,6 +47,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument("--max-concurrent", type=int, default=16, metavar="N",
                         help="model requests in flight at once (0: no cap)")
     limits.add_argument("--max-body-bytes", type=int, default=1 << 20, metavar="N", help="largest request body")
+    learn = serve.add_argument_group("background learning (docs/learning.md; needs the train extra)")
+    learn.add_argument("--learn", action="store_true",
+                       help="learn the team's rule directories (--learn-rules) into V1 candidates while idle")
+    learn.add_argument("--learn-rules", type=Path, action="append", default=[], metavar="DIR",
+                       help="a team rule directory whose fix templates to learn (repeatable)")
+    learn.add_argument("--learn-method", default="replay", help="coderev model learn --method (default replay)")
+    learn.add_argument("--learn-idle-minutes", type=float, default=10.0,
+                       help="minutes without fix or review requests before a run starts (default 10)")
+    learn.add_argument("--learn-cpu-budget", type=float, default=1800.0, metavar="SECONDS",
+                       help="CPU seconds of learning per day: warning at 80%%, stop at 100%% (default 1800)")
+    learn.add_argument("--learn-checkpoint-minutes", type=float, default=5.0, help="checkpoint interval (default 5)")
     serve.add_argument("--inject-latency-file", type=Path, metavar="FILE",
                        help="test aid, off unless given: while FILE holds a number N, every /fix and /review request "
                        "first waits N ms (docs/observability.md)")
@@ -116,7 +127,7 @@ def _serve(args: argparse.Namespace, version: str) -> int:
     settings = ApiSettings(mode="team" if team else "local", tokens=tokens, idle_exit_s=idle,
                            request_timeout_s=args.request_timeout, inject_latency_file=args.inject_latency_file,
                            limits=Limits(args.rate_limit, args.burst, args.max_concurrent, args.max_body_bytes))
-    host = EngineHost(config, version=version)
+    host = EngineHost(config, version=version, learning=_learning(args))
     tls = (args.tls_cert, args.tls_key) if args.tls_cert is not None else None
     if team:
         sock = serve.bind_tcp(args.host, args.port)
@@ -125,6 +136,19 @@ def _serve(args: argparse.Namespace, version: str) -> int:
         return serve.serve(host, settings, sock=sock, address=address, tls=tls)
     path = (args.socket or shared.default_socket_path()).absolute()
     return serve.serve(host, settings, sock=serve.bind_unix(path), address=f"unix:{path}", socket_path=path)
+
+
+def _learning(args: argparse.Namespace) -> Any:
+    if not args.learn:
+        if args.learn_rules:
+            raise CoderevError("SYS002", "--learn-rules needs --learn")
+        return None
+    from coderev.engine.learning.scheduler import ScheduleSettings
+    from coderev.server.engine_api.learning import EngineLearning
+
+    settings = ScheduleSettings(idle_minutes=args.learn_idle_minutes, cpu_budget_s=args.learn_cpu_budget,
+                                checkpoint_minutes=args.learn_checkpoint_minutes, method=args.learn_method)
+    return EngineLearning(settings, tuple(path.resolve() for path in args.learn_rules))
 
 
 def _token(args: argparse.Namespace) -> int:

@@ -34,9 +34,11 @@ from coderev.server.reports import Report, json_report
 from coderev.server.traces import secret_values
 
 if TYPE_CHECKING:
+    from coderev.engine.learning.scheduler import LearningScheduler
     from coderev.engine.model.prompt import ReviewItem
     from coderev.engine.runtime.api import AiFix
     from coderev.engine.slots.store import SlotStore
+    from coderev.server.engine_api.learning import EngineLearning
 
 
 class EngineLike(Protocol):
@@ -66,10 +68,12 @@ class EngineHost:
     """Opens the stores and starts the engine (``start``, in a thread: it loads rules and a slot)."""
 
     def __init__(self, config: EngineConfig, *, feedback_dir: Path | None = None, version: str = "",
-                 engine: EngineLike | None = None) -> None:
+                 engine: EngineLike | None = None, learning: EngineLearning | None = None) -> None:
         self.config = config
         self.version = version
         self.engine = engine
+        self.learning = learning
+        self.scheduler: LearningScheduler | None = None
         self._feedback_dir = feedback_dir
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="coderev-api")
         self._lock = threading.Lock()
@@ -91,6 +95,13 @@ class EngineHost:
 
         self._store = SlotStore(self.config.store_path)
         self._store.ensure_default()
+        if self.learning is not None:
+            from coderev.server.engine_api.learning import start_scheduler
+
+            production = self._store.production()
+            self.scheduler = start_scheduler(self.learning, self._open_feedback(),
+                                             production.manifest if production else {}, self.config.store_path)
+            self.metrics.learning.scheduler = self.scheduler  # the runs' budget and checkpoints, in the metrics
         if self.engine is None and self.config.enabled:
             from coderev.engine.runtime.engine import ModelEngine
 
@@ -99,6 +110,8 @@ class EngineHost:
             self.engine.start()
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.close()  # a run in progress is stopped; its checkpoint resumes it next time
         if self.engine is not None:
             self.engine.stop()  # fails what is pending in it: the routes answer those with its error
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -109,6 +122,14 @@ class EngineHost:
 
     def key(self) -> str:
         return f"api-{next(self._keys)}"  # one per request: no request cancels another's
+
+    def activity(self) -> None:
+        """A fix or review request: the learning scheduler's idle wait starts again."""
+        if self.scheduler is not None:
+            self.scheduler.activity()
+
+    def learning_status(self) -> dict[str, Any] | None:
+        return self.scheduler.snapshot() if self.scheduler is not None else None
 
     def analyzer(self) -> Analyzer:
         with self._lock:
@@ -137,6 +158,16 @@ class EngineHost:
 
     def feedback_store(self) -> FeedbackStore | None:
         return self._feedback
+
+    def _open_feedback(self) -> FeedbackStore:
+        with self._lock:
+            if self._feedback is None:
+                from coderev.analyzers.user_cache import cache_root
+
+                self._feedback = FeedbackStore(self._feedback_dir or cache_root() / "feedback" / "engine-api")
+                self._learner = Learner(self._feedback)
+                self.metrics.learning.checkpointed()
+            return self._feedback
 
     def _recovery_attempts(self) -> int:
         breaker = getattr(self.engine, "breaker", None)
@@ -189,14 +220,8 @@ class EngineHost:
                               language=body.get("language", ""), context="", path=body.get("path", ""),
                               origin=body.get("origin", "rule"), slot=body.get("slot", ""),
                               severity=body.get("severity", ""), category=body.get("category", ""))
-        with self._lock:
-            if self._feedback is None:
-                from coderev.analyzers.user_cache import cache_root
-
-                self._feedback = FeedbackStore(self._feedback_dir or cache_root() / "feedback" / "engine-api")
-                self._learner = Learner(self._feedback)
-                self.metrics.learning.checkpointed()
-            learner = self._learner
+        self._open_feedback()
+        learner = self._learner
         assert learner is not None
         cpu = time.thread_time()
         try:

@@ -82,11 +82,13 @@ def routes(ctx: Context) -> list[Route]:
             "server": {"mode": ctx.mode, "in_flight": ctx.state.in_flight, "served": ctx.state.served,
                        "uptime_s": round(ctx.state.clock() - ctx.state.started, 3), "idle_exit_s": ctx.idle_exit_s,
                        "client": request.state.principal.name},
+            "learning": ctx.host.learning_status(),
         })
 
     async def fix(request: Request) -> Response:
         wanted = await body(request, "FixRequest")
         engine = ctx.host.require_engine()
+        ctx.host.activity()
         metrics = ctx.host.metrics
         with metrics.time_operation("analysis"):
             prepared = await in_pool(ctx, lambda: ctx.host.prepare_fix(wanted), "analysis")
@@ -110,6 +112,7 @@ def routes(ctx: Context) -> list[Route]:
     async def review(request: Request) -> Response:
         wanted = await body(request, "ReviewRequest")
         engine = ctx.host.require_engine()
+        ctx.host.activity()
         slot = engine.status().production_id
         with ctx.host.metrics.time_operation("ai_review"):
             items = await bounded(engine.review(wanted["function"], language=wanted["language"],

@@ -95,7 +95,10 @@ RESPONSES: Final[dict[str, Schema]] = {
         "server": {"type": "object", "properties": {
             "mode": {"type": "string", "enum": ["local", "team"]}, "in_flight": {"type": "integer"},
             "served": {"type": "integer"}, "uptime_s": {"type": "number"}, "idle_exit_s": {"type": "number"},
-            "client": {"type": "string"}}}}},
+            "client": {"type": "string"}}},
+        "learning": {"oneOf": [{"type": "null"}, {"type": "object"}],
+                     "description": "the background learning scheduler's state (`engine serve --learn`; "
+                                    "as `coderev model learn --status` prints it), null when off"}}},
     "FixResponse": {"type": "object", "required": ["finding", "fix"], "properties": {
         "finding": {"type": "object", "description": "as in `coderev scan --format json`"},
         "fix": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
