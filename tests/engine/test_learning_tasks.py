@@ -10,7 +10,7 @@ from coderev.analyzers.ruleset import default_rules
 from coderev.engine.feedback import EventKind, FeedbackEvent, FeedbackStore
 from coderev.engine.learning.learner import Learner
 from coderev.engine.learning.pairs import training_pairs
-from coderev.engine.learning.tasks import StoreTaskSource, export_tasks, seen_families, unseen_rule_dirs
+from coderev.engine.learning.tasks import StoreTaskSource, export_tasks, seen_rules, unseen_rule_dirs
 
 FP = "0" * 16
 
@@ -56,9 +56,9 @@ def _team_rules(directory: Path, category: str) -> Path:
     return directory
 
 
-def test_rule_dirs_of_families_the_slot_has_not_seen(tmp_path: Path) -> None:
+def test_rule_dirs_with_rules_the_slot_has_not_seen(tmp_path: Path) -> None:
     manifest = {"metrics": {"int8": {"fix": {"python.csrf.protection-disabled": {"n": 3}}}, "held_out": "text"}}
-    assert seen_families(manifest) == {"csrf"}
+    assert seen_rules(manifest) == {"python.csrf.protection-disabled"}
     seen = _team_rules(tmp_path / "seen", "csrf")
     new = _team_rules(tmp_path / "team", "team-csrf")
     assert unseen_rule_dirs([seen, new, tmp_path / "absent"], manifest) == (new,)

@@ -7,8 +7,8 @@
   object a line, ``{"format": 1, "before", "rejected", "rule_id", "language", "slot",
   "fingerprint", "timestamp"}``: ``rejected`` is the fix the model offered for ``before``. Only a
   dismiss event that carries the AI fix's code (origin ``ai``, before and after) is one.
-* **Rules**: a team's rule directories (setting ``ruleDirs``) holding rules with fix templates in
-  families the default slot never saw (its manifest's measured fix kinds): each such directory
+* **Rules**: a team's rule directories (setting ``ruleDirs``) holding rules with fix templates
+  the slot was never measured on (its manifest's measured fix rule ids): each such directory
   becomes a ``--rules DIR`` task.
 
 Nothing here imports torch or runs a model; secrets were masked when the events were recorded.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from coderev.engine.feedback import EventKind, FeedbackStore
-from coderev.engine.learning.features import FIX_AI, family_of
+from coderev.engine.learning.features import FIX_AI
 from coderev.engine.learning.pairs import export_jsonl, write_jsonl
 
 NEGATIVE_FORMAT = 1
@@ -57,31 +57,31 @@ def negatives(store: FeedbackStore) -> Iterator[dict[str, Any]]:
                "fingerprint": event.fingerprint, "timestamp": event.timestamp}
 
 
-def seen_families(manifest: Mapping[str, Any]) -> frozenset[str]:
-    """The rule families a slot was measured fixing (``metrics.<precision>.fix`` rule ids)."""
-    families: set[str] = set()
+def seen_rules(manifest: Mapping[str, Any]) -> frozenset[str]:
+    """The rule ids a slot was measured fixing (``metrics.<precision>.fix``)."""
+    seen: set[str] = set()
     metrics = manifest.get("metrics")
     for measured in (metrics.values() if isinstance(metrics, Mapping) else ()):
         fixes = measured.get("fix") if isinstance(measured, Mapping) else None
         if isinstance(fixes, Mapping):
-            families.update(family_of(str(rule_id)) for rule_id in fixes)
-    return frozenset(families)
+            seen.update(str(rule_id) for rule_id in fixes)
+    return frozenset(seen)
 
 
 def unseen_rule_dirs(rule_dirs: Iterable[Path], manifest: Mapping[str, Any]) -> tuple[Path, ...]:
-    """The directories among ``rule_dirs`` with a rule whose fix template is of a family the
-    slot of ``manifest`` has not seen. A directory that does not load is left out (the
-    language server already reports its errors)."""
+    """The directories among ``rule_dirs`` with a rule whose fix template the slot of ``manifest``
+    was never measured on. By rule id, not family: a team's ``db.raw(...)`` rule in the
+    ``sql-injection`` category asks for a fix the model never saw, whatever else of that family it
+    knows. A directory that does not load is left out (the language server reports its errors)."""
     from coderev.analyzers.ruleset import load_rules
 
-    known = seen_families(manifest)
+    known = seen_rules(manifest)
     out: list[Path] = []
     for directory in rule_dirs:
         if not directory.is_dir():
             continue
         rules = load_rules([directory], builtin=False, check_queries=False)
-        if any(rule.fix is not None and family_of(rule.id, rule.category) not in known
-               and family_of(rule.id) not in known for rule in rules):
+        if any(rule.fix is not None and rule.id not in known for rule in rules):
             out.append(directory)
     return tuple(out)
 
