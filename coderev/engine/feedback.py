@@ -37,6 +37,7 @@ EventKey = tuple[int, int, int]
 class EventKind(StrEnum):
     ACCEPT = "accept"
     DISMISS = "dismiss"
+    REJECT = "reject"  # an AI fix the user turned down (the finding stays): a negative for learning
 
 
 @dataclass(frozen=True, slots=True)

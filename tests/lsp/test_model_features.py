@@ -15,6 +15,7 @@ from lsprotocol import types
 
 from coderev.analyzers import Document, get_language
 from coderev.engine.feedback import EventKind, FeedbackStore
+from coderev.engine.learning.tasks import negatives
 from coderev.engine.model.manifest import read_manifest, write_manifest
 from coderev.engine.model.slot import ModelSlot
 from coderev.engine.slots.store import SlotStore
@@ -83,11 +84,21 @@ async def test_ai_fix_is_offered_verified_and_applied(client_name: str, workspac
         uri = client.open("config_loader.py", BAD)
         [diagnostic] = [d for d in await client.diagnostics_for(uri, 1) if d.code == YAML]
         ai: list[types.CodeAction] = []
+        offered: list[types.CodeAction] = []
         for _ in range(20):  # the first request may return before the model answers; later ones reuse it
-            ai = [a for a in await _code_actions(client, uri, diagnostic) if a.title.startswith("AI fix")]
+            offered = await _code_actions(client, uri, diagnostic)
+            ai = [a for a in offered if a.title.startswith("AI fix")]
             if ai:
                 break
         [action] = ai
+        # turning the AI fix down first: a negative for learning runs, with the code it would have written
+        [reject] = [a for a in offered if a.title.startswith("Reject the AI fix")]
+        assert offered.index(reject) > offered.index(action) and reject.command is not None
+        if reject.command.arguments is None or "after" not in reject.command.arguments[0]:
+            reject = await client.code_action_resolve_async(reject)
+        assert reject.edit is None and reject.command is not None
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=reject.command.command, arguments=reject.command.arguments))
         assert "verified" in action.title and action.command is not None
         if action.edit is None:
             action = await client.code_action_resolve_async(action)
@@ -108,6 +119,11 @@ async def test_ai_fix_is_offered_verified_and_applied(client_name: str, workspac
         [event] = list(store.events(EventKind.ACCEPT))
         assert event.origin == "ai" and event.slot.startswith("coderev-default")
         assert "yaml.load(stream)" in event.before and "yaml.load(stream)" not in event.after
+        [rejected] = list(store.events(EventKind.REJECT))
+        assert (rejected.before, rejected.after) == (event.before, event.after)
+        assert rejected.fingerprint not in store.dismissed_fingerprints(), "rejecting a fix keeps the finding"
+        [negative] = list(negatives(store))
+        assert negative["rejected"] == event.after and negative["slot"] == event.slot
     finally:
         store.close()
 

@@ -70,6 +70,8 @@ class RankedFix:
 
 
 def _learn(model: AcceptanceModel, event: FeedbackEvent) -> None:
+    if event.kind is EventKind.REJECT:  # about the model's fix, not the finding: no evidence to demote it
+        return
     model.update(features(FeatureContext.from_event(event)), event.kind is EventKind.ACCEPT)
 
 

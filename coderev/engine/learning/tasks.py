@@ -3,10 +3,11 @@
 
 * **Pairs** (``pairs.jsonl``): the accepted fixes, with the user's final text where they edited a
   fix before keeping it (:mod:`coderev.engine.learning.pairs`).
-* **Negatives** (``negatives.jsonl``, next to the pairs): AI fixes the user dismissed, one JSON
-  object a line, ``{"format": 1, "before", "rejected", "rule_id", "language", "slot",
-  "fingerprint", "timestamp"}``: ``rejected`` is the fix the model offered for ``before``. Only a
-  dismiss event that carries the AI fix's code (origin ``ai``, before and after) is one.
+* **Negatives** (``negatives.jsonl``, next to the pairs): AI fixes the user rejected ("Reject
+  this AI fix", ``coderev.rejectFix``) or dismissed with their finding, one JSON object a line,
+  ``{"format": 1, "before", "rejected", "rule_id", "language", "slot", "fingerprint",
+  "timestamp"}``: ``rejected`` is the fix the model offered for ``before``. Only an event that
+  carries the AI fix's code (origin ``ai``, before and after) is one.
 * **Rules**: a team's rule directories (setting ``ruleDirs``) holding rules with fix templates
   the slot was never measured on (its manifest's measured fix rule ids): each such directory
   becomes a ``--rules DIR`` task.
@@ -43,10 +44,10 @@ class LearningTasks:
 
 
 def negatives(store: FeedbackStore) -> Iterator[dict[str, Any]]:
-    """Dismissed AI fixes that carry their code, oldest first, without duplicates."""
+    """Rejected (and dismissed) AI fixes that carry their code, oldest first, without duplicates."""
     seen: set[tuple[str, str, str]] = set()
-    for event in store.events(EventKind.DISMISS):
-        if event.origin != FIX_AI or not event.before or not event.after or event.before == event.after:
+    for event in store.events():
+        if event.kind is EventKind.ACCEPT or event.origin != FIX_AI or not event.before or not event.after or event.before == event.after:
             continue
         identity = (event.rule_id, event.before, event.after)
         if identity in seen:

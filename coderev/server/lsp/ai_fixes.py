@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from coderev.server.lsp.server import CoderevServer
 
 KIND: Final = "aiFix"
+REJECT_COMMAND: Final = "coderev.rejectFix"
 WAIT_S: Final = 0.5
 LOADING_TITLE: Final = "AI fix: the model is still loading"
 LOADING_REASON: Final = "The local model is still loading; AI fixes are offered once it is ready (a few seconds)."
@@ -97,7 +98,15 @@ async def actions(
         data=data,
         command=types.Command(title="Record the accepted AI fix", command="coderev.accept", arguments=[accepted]),
     )
-    return [action if ls.client.code_action_resolve else resolve(ls, doc, action)]
+    reject = types.CodeAction(
+        title="Reject the AI fix (coderev learns from it; the finding stays)",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        is_preferred=False,
+        data={**data, "reject": True},
+        command=types.Command(title="Record the rejected AI fix", command=REJECT_COMMAND, arguments=[accepted]),
+    )
+    return [a if ls.client.code_action_resolve else resolve(ls, doc, a) for a in (action, reject)]
 
 
 def loading(ls: CoderevServer, doc: OpenDocument, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
@@ -127,8 +136,8 @@ def resolve(ls: CoderevServer, doc: OpenDocument, action: types.CodeAction) -> t
     fix = _answer(future) if future is not None else None
     if fix is None or unit is None or doc.result is None or doc.result.version != key[1] or doc.version != key[1]:
         return action  # the document changed since: the client applies nothing
-    edit = _edit(doc, unit, fix)
-    action.edit = types.WorkspaceEdit(changes={doc.uri: [edit]})
+    if not data.get("reject"):  # rejecting changes no code: its command carries the fix it turns down
+        action.edit = types.WorkspaceEdit(changes={doc.uri: [_edit(doc, unit, fix)]})
     if action.command is not None and action.command.arguments and isinstance(action.command.arguments[0], Mapping):
         payload = dict(action.command.arguments[0])
         payload["before"], payload["after"] = doc.fix_pair(_as_fix(unit, doc, fix))

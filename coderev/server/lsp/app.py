@@ -64,6 +64,7 @@ FEATURES: tuple[tuple[str, Handler, Any], ...] = (
 COMMANDS: tuple[tuple[str, Handler], ...] = (
     (commands.ACCEPT, commands.accept),
     (commands.DISMISS, commands.dismiss),
+    (commands.REJECT_FIX, commands.reject_fix),
     (commands.SCAN_WORKSPACE, commands.scan_workspace),
     (commands.RESET_LEARNING, commands.reset_learning),
 )

@@ -68,7 +68,9 @@ async def code_actions(ls: CoderevServer, params: types.CodeActionParams) -> lis
                     ls, doc, doc.finding(str(diagnostic.data.get("fingerprint", ""))), "ai")
                 fixes = [a for a in rule_actions if a.title.startswith("Fix:")]
                 rest = [a for a in rule_actions if not a.title.startswith("Fix:")]
-                actions += (ai + fixes if first else fixes + ai) + rest
+                reject = [a for a in ai if isinstance(a.data, Mapping) and a.data.get("reject")]
+                ai = [a for a in ai if a not in reject]
+                actions += (ai + fixes if first else fixes + ai) + reject + rest
         actions += ai_fixes.loading(ls, doc, ours)  # once per request, not once per finding
     if only is not None and _wants(only, FIX_ALL) and doc.language is not None:  # source actions on request
         await ls.scheduler.current(doc)

@@ -1,5 +1,6 @@
 """Commands: ``coderev.accept`` (a quick-fix was applied), ``coderev.dismiss`` (hide a finding
-for good, keyed by its fingerprint), ``coderev.resetLearning`` and ``coderev.scanWorkspace``.
+for good, keyed by its fingerprint), ``coderev.rejectFix`` (an AI fix was turned down; the finding
+stays), ``coderev.resetLearning`` and ``coderev.scanWorkspace``.
 
 Accept and dismiss events go to the workspace's feedback store (coderev/engine/feedback.py) with the
 rule id, fingerprint, language, the code around the finding and the fix.
@@ -16,12 +17,13 @@ from pygls.exceptions import JsonRpcInvalidParams
 from coderev.analyzers.analysis import FINGERPRINT_LENGTH, is_fingerprint
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.feedback import EventKey, EventKind, FeedbackEvent
-from coderev.server.lsp import convert, workspace_scan
+from coderev.server.lsp import ai_fixes, convert, workspace_scan
 from coderev.server.lsp.server import CoderevServer
 from coderev.server.lsp.settings import ScanScope
 
 ACCEPT: Final = "coderev.accept"
 DISMISS: Final = "coderev.dismiss"
+REJECT_FIX: Final = ai_fixes.REJECT_COMMAND
 SCAN_WORKSPACE: Final = "coderev.scanWorkspace"
 RESET_LEARNING: Final = "coderev.resetLearning"
 
@@ -64,7 +66,7 @@ def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tu
         path=str(path) if path is not None else uri,
         origin=origin,
         slot=str(payload.get("slot", "")),
-        # a dismissed AI fix keeps its code too: a negative example for learning (docs/learning.md)
+        # a dismissed or rejected AI fix keeps its code too: a negative example for learning (docs/learning.md)
         before=str(payload.get("before", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
         after=str(payload.get("after", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
         severity=str(payload.get("severity", "")),
@@ -105,6 +107,16 @@ def dismiss(ls: CoderevServer, *args: Any) -> None:
     _record(ls, event, root)
     ls.forget_scanned(event.fingerprint)
     ls.reanalyze_all()
+
+
+def reject_fix(ls: CoderevServer, *args: Any) -> None:
+    """The user turned an AI fix down: kept as a negative for learning runs (``negatives.jsonl``);
+    the finding stays shown and the acceptance model is not told (the fix was wrong, not the finding)."""
+    payload = _payload(args, REJECT_FIX)
+    if payload.get("origin") != "ai" or not payload.get("before") or not payload.get("after"):
+        _reject(f"{REJECT_FIX} takes an AI fix's payload (origin 'ai', before and after)")
+    event, root = _event(ls, EventKind.REJECT, payload)
+    _record(ls, event, root)
 
 
 def reset_learning(ls: CoderevServer, *args: Any) -> dict[str, int]:
