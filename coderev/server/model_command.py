@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from coderev.analyzers.errors import CoderevError
-from coderev.server import learn_command, learn_status, model_slots_command
+from coderev.server import distill_command, learn_command, learn_status, model_slots_command
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
 
@@ -59,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     info = actions.add_parser("info", help="show a slot's manifest, hash check and compute type")
     info.add_argument("--slot", type=Path, help="slot directory (default: the packaged default slot)")
     learn_command.add_arguments(actions)
+    distill_command.add_arguments(actions)
     model_slots_command.add_arguments(actions)
     learn_status.add_arguments(actions)  # `learn --status`: the scheduler's state
 
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         return model_slots_command.run(args)
     if args.model_command == "learn":
         return learn_command.run(args)
+    if args.model_command == "distill":
+        return distill_command.run(args)
     try:
         if args.model_command == "train":
             return _train(args)

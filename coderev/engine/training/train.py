@@ -30,8 +30,10 @@ class ModelConfig:
 
 # The decoder sizes `coderev model train --size` offers (head width 64 throughout), for the
 # quality/speed curve in docs/model.md: small is the shipped default (2.2M parameters with the
-# tied 2,000-word embedding), medium about 5.6M, large about 14M.
+# tied 2,000-word embedding), medium about 5.6M, large about 14M; tiny (about 0.7M) is the
+# student size of `coderev model distill` (docs/distillation.md).
 SIZES = {
+    "tiny": ModelConfig(layers=2, hidden=128, heads=2, intermediate=384),
     "small": ModelConfig(),
     "medium": ModelConfig(layers=6, hidden=256, heads=4, intermediate=768),
     "large": ModelConfig(layers=8, hidden=384, heads=6, intermediate=1024),
