@@ -59,6 +59,7 @@ def epoch_order(n_new: int, n_old: int, epoch: int, *, cfg: LearnConfig, encoded
 
 
 def old_batches(old: Encoded, cfg: LearnConfig, pad_id: int) -> Callable[[], Iterable[Batch]]:
+    """The first ``fisher_batches`` batches of ``old`` (the old pool, or the new data), in a fixed order."""
     def make() -> Iterable[Batch]:
         rng = random.Random(f"{cfg.seed}:old")  # noqa: S311 - reproducible
         for batch in batches(old, cfg.batch_tokens, rng)[: cfg.fisher_batches]:
@@ -158,7 +159,7 @@ def learn(model: Any, new: Encoded, old: Encoded, methods: list[Method], *, repl
     else:
         at = _Position()
         for method in methods:
-            method.prepare(model, old_batches(old, cfg, pad_id))
+            method.prepare(model, old_batches(old, cfg, pad_id), old_batches(new, cfg, pad_id))
     model.train()
     start, last_save = time.monotonic() - at.seconds, time.monotonic()
     stopped = "max_steps"

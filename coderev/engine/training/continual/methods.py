@@ -24,11 +24,31 @@ def _params(model: Any) -> list[tuple[str, Any]]:
     return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
 
 
+def fisher_diagonal(model: Any, old_batches: Callable[[], Iterable[Batch]]) -> dict[str, Any]:
+    """The diagonal of the empirical Fisher information of the old task's loss: one squared
+    gradient per old batch, averaged; how much the old task's loss reacts to moving each weight."""
+    import torch
+
+    fisher = {n: torch.zeros_like(p) for n, p in _params(model)}
+    count = 0
+    for batch in old_batches():
+        model.zero_grad(set_to_none=True)
+        task_loss(model, batch).backward()
+        for n, p in _params(model):
+            if p.grad is not None:
+                fisher[n] += p.grad.detach() ** 2
+        count += 1
+    model.zero_grad(set_to_none=True)
+    return {n: t / max(1, count) for n, t in fisher.items()}
+
+
 class Method:
     name = "naive"
 
-    def prepare(self, model: Any, old_batches: Callable[[], Iterable[Batch]]) -> None:
-        """Before the first step of a fresh run (not on resume: the state comes back instead)."""
+    def prepare(self, model: Any, old_batches: Callable[[], Iterable[Batch]],
+                new_batches: Callable[[], Iterable[Batch]] | None = None) -> None:
+        """Before the first step of a fresh run (not on resume: the state comes back instead);
+        ``old_batches``/``new_batches``: a few batches of the old task's pool and of the new data."""
 
     def penalty(self, model: Any, batch: Batch, logits: Any) -> Any:
         return None
@@ -93,21 +113,10 @@ class EWC(_Anchored):
 
     name = "ewc"
 
-    def prepare(self, model: Any, old_batches: Callable[[], Iterable[Batch]]) -> None:
-        import torch
-
+    def prepare(self, model: Any, old_batches: Callable[[], Iterable[Batch]],
+                new_batches: Callable[[], Iterable[Batch]] | None = None) -> None:
         self.anchor = {n: p.detach().clone() for n, p in _params(model)}
-        self.importance = {n: torch.zeros_like(p) for n, p in _params(model)}
-        count = 0
-        for batch in old_batches():
-            model.zero_grad(set_to_none=True)
-            task_loss(model, batch).backward()
-            for n, p in _params(model):
-                if p.grad is not None:
-                    self.importance[n] += p.grad.detach() ** 2
-            count += 1
-        model.zero_grad(set_to_none=True)
-        self.importance = {n: t / max(1, count) for n, t in self.importance.items()}
+        self.importance = fisher_diagonal(model, old_batches)
         self._normalize()
 
 
@@ -127,7 +136,8 @@ class SI(_Anchored):
         self._before: dict[str, Any] = {}
         self._grads: dict[str, Any] = {}
 
-    def prepare(self, model: Any, old_batches: Callable[[], Iterable[Batch]]) -> None:
+    def prepare(self, model: Any, old_batches: Callable[[], Iterable[Batch]],
+                new_batches: Callable[[], Iterable[Batch]] | None = None) -> None:
         import torch
 
         self.anchor = {n: p.detach().clone() for n, p in _params(model)}
@@ -190,8 +200,10 @@ class LwF(Method):
 
 
 def build(method: str, *, teacher: Any = None, ewc_strength: float = 1.0, si_strength: float = 1.0,
-          lwf_alpha: float = 1.0, packnet_free: float = 0.5) -> tuple[bool, list[Method]]:
-    """(replay on?, the other methods) from ``replay+ewc`` and the like; ``naive`` is none."""
+          lwf_alpha: float = 1.0, packnet_free: float = 0.5, packnet_keep: float = 0.5,
+          packnet_masks: dict[str, Any] | None = None) -> tuple[bool, list[Method]]:
+    """(replay on?, the other methods) from ``replay+ewc`` and the like; ``naive`` is none.
+    ``packnet_masks``: the ownership masks a previous PackNet run left in the base slot."""
     from .packnet import PackNet
 
     names = [] if method == "naive" else method.split("+")
@@ -209,5 +221,7 @@ def build(method: str, *, teacher: Any = None, ewc_strength: float = 1.0, si_str
                 raise ValueError("lwf needs the previous slot as teacher")
             made.append(LwF(teacher, lwf_alpha))
         elif n == "packnet":
-            made.append(PackNet(packnet_free))
+            packnet = PackNet(packnet_free, packnet_keep)
+            packnet.owner = dict(packnet_masks or {})
+            made.append(packnet)
     return "replay" in names, made
