@@ -27,6 +27,7 @@ from coderev.engine.training.data import generate, read_jsonl
 from coderev.engine.training.sample import Sample
 
 from .loop import LearnConfig
+from .packnet import MASKS
 
 log = logging.getLogger("coderev.training")
 
@@ -49,7 +50,8 @@ class LearnRequest:
     replay_units: int = 400  # training units the replay pool and the Fisher/SI batches come from
     rule_variants: int = 10  # renamed variants of each bad example of a rule
     new_test_share: float = 0.2  # of --data/--pairs samples, held out for the new-task figure
-    strengths: dict[str, float] = field(default_factory=dict)  # ewc, si, lwf, packnet_free
+    strengths: dict[str, float] = field(default_factory=dict)  # ewc, si, lwf, packnet_free, packnet_keep
+    evaluate_old: bool = True  # False: no T0 figures (a caller that evaluates only at the end of a sequence)
 
 
 def _fix_only(samples: list[Sample]) -> list[Sample]:
@@ -85,7 +87,7 @@ def check_tokenizer(base_slot: Path, base_hf: Path, manifest: dict[str, Any]) ->
         raise CoderevError("SYS002", f"{base_hf} is not a transformers checkpoint (no config.json)")
 
 
-def _evaluate(slot_dir: Path, samples: list[Sample], analyzer: Analyzer) -> dict[str, Any]:
+def evaluate_slot(slot_dir: Path, samples: list[Sample], analyzer: Analyzer) -> dict[str, Any]:
     from coderev.engine.model.slot import ModelSlot
     from coderev.engine.training.evaluate import evaluate
 
@@ -95,7 +97,7 @@ def _evaluate(slot_dir: Path, samples: list[Sample], analyzer: Analyzer) -> dict
             "negatives_unchanged": m["negatives_unchanged"]}
 
 
-def _cached(work: Path, key: str, compute: Any) -> dict[str, Any]:
+def cached_figures(work: Path, key: str, compute: Any) -> dict[str, Any]:
     path = work / "eval-cache" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
     if path.is_file():
         cached: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -114,37 +116,28 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
     from coderev.engine.training.train import convert, encode_samples
 
     from .loop import learn
-    from .methods import build
     from .sources import analyzer_for
 
     started = time.monotonic()
-    from coderev.engine.training.dequantize import cached_slot_hf
-
     base = read_manifest(request.base_slot)
     work, cfg = request.work, request.config
     work.mkdir(parents=True, exist_ok=True)
-    if request.base_hf is None:
-        base_hf = cached_slot_hf(request.base_slot, work / "base")
-    else:
-        check_tokenizer(request.base_slot, request.base_hf, base)
-        base_hf = request.base_hf
+    base_hf = _base_checkpoint(request, base)
     analyzer = analyzer_for(request.rules)
     new_train, new_test = new_samples(request, analyzer)
-    old_test = _fix_only(list(generate("test", request.old_test_units, cfg.seed)))
+    old_test = _fix_only(list(generate("test", request.old_test_units, cfg.seed))) if request.evaluate_old else []
     old_pool = _fix_only(list(generate("train", request.replay_units, cfg.seed)))
     sp = spm.SentencePieceProcessor(model_file=str(request.base_slot / "tokenizer.model"))
     model = LlamaForCausalLM.from_pretrained(str(base_hf))
-    teacher = copy.deepcopy(model) if "lwf" in request.method.split("+") else None
     s = request.strengths
-    replay, methods = build(request.method, teacher=teacher, ewc_strength=s.get("ewc", 1.0),
-                            si_strength=s.get("si", 1.0), lwf_alpha=s.get("lwf", 1.0),
-                            packnet_free=s.get("packnet_free", 0.5))
+    masks = _base_masks(request, model)
+    replay, methods = _methods(request, model, masks)
     new_enc = encode_samples(new_train, sp, cfg.max_len)
     old_enc = encode_samples(old_pool, sp, cfg.max_len)
     # what a step depends on; a time budget or checkpoint interval may change between a run and its resume
     settings = {k: v for k, v in asdict(cfg).items() if k not in ("seconds", "checkpoint_minutes", "checkpoint_steps")}
-    identity = hashlib.sha256(json.dumps([request.method, settings, s, base["files"]["model.bin"], new_enc,
-                                          old_enc]).encode()).hexdigest()
+    identity = hashlib.sha256(json.dumps([request.method, settings, s, base["files"]["model.bin"],
+                                          base["files"].get(MASKS), new_enc, old_enc]).encode()).hexdigest()
     stats = learn(model, new_enc, old_enc, methods, replay=replay, cfg=cfg, pad_id=sp.eos_id(), work=work,
                   resume=request.resume, identity=identity)
     extra = sum(m.extra_bytes() for m in methods)
@@ -156,16 +149,18 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
         shutil.rmtree(output)
     convert(work / "hf", sp, output, "int8")
     shutil.copy2(request.base_slot / "tokenizer.model", output / "tokenizer.model")
+    packnet = _packnet_record(methods, output, from_base=bool(masks))
     digest = hashlib.sha256("".join(x.prompt + x.answer for x in new_train).encode()).hexdigest()
     fields = {k: v for k, v in base.items() if k not in ("files", "metrics")}
     fields["version"] = f"{base['version']}+{request.method.replace('+', '.')}.{digest[:8]}"
     write_manifest(output, fields)  # the slot loads (and is evaluated) from here on
     base_key = f"{base['files']['model.bin']}:{cfg.seed}:{request.old_test_units}"
-    base_old = _cached(work, "old:" + base_key, lambda: _evaluate(request.base_slot, old_test, analyzer))
+    base_old = cached_figures(work, "old:" + base_key, lambda: evaluate_slot(request.base_slot, old_test, analyzer)) \
+        if request.evaluate_old else None
     new_key = f"{base['files']['model.bin']}:new:" + "".join(x.prompt for x in new_test)
-    base_new = _cached(work, new_key, lambda: _evaluate(request.base_slot, new_test, analyzer))
-    old = _evaluate(output, old_test, analyzer)
-    new = _evaluate(output, new_test, analyzer) if new_test else None
+    base_new = cached_figures(work, new_key, lambda: evaluate_slot(request.base_slot, new_test, analyzer))
+    old = evaluate_slot(output, old_test, analyzer) if request.evaluate_old else None
+    new = evaluate_slot(output, new_test, analyzer) if new_test else None
     fields["continual"] = {
         "method": request.method, "base_slot": f"{base['name']}@{base['version']}",
         "base_model_sha256": base["files"]["model.bin"], "new_train_samples": len(new_train),
@@ -173,10 +168,58 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
         "old_test_samples": len(old_test), "config": asdict(cfg), "strengths": dict(s), "stats": stats,
         "method_extra_bytes": extra, "old_task": {"base": base_old, "candidate": old},
         "new_task": {"base": base_new, "candidate": new},
-        "old_drop_points": round(100 * (base_old["fix_verified_and_exact"] - old["fix_verified_and_exact"]), 2),
+        "old_drop_points": None if base_old is None or old is None else
+        round(100 * (base_old["fix_verified_and_exact"] - old["fix_verified_and_exact"]), 2),
         "total_seconds": round(time.monotonic() - started, 1),
     }
+    if packnet is not None:
+        fields["continual"]["packnet"] = packnet
     return write_manifest(output, fields)
+
+
+def _base_checkpoint(request: LearnRequest, base: dict[str, Any]) -> Path:
+    """The base's float32 checkpoint: the one given, or the slot's own weights read back (cached)."""
+    from coderev.engine.training.dequantize import cached_slot_hf
+
+    if request.base_hf is None:
+        return cached_slot_hf(request.base_slot, request.work / "base")
+    check_tokenizer(request.base_slot, request.base_hf, base)
+    return request.base_hf
+
+
+def _methods(request: LearnRequest, model: Any, masks: dict[str, Any]) -> tuple[bool, list[Any]]:
+    from .methods import build
+
+    s = request.strengths
+    teacher = copy.deepcopy(model) if "lwf" in request.method.split("+") else None
+    return build(request.method, teacher=teacher, ewc_strength=s.get("ewc", 1.0), si_strength=s.get("si", 1.0),
+                 lwf_alpha=s.get("lwf", 1.0), packnet_free=s.get("packnet_free", 0.5),
+                 packnet_keep=s.get("packnet_keep", 0.5), packnet_masks=masks)
+
+
+def _base_masks(request: LearnRequest, model: Any) -> dict[str, Any]:
+    """PackNet's masks the base slot carries (a previous PackNet run's), checked against the model."""
+    from .packnet import load_masks
+
+    if "packnet" not in request.method.split("+"):
+        return {}
+    masks = load_masks(request.base_slot)
+    params = {n: tuple(p.shape) for n, p in model.named_parameters() if p.requires_grad}
+    if masks and {n: tuple(t.shape) for n, t in masks.items()} != params:
+        raise CoderevError("SYS002", f"{request.base_slot / MASKS} does not fit the slot's model (other weights)")
+    return masks
+
+
+def _packnet_record(methods: list[Any], output: Path, *, from_base: bool) -> dict[str, Any] | None:
+    """PackNet's masks into the candidate slot (before its manifest hashes its files), and their summary."""
+    from .packnet import PackNet, save_masks
+
+    packnet = next((m for m in methods if isinstance(m, PackNet)), None)
+    if packnet is None:
+        return None
+    save_masks(packnet, output)
+    return {"masks": MASKS, "task": packnet.task, "masks_from_base": from_base, "criterion": packnet.criterion,
+            "ownership": packnet.ownership(), "trained_fisher_share": round(packnet.freed_fisher_share, 6)}
 
 
 def install_candidate(slot_dir: Path, store_root: Path | None, method: str) -> str:
