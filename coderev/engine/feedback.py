@@ -57,6 +57,7 @@ class FeedbackEvent:
     slot: str = ""  # the model slot (name@version) that wrote an "ai" fix
     before: str = ""  # for an accepted fix: the code the fix replaced (secrets masked)
     after: str = ""  # ... and the code it became
+    unit: str = ""  # ... and the whole top-level unit holding ``before`` (secrets masked), its context
     severity: str = ""  # the finding's effective severity when the user acted
     category: str = ""  # the finding's category (the rule family)
 
@@ -81,6 +82,7 @@ class FeedbackEvent:
             slot=str(data.get("slot") or ""),
             before=str(data.get("before") or ""),
             after=str(data.get("after") or ""),
+            unit=str(data.get("unit") or ""),
             severity=str(data.get("severity") or ""),
             category=str(data.get("category") or ""),
         )

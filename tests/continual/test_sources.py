@@ -17,6 +17,20 @@ def _pair(after: str, rule_id: str = "python.weak-crypto.weak-hash") -> str:
                        "origin": "template", "slot": "", "fingerprint": "f", "timestamp": 1.0})
 
 
+def test_a_pair_is_analysed_in_its_unit_when_the_fixed_lines_alone_show_no_finding(tmp_path: Path) -> None:
+    """The editor records the fixed lines and their top-level unit: a call's arguments alone are
+    not a call, so the shell-literal finding shows only in the unit the lines came from."""
+    unit = "def restart():\n    subprocess.check_call(\n        'systemctl restart nginx',\n        shell=True,\n    )\n"
+    before = "        'systemctl restart nginx',\n        shell=True,\n"
+    after = "        ['systemctl', 'restart', 'nginx'],\n        shell=False,\n"
+    pair = {"format": 1, "before": before, "after": after, "rule_id": "python.command-injection.shell-literal",
+            "language": "python", "origin": "template", "slot": "", "fingerprint": "f", "timestamp": 1.0}
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps(pair) + "\n" + json.dumps({**pair, "unit": unit}) + "\n")
+    [sample] = from_pairs(pairs, analyzer_for(None))  # the lines alone give nothing; in the unit, a sample
+    assert "<<< True\n>>> False" in sample.answer and "['STR1', 'STR2', 'STR3']" in sample.answer
+
+
 def test_pairs_keep_only_fixes_the_analyzers_verify(tmp_path: Path) -> None:
     good = BEFORE.replace("md5", "sha256")
     pairs = tmp_path / "pairs.jsonl"

@@ -119,6 +119,7 @@ async def test_ai_fix_is_offered_verified_and_applied(client_name: str, workspac
         [event] = list(store.events(EventKind.ACCEPT))
         assert event.origin == "ai" and event.slot.startswith("coderev-default")
         assert "yaml.load(stream)" in event.before and "yaml.load(stream)" not in event.after
+        assert event.before in event.unit and event.unit.startswith("def "), "the fixed lines' unit, as context"
         [rejected] = list(store.events(EventKind.REJECT))
         assert (rejected.before, rejected.after) == (event.before, event.after)
         assert rejected.fingerprint not in store.dismissed_fingerprints(), "rejecting a fix keeps the finding"

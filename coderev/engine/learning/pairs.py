@@ -44,6 +44,7 @@ class TrainingPair:
     fingerprint: str
     timestamp: float
     edited: bool = False  # ``after`` is the user's edit of the fix, not the fix as offered
+    unit: str = ""  # the top-level unit holding ``before``, as it was (its context; "" when unknown)
 
     def to_json(self) -> str:
         return json.dumps({"format": PAIR_FORMAT, **asdict(self)}, ensure_ascii=False, sort_keys=True)
@@ -78,6 +79,7 @@ def training_pairs(store: FeedbackStore) -> Iterator[TrainingPair]:
             fingerprint=event.fingerprint,
             timestamp=event.timestamp,
             edited=edited is not None,
+            unit=event.unit if event.before in event.unit else "",
         )
 
 

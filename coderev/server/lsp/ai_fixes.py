@@ -140,7 +140,9 @@ def resolve(ls: CoderevServer, doc: OpenDocument, action: types.CodeAction) -> t
         action.edit = types.WorkspaceEdit(changes={doc.uri: [_edit(doc, unit, fix)]})
     if action.command is not None and action.command.arguments and isinstance(action.command.arguments[0], Mapping):
         payload = dict(action.command.arguments[0])
-        payload["before"], payload["after"] = doc.fix_pair(_as_fix(unit, doc, fix))
+        as_fix = _as_fix(unit, doc, fix)
+        payload["before"], payload["after"] = doc.fix_pair(as_fix)
+        payload["unit"] = doc.fix_unit_lines(as_fix)
         action.command.arguments = [payload]
     return action
 

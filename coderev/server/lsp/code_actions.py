@@ -47,6 +47,7 @@ def _feedback_payload(doc: OpenDocument, diagnostic: types.Diagnostic, data: Map
     finding = doc.finding(str(payload["fingerprint"]))
     if finding is not None and finding.fix is not None:
         payload["before"], payload["after"] = doc.fix_pair(finding.fix)
+        payload["unit"] = doc.fix_unit_lines(finding.fix)
     return payload
 
 

@@ -69,6 +69,7 @@ def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tu
         # a dismissed or rejected AI fix keeps its code too: a negative example for learning (docs/learning.md)
         before=str(payload.get("before", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
         after=str(payload.get("after", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
+        unit=str(payload.get("unit", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
         severity=str(payload.get("severity", "")),
         category=str(payload.get("category", "")),
     )

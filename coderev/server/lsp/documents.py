@@ -135,6 +135,22 @@ class OpenDocument:
         delta = len(fixed) - len(source)
         return (source[start:end].decode("utf-8", "replace"), fixed[start : end + delta].decode("utf-8", "replace"))
 
+    def fix_unit_lines(self, fix: Fix) -> str:
+        """The whole lines of the top-level unit (function, class, statement) that holds the fix's
+        edits, before it, secrets masked: the context a training pair's lines are learnt in (a
+        taint finding's source may be lines above the fixed sink). Empty when no single unit does."""
+        if self.result is None or not fix.edits or self.result.snapshot.tree is None:
+            return ""
+        snapshot = self.result.snapshot
+        first = min(e.span.start_byte for e in fix.edits)
+        last = max(e.span.end_byte for e in fix.edits)
+        assert snapshot.tree is not None
+        unit = next((n for n in snapshot.tree.root_node.children if n.start_byte <= first and last <= n.end_byte),
+                    None)
+        if unit is None:
+            return ""
+        return self.masked_lines(unit.start_point.row, unit.end_point.row + 1)
+
 
 def open_document(  # noqa: PLR0917 - one value per field of the editor's TextDocumentItem
     uri: str,

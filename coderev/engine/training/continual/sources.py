@@ -3,7 +3,9 @@
 - ``--data``: a JSONL of :class:`~coderev.engine.training.sample.Sample` (``write_jsonl``).
 - ``--pairs``: the accepted-fix pairs :func:`coderev.engine.learning.pairs.export_jsonl` writes;
   each becomes a FIX sample through the slot's own prompt builder, kept only when the accepted
-  code is what the analyzers verify as a fix of that finding (:func:`..data.fix_sample`).
+  code is what the analyzers verify as a fix of that finding (:func:`..data.fix_sample`). A pair
+  is analysed in its top-level unit when it carries one (a taint finding's source is often lines
+  above the fixed sink), else as the fixed lines alone.
 - ``--rules``: a rule directory; each rule's ``bad`` examples, with their identifiers renamed
   from the training (or, for the held-out split, the held-out) word pool, labelled by the
   analyzers with those rules loaded, give FIX samples of the rule's own fix template.
@@ -60,8 +62,14 @@ def from_pairs(path: Path, analyzer: Analyzer) -> list[Sample]:
         if not line.strip():
             continue
         pair = json.loads(line)
-        found = fix_samples_of(pair["before"], pair["language"], analyzer, "train", rule_id=pair["rule_id"],
-                               fixed=pair["after"])
+        found: list[Sample] = []
+        unit = pair.get("unit") or ""
+        if pair["before"] and pair["before"] in unit:  # the fix's lines in their unit, as the editor saw them
+            found = fix_samples_of(unit, pair["language"], analyzer, "train", rule_id=pair["rule_id"],
+                                   fixed=unit.replace(pair["before"], pair["after"], 1))
+        if not found:  # no unit recorded (older pairs), or the unit alone does not show the finding
+            found = fix_samples_of(pair["before"], pair["language"], analyzer, "train", rule_id=pair["rule_id"],
+                                   fixed=pair["after"])
         out += found[:1]
     return out
 
