@@ -58,6 +58,7 @@ class FeedbackEvent:
     before: str = ""  # for an accepted fix: the code the fix replaced (secrets masked)
     after: str = ""  # ... and the code it became
     unit: str = ""  # ... and the whole top-level unit holding ``before`` (secrets masked), its context
+    style: str = ""  # the file's SQL placeholder style (``ParamStyle`` value) where known: a unit has no imports
     severity: str = ""  # the finding's effective severity when the user acted
     category: str = ""  # the finding's category (the rule family)
 
@@ -83,6 +84,7 @@ class FeedbackEvent:
             before=str(data.get("before") or ""),
             after=str(data.get("after") or ""),
             unit=str(data.get("unit") or ""),
+            style=str(data.get("style") or ""),
             severity=str(data.get("severity") or ""),
             category=str(data.get("category") or ""),
         )

@@ -45,6 +45,7 @@ class TrainingPair:
     timestamp: float
     edited: bool = False  # ``after`` is the user's edit of the fix, not the fix as offered
     unit: str = ""  # the top-level unit holding ``before``, as it was (its context; "" when unknown)
+    style: str = ""  # the file's SQL placeholder style where known (the unit alone does not show its imports)
 
     def to_json(self) -> str:
         return json.dumps({"format": PAIR_FORMAT, **asdict(self)}, ensure_ascii=False, sort_keys=True)
@@ -80,6 +81,7 @@ def training_pairs(store: FeedbackStore) -> Iterator[TrainingPair]:
             timestamp=event.timestamp,
             edited=edited is not None,
             unit=event.unit if event.before in event.unit else "",
+            style=event.style,
         )
 
 

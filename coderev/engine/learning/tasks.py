@@ -54,7 +54,7 @@ def negatives(store: FeedbackStore) -> Iterator[dict[str, Any]]:
             continue
         seen.add(identity)
         yield {"format": NEGATIVE_FORMAT, "before": event.before, "rejected": event.after,
-               "unit": event.unit if event.before in event.unit else "",
+               "unit": event.unit if event.before in event.unit else "", "style": event.style,
                "rule_id": event.rule_id, "language": event.language, "slot": event.slot,
                "fingerprint": event.fingerprint, "timestamp": event.timestamp}
 

@@ -143,6 +143,7 @@ def resolve(ls: CoderevServer, doc: OpenDocument, action: types.CodeAction) -> t
         as_fix = _as_fix(unit, doc, fix)
         payload["before"], payload["after"] = doc.fix_pair(as_fix)
         payload["unit"] = doc.fix_unit_lines(as_fix)
+        payload["style"] = doc.sql_style() if ".sql-injection." in str(payload.get("ruleId", "")) else ""
         action.command.arguments = [payload]
     return action
 

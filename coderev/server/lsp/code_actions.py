@@ -48,6 +48,7 @@ def _feedback_payload(doc: OpenDocument, diagnostic: types.Diagnostic, data: Map
     if finding is not None and finding.fix is not None:
         payload["before"], payload["after"] = doc.fix_pair(finding.fix)
         payload["unit"] = doc.fix_unit_lines(finding.fix)
+        payload["style"] = doc.sql_style() if ".sql-injection." in str(payload["ruleId"]) else ""
     return payload
 
 

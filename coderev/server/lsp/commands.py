@@ -70,6 +70,7 @@ def _event(ls: CoderevServer, kind: EventKind, payload: Mapping[str, Any]) -> tu
         before=str(payload.get("before", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
         after=str(payload.get("after", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
         unit=str(payload.get("unit", "")) if kind is EventKind.ACCEPT or origin == "ai" else "",
+        style=str(payload.get("style", "")),
         severity=str(payload.get("severity", "")),
         category=str(payload.get("category", "")),
     )

@@ -20,6 +20,7 @@ from coderev.analyzers.errors import CoderevError
 from coderev.analyzers.finding import Fix, apply_edits
 from coderev.analyzers.fixcheck import with_checked_fix
 from coderev.analyzers.languages import get_language, language_for_path
+from coderev.analyzers.paramstyle import infer_param_style
 from coderev.analyzers.patterns import redact
 from coderev.server.lsp.diagnostic_cache import DiagnosticCache
 
@@ -134,6 +135,14 @@ class OpenDocument:
         fixed = apply_edits(source, fix.edits)
         delta = len(fixed) - len(source)
         return (source[start:end].decode("utf-8", "replace"), fixed[start : end + delta].decode("utf-8", "replace"))
+
+    def sql_style(self) -> str:
+        """The placeholder style of the file's database driver (``ParamStyle`` value) or "": a
+        training pair's unit shows no imports, and SQL fixes are only verified in a known style."""
+        snapshot = self.document.snapshot()
+        language = snapshot.language
+        style = infer_param_style(snapshot.source, language.id) if language is not None else None
+        return style.value if style is not None else ""
 
     def fix_unit_lines(self, fix: Fix) -> str:
         """The whole lines of the top-level unit (function, class, statement) that holds the fix's

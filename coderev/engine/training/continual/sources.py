@@ -22,6 +22,7 @@ from pathlib import Path
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.document import Document
 from coderev.analyzers.languages import get_language
+from coderev.analyzers.paramstyle import ParamStyle, infer_param_style, param_style
 from coderev.analyzers.ruleset import load_rules
 from coderev.engine.model.placeholders import parse
 from coderev.engine.model.vocabulary import keep_names
@@ -36,22 +37,26 @@ def analyzer_for(rules: Path | None) -> Analyzer:
 
 
 def fix_samples_of(source: str, language: str, analyzer: Analyzer, split: str, *, rule_id: str | None = None,
-                   fixed: str | None = None) -> list[Sample]:
-    """FIX samples of ``source``'s findings (only ``rule_id``'s, with ``fixed`` as the answer when given)."""
+                   fixed: str | None = None, style: str = "") -> list[Sample]:
+    """FIX samples of ``source``'s findings (only ``rule_id``'s, with ``fixed`` as the answer when
+    given); ``style``: the file's SQL placeholder style (a unit alone shows no imports), else
+    inferred from ``source``."""
     spec = get_language(language)
     if spec is None:
         return []
     document = Document(source, spec)
     if document.tree is None or document.tree.root_node.has_error:
         return []
-    before = analyzer.analyze(document)
-    out = []
-    for finding in before:
-        if rule_id is not None and finding.rule_id != rule_id:
-            continue
-        sample = fix_sample(source, finding, analyzer, split, before, fixed=fixed)
-        if sample is not None:
-            out.append(sample)
+    known = ParamStyle(style) if style in ParamStyle.__members__.values() else infer_param_style(source, language)
+    with param_style(known):
+        before = analyzer.analyze(document)
+        out = []
+        for finding in before:
+            if rule_id is not None and finding.rule_id != rule_id:
+                continue
+            sample = fix_sample(source, finding, analyzer, split, before, fixed=fixed, style=known)
+            if sample is not None:
+                out.append(sample)
     return out
 
 
@@ -66,10 +71,10 @@ def from_pairs(path: Path, analyzer: Analyzer) -> list[Sample]:
         unit = pair.get("unit") or ""
         if pair["before"] and pair["before"] in unit:  # the fix's lines in their unit, as the editor saw them
             found = fix_samples_of(unit, pair["language"], analyzer, "train", rule_id=pair["rule_id"],
-                                   fixed=unit.replace(pair["before"], pair["after"], 1))
+                                   fixed=unit.replace(pair["before"], pair["after"], 1), style=pair.get("style", ""))
         if not found:  # no unit recorded (older pairs), or the unit alone does not show the finding
             found = fix_samples_of(pair["before"], pair["language"], analyzer, "train", rule_id=pair["rule_id"],
-                                   fixed=pair["after"])
+                                   fixed=pair["after"], style=pair.get("style", ""))
         out += found[:1]
     return out
 
