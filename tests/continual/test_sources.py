@@ -20,7 +20,8 @@ def _pair(after: str, rule_id: str = "python.weak-crypto.weak-hash") -> str:
 def test_a_pair_is_analysed_in_its_unit_when_the_fixed_lines_alone_show_no_finding(tmp_path: Path) -> None:
     """The editor records the fixed lines and their top-level unit: a call's arguments alone are
     not a call, so the shell-literal finding shows only in the unit the lines came from."""
-    unit = "def restart():\n    subprocess.check_call(\n        'systemctl restart nginx',\n        shell=True,\n    )\n"
+    unit = ("def restart():\n    subprocess.check_call(\n        'systemctl restart nginx',\n        shell=True,\n"
+            "    )\n")
     before = "        'systemctl restart nginx',\n        shell=True,\n"
     after = "        ['systemctl', 'restart', 'nginx'],\n        shell=False,\n"
     pair = {"format": 1, "before": before, "after": after, "rule_id": "python.command-injection.shell-literal",

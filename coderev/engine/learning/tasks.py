@@ -47,7 +47,9 @@ def negatives(store: FeedbackStore) -> Iterator[dict[str, Any]]:
     """Rejected (and dismissed) AI fixes that carry their code, oldest first, without duplicates."""
     seen: set[tuple[str, str, str]] = set()
     for event in store.events():
-        if event.kind is EventKind.ACCEPT or event.origin != FIX_AI or not event.before or not event.after or event.before == event.after:
+        if event.kind is EventKind.ACCEPT or event.origin != FIX_AI:
+            continue
+        if not event.before or not event.after or event.before == event.after:
             continue
         identity = (event.rule_id, event.before, event.after)
         if identity in seen:
