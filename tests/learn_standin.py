@@ -19,6 +19,7 @@ parser.add_argument("--data")
 parser.add_argument("--checkpoint-minutes", type=float, required=True)
 parser.add_argument("--resume", action="store_true")
 parser.add_argument("--store")
+parser.add_argument("--negatives")
 args = parser.parse_args()
 with open("runs.jsonl", "a", encoding="utf-8") as runs:
     runs.write(json.dumps({"argv": sys.argv[1:], "resume": args.resume, "pid": os.getpid()}) + "\n")

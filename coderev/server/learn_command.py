@@ -29,6 +29,9 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
     learn.add_argument("--pairs", type=Path, action="append", default=[], metavar="FILE",
                        help="accepted-fix pairs JSONL (coderev.engine.learning.pairs.export_jsonl; repeatable)")
     learn.add_argument("--rules", type=Path, metavar="DIR", help="a rule directory whose fix templates to learn")
+    learn.add_argument("--negatives", type=Path, action="append", default=[], metavar="FILE",
+                       help="rejected AI fixes JSONL (negatives.jsonl of the learning scheduler; repeatable): "
+                            "unlikelihood at the token where each leaves the rule's fix")
     learn.add_argument("--base", type=Path, help="the slot to start from (default: the store's production slot, "
                                                  "V2, or the packaged default slot when the store has none)")
     learn.add_argument("--base-hf", type=Path, metavar="DIR",
@@ -45,7 +48,7 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
     learn.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (default 5e-4)")
     learn.add_argument("--replay-share", type=float, default=0.5, help="share of old samples with replay (0.5)")
     learn.add_argument("--strength", action="append", default=[], metavar="NAME=VALUE",
-                       help="ewc=, si=, lwf= (loss weights) or packnet_free= (share of weights freed)")
+                       help="ewc=, si=, lwf=, unlikelihood= (loss weights) or packnet_free= (share of weights freed)")
     learn.add_argument("--seed", type=int, default=1234)
     learn.add_argument("--old-units", type=int, default=400, help="T0 held-out units evaluated (default 400)")
     learn.add_argument("--replay-units", type=int, default=400, help="old training units to replay (default 400)")
@@ -83,8 +86,8 @@ def _learn(args: argparse.Namespace) -> int:
     from coderev.engine.training.continual.learn import LearnRequest, install_candidate, run_learn
     from coderev.engine.training.continual.loop import LearnConfig
 
-    if not (args.data or args.pairs or args.rules):
-        raise CoderevError("SYS002", "give the new data: --data, --pairs or --rules")
+    if not (args.data or args.pairs or args.rules or args.negatives):
+        raise CoderevError("SYS002", "give the new data: --data, --pairs, --rules or --negatives")
     strengths = {}
     for item in args.strength:
         name, _, value = item.partition("=")
@@ -97,6 +100,7 @@ def _learn(args: argparse.Namespace) -> int:
     request = LearnRequest(
         method=args.method, base_slot=base, base_hf=args.base_hf,
         output=args.output or work / "slot", work=work, data=args.data, pairs=args.pairs, rules=args.rules,
+        negatives=args.negatives,
         config=config, resume=args.resume, old_test_units=args.old_units, replay_units=args.replay_units,
         rule_variants=args.rule_variants,
         strengths=strengths)

@@ -75,3 +75,23 @@ def test_unlikelihood_lowers_the_rejected_tokens_probability() -> None:
     after = probabilities()
     assert all(a < b / 2 for a, b in zip(after, before, strict=True)), (before, after)
     assert method.state() == {"position": 0}  # 30 steps of 2 over 2 negatives: a full cycle, checkpointed
+
+
+@pytest.mark.slow
+def test_learn_takes_rejected_fixes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``learn --negatives`` alone: the rule's fix of each rejected finding is the new data, the
+    rejected token is unlearnt, and the manifest says how often each slot still writes the fix."""
+    from coderev.engine.model.manifest import read_manifest
+    from coderev.server.cli import main
+    from tests.continual.test_learn_command import _mini_base
+
+    slot, _ = _mini_base(tmp_path)
+    args = ["model", "learn", "--method", "replay", "--negatives", str(_negative(tmp_path / "n.jsonl", "[user_id]")),
+            "--base", str(slot), "--work", str(tmp_path / "learn"), "--max-steps", "2", "--old-units", "4",
+            "--replay-units", "4", "--no-install", "--json", "--strength", "unlikelihood=0.5"]
+    assert main(args) == 0
+    figures = read_manifest(Path(json.loads(capsys.readouterr().out)["slot"]))["continual"]
+    assert figures["new_train_samples"] == 1  # the rule's own fix of the rejected finding
+    rejected = figures["rejected_fixes"]
+    assert rejected["n"] == 1 and rejected["unlikelihood_weight"] == 0.5
+    assert 0.0 <= rejected["candidate_still_writes"] <= 1.0 and 0.0 <= rejected["base_still_writes"] <= 1.0

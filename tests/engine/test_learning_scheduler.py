@@ -23,8 +23,8 @@ DAY = 86_400.0
 
 
 class Source:
-    def __init__(self, pairs: int = 25, rules: tuple[Path, ...] = ()) -> None:
-        self.pairs, self.rules = pairs, rules
+    def __init__(self, pairs: int = 25, rules: tuple[Path, ...] = (), negatives: int = 0) -> None:
+        self.pairs, self.rules, self.negatives = pairs, rules, negatives
 
     def count(self) -> int:
         return self.pairs
@@ -35,8 +35,9 @@ class Source:
     def export(self, directory: Path) -> LearningTasks:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "pairs.jsonl").write_text("{}\n" * self.pairs)
-        (directory / "negatives.jsonl").write_text("")
-        return LearningTasks(directory / "pairs.jsonl", directory / "negatives.jsonl", self.pairs, 0, self.rules)
+        (directory / "negatives.jsonl").write_text("{}\n" * self.negatives)
+        return LearningTasks(directory / "pairs.jsonl", directory / "negatives.jsonl", self.pairs, self.negatives,
+                             self.rules)
 
 
 class Clock:
@@ -128,11 +129,13 @@ def test_a_run_when_every_gate_opens(made: list[LearningScheduler], tmp_path: Pa
 
 def test_a_run_learns_into_the_engines_store(made: list[LearningScheduler], tmp_path: Path) -> None:
     """With ``model.storePath`` set, the run starts from and installs into that store, not the default."""
-    scheduler = _scheduler(made, tmp_path, Source(pairs=25), Clock(), idle_minutes=0.0, store=tmp_path / "slots")
+    scheduler = _scheduler(made, tmp_path, Source(pairs=25, negatives=3), Clock(), idle_minutes=0.0,
+                           store=tmp_path / "slots")
     scheduler.tick()
     _until_done(scheduler)
     [run] = _runs(scheduler)
     assert run["argv"][-2:] == ["--store", str(tmp_path / "slots")]
+    assert run["argv"][6:8] == ["--negatives", str(tmp_path / "learning" / "tasks" / "negatives.jsonl")]
 
 
 def test_budget_warns_at_80_stops_at_100_and_the_next_window_resumes(

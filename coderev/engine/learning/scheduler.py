@@ -218,6 +218,8 @@ class LearningScheduler:
             task = ["pairs", str(exported.pairs)]
         args = [*self.command, "--method", self.settings.method, f"--{task[0]}", task[1],
                 "--checkpoint-minutes", f"{self.settings.checkpoint_minutes:g}"]
+        if task[0] == "pairs" and exported.n_negatives:  # rejected AI fixes: unlikelihood beside the pairs
+            args += ["--negatives", str(exported.negatives)]
         if self.settings.store is not None:
             args += ["--store", str(self.settings.store)]
         if self._resume:

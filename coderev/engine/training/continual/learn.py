@@ -44,6 +44,7 @@ class LearnRequest:
     data: list[Path] = field(default_factory=list)
     pairs: list[Path] = field(default_factory=list)
     rules: Path | None = None
+    negatives: list[Path] = field(default_factory=list)  # rejected AI fixes (negatives.jsonl): unlikelihood
     config: LearnConfig = field(default_factory=LearnConfig)
     resume: bool = False
     old_test_units: int = 400  # T0 held-out units (about one FIX sample each)
@@ -58,8 +59,9 @@ def _fix_only(samples: list[Sample]) -> list[Sample]:
     return [s for s in samples if s.task == "fix"]
 
 
-def new_samples(request: LearnRequest, analyzer: Analyzer) -> tuple[list[Sample], list[Sample]]:
-    """(training, held-out) samples of the new task."""
+def new_samples(request: LearnRequest, analyzer: Analyzer,
+                extra: list[Sample] | None = None) -> tuple[list[Sample], list[Sample]]:
+    """(training, held-out) samples of the new task; ``extra`` joins the training ones."""
     from .sources import from_pairs, from_rules
 
     given = [s for path in request.data for s in _fix_only(read_jsonl(path))]
@@ -71,8 +73,10 @@ def new_samples(request: LearnRequest, analyzer: Analyzer) -> tuple[list[Sample]
         seed, n = request.config.seed, request.rule_variants
         train += from_rules(request.rules, "train", n, seed)
         test += from_rules(request.rules, "test", max(1, n // 2), seed)
+    train += extra or []
     if not train:
-        raise CoderevError("SYS002", "no new training samples: the data, pairs or rules gave no verified FIX pair")
+        raise CoderevError("SYS002", "no new training samples: the data, pairs, rules or rejected fixes gave no "
+                                     "verified FIX pair")
     return train, test
 
 
@@ -124,7 +128,9 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     base_hf = _base_checkpoint(request, base)
     analyzer = analyzer_for(request.rules)
-    new_train, new_test = new_samples(request, analyzer)
+    rejected = _rejected(request, analyzer)
+    # a rejected fix's finding with a rule fix: that fix is the right answer to the same prompt
+    new_train, new_test = new_samples(request, analyzer, [good for _, good in rejected if good is not None])
     old_test = _fix_only(list(generate("test", request.old_test_units, cfg.seed))) if request.evaluate_old else []
     old_pool = _fix_only(list(generate("train", request.replay_units, cfg.seed)))
     sp = spm.SentencePieceProcessor(model_file=str(request.base_slot / "tokenizer.model"))
@@ -132,12 +138,19 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
     s = request.strengths
     masks = _base_masks(request, model)
     replay, methods = _methods(request, model, masks)
+    if rejected:
+        from .unlikelihood import Unlikelihood, to_negatives
+
+        methods.append(Unlikelihood(to_negatives([(x, good.answer if good else None) for x, good in rejected], sp,
+                                                 cfg.max_len), sp.eos_id(),
+                                    weight=s.get("unlikelihood", 1.0)))
     new_enc = encode_samples(new_train, sp, cfg.max_len)
     old_enc = encode_samples(old_pool, sp, cfg.max_len)
     # what a step depends on; a time budget or checkpoint interval may change between a run and its resume
     settings = {k: v for k, v in asdict(cfg).items() if k not in ("seconds", "checkpoint_minutes", "checkpoint_steps")}
     identity = hashlib.sha256(json.dumps([request.method, settings, s, base["files"]["model.bin"],
-                                          base["files"].get(MASKS), new_enc, old_enc]).encode()).hexdigest()
+                                          base["files"].get(MASKS), new_enc, old_enc,
+                                          [x.prompt + x.answer for x, _ in rejected]]).encode()).hexdigest()
     stats = learn(model, new_enc, old_enc, methods, replay=replay, cfg=cfg, pad_id=sp.eos_id(), work=work,
                   resume=request.resume, identity=identity)
     extra = sum(m.extra_bytes() for m in methods)
@@ -174,7 +187,19 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
     }
     if packnet is not None:
         fields["continual"]["packnet"] = packnet
+    if rejected:  # how often each slot still writes the fix the user turned down (lower is better)
+        samples = [x for x, _ in rejected]
+        fields["continual"]["rejected_fixes"] = {
+            "n": len(samples), "unlikelihood_weight": s.get("unlikelihood", 1.0),
+            "base_still_writes": evaluate_slot(request.base_slot, samples, analyzer)["fix_verified_and_exact"],
+            "candidate_still_writes": evaluate_slot(output, samples, analyzer)["fix_verified_and_exact"]}
     return write_manifest(output, fields)
+
+
+def _rejected(request: LearnRequest, analyzer: Any) -> list[tuple[Sample, Sample | None]]:
+    from .unlikelihood import rejected_samples
+
+    return [item for path in request.negatives for item in rejected_samples(path, analyzer)]
 
 
 def _base_checkpoint(request: LearnRequest, base: dict[str, Any]) -> Path:

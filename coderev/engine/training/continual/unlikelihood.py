@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from coderev.analyzers.analysis import Analyzer
+from coderev.engine.training.sample import Sample
 
 from .methods import Batch, Method
 
@@ -44,11 +45,12 @@ def _point(sp: Any, answer: str, template: str | None) -> int | None:
     return None
 
 
-def read_negatives(path: Path, analyzer: Analyzer, sp: Any, max_len: int) -> list[Negative]:
-    """The negatives of ``path`` as (ids, index of the rejected token); unverifiable lines are skipped."""
+def rejected_samples(path: Path, analyzer: Analyzer) -> list[tuple[Sample, Sample | None]]:
+    """Each verifiable negative of ``path`` as a FIX sample whose answer is the rejected fix, with
+    the rule's own fix of the same finding (a sample of the same prompt) where the rule has one."""
     from .sources import fix_samples_of
 
-    out: list[Negative] = []
+    out: list[tuple[Sample, Sample | None]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
@@ -58,14 +60,30 @@ def read_negatives(path: Path, analyzer: Analyzer, sp: Any, max_len: int) -> lis
         style = item.get("style", "")
         found = fix_samples_of(source, item["language"], analyzer, "train", rule_id=item["rule_id"], fixed=fixed,
                                style=style)
-        if not found:
-            continue
-        template = fix_samples_of(source, item["language"], analyzer, "train", rule_id=item["rule_id"], style=style)
-        point = _point(sp, found[0].answer, template[0].answer if template else None)
+        if found:
+            template = fix_samples_of(source, item["language"], analyzer, "train", rule_id=item["rule_id"],
+                                      style=style)
+            if template and template[0].answer == found[0].answer:
+                continue  # the rule's own fix, rejected: the rules keep offering it, nothing to unlearn
+            out.append((found[0], template[0] if template else None))
+    return out
+
+
+def read_negatives(path: Path, analyzer: Analyzer, sp: Any, max_len: int) -> list[Negative]:
+    """The negatives of ``path`` as (ids, index of the rejected token); unverifiable lines and
+    rejected fixes that are the rule's own are skipped."""
+    return to_negatives([(x, good.answer if good else None) for x, good in rejected_samples(path, analyzer)],
+                        sp, max_len)
+
+
+def to_negatives(samples: list[tuple[Sample, str | None]], sp: Any, max_len: int) -> list[Negative]:
+    out: list[Negative] = []
+    for sample, template in samples:
+        point = _point(sp, sample.answer, template)
         if point is None:
             continue
-        prompt = [sp.bos_id(), *sp.encode(found[0].prompt)]
-        ids = prompt + sp.encode(found[0].answer)[: point + 1]
+        prompt = [sp.bos_id(), *sp.encode(sample.prompt)]
+        ids = prompt + sp.encode(sample.answer)[: point + 1]
         if len(ids) <= max_len:
             out.append((ids, len(prompt) + point))
     return out
