@@ -138,12 +138,7 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
     s = request.strengths
     masks = _base_masks(request, model)
     replay, methods = _methods(request, model, masks)
-    if rejected:
-        from .unlikelihood import Unlikelihood, to_negatives
-
-        methods.append(Unlikelihood(to_negatives([(x, good.answer if good else None) for x, good in rejected], sp,
-                                                 cfg.max_len), sp.eos_id(),
-                                    weight=s.get("unlikelihood", 1.0)))
+    methods += _unlikelihood(rejected, sp, cfg.max_len, s.get("unlikelihood", 1.0))
     new_enc = encode_samples(new_train, sp, cfg.max_len)
     old_enc = encode_samples(old_pool, sp, cfg.max_len)
     # what a step depends on; a time budget or checkpoint interval may change between a run and its resume
@@ -183,17 +178,32 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
         "new_task": {"base": base_new, "candidate": new},
         "old_drop_points": None if base_old is None or old is None else
         round(100 * (base_old["fix_verified_and_exact"] - old["fix_verified_and_exact"]), 2),
+        "rejected_fixes": _rejected_figures(rejected, request.base_slot, output, analyzer, s.get("unlikelihood", 1.0)),
         "total_seconds": round(time.monotonic() - started, 1),
     }
     if packnet is not None:
         fields["continual"]["packnet"] = packnet
-    if rejected:  # how often each slot still writes the fix the user turned down (lower is better)
-        samples = [x for x, _ in rejected]
-        fields["continual"]["rejected_fixes"] = {
-            "n": len(samples), "unlikelihood_weight": s.get("unlikelihood", 1.0),
-            "base_still_writes": evaluate_slot(request.base_slot, samples, analyzer)["fix_verified_and_exact"],
-            "candidate_still_writes": evaluate_slot(output, samples, analyzer)["fix_verified_and_exact"]}
     return write_manifest(output, fields)
+
+
+def _unlikelihood(rejected: list[tuple[Sample, Sample | None]], sp: Any, max_len: int, weight: float) -> list[Any]:
+    if not rejected:
+        return []
+    from .unlikelihood import Unlikelihood, to_negatives
+
+    negatives = to_negatives([(x, good.answer if good else None) for x, good in rejected], sp, max_len)
+    return [Unlikelihood(negatives, sp.eos_id(), weight=weight)]
+
+
+def _rejected_figures(rejected: list[tuple[Sample, Sample | None]], base: Path, candidate: Path, analyzer: Any,
+                      weight: float) -> dict[str, Any] | None:
+    """How often each slot still writes the fix the user turned down (lower is better); None without any."""
+    if not rejected:
+        return None
+    samples = [x for x, _ in rejected]
+    return {"n": len(samples), "unlikelihood_weight": weight,
+            **{f"{name}_still_writes": evaluate_slot(slot, samples, analyzer)["fix_verified_and_exact"]
+               for name, slot in (("base", base), ("candidate", candidate))}}
 
 
 def _rejected(request: LearnRequest, analyzer: Any) -> list[tuple[Sample, Sample | None]]:
