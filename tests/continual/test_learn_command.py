@@ -78,7 +78,7 @@ def test_learn_refuses_a_checkpoint_of_another_tokenizer(tmp_path: Path, capsys:
                  "--no-install", "--work", str(tmp_path / "learn")]) == 2
     assert "tokenizers differ" in capsys.readouterr().err
     assert main(["model", "learn", "--base-hf", str(hf)]) == 2
-    assert "--data, --pairs or --rules" in capsys.readouterr().err
+    assert "--data, --pairs, --rules or --negatives" in capsys.readouterr().err
 
 
 @pytest.mark.slow
