@@ -124,7 +124,7 @@ SCHEMA: Final[dict[str, Any]] = {
         "learning.minPairs": {
             "type": "integer", "minimum": 1, "maximum": 100_000, "default": 20,
             "description": "New training pairs (accepted fixes, edited ones with your final text, and "
-            "dismissed AI fixes) needed before a background learning run starts (docs/learning.md).",
+            "rejected AI fixes) needed before a background learning run starts (docs/learning.md).",
         },
         "learning.idleMinutes": {
             "type": "number", "minimum": 0, "maximum": 1440, "default": 10,
