@@ -12,7 +12,8 @@ model is still loading (held so by the slot store's lock), apply the rule's quic
 gone and ``yaml.safe_load`` in the saved file; then run Scan Workspace, Show Status (which must
 report the model's state) and Reset learned preferences from the command palette; then, the model
 loaded, apply the verified AI fix with Ctrl+. in ``config_loader.py`` and find both
-``coderev.accept`` events (the rule's fix and the AI fix) in the feedback store. A screenshot is
+``coderev.accept`` events (the rule's fix and the AI fix) in the feedback store, and the
+``reject`` event of choosing "Reject the AI fix" first (the finding stayed). A screenshot is
 taken at every step; the folder is printed and kept on failure. Set
 ``CODEREV_SKIP_VSCODE_E2E=1`` to skip (nothing else skips it).
 ``CODEREV_E2E_SCREENSHOTS=DIR`` puts the screenshots in DIR (for CI artifacts).
@@ -124,7 +125,12 @@ def test_quick_fix_clears_the_finding(vsix: Path, code_server: Path, tmp_path: P
     store = FeedbackStore.for_workspace(workspace, cache_dir=cache)
     try:
         accepted = [(event.rule_id, event.origin, event.slot) for event in store.events(EventKind.ACCEPT)]
+        rejected = list(store.events(EventKind.REJECT))  # "Reject the AI fix", chosen before applying it
+        dismissed = store.dismissed_fingerprints()
     finally:
         store.close()
     assert [(rule, origin) for rule, origin, _ in accepted] == [(RULE, "template"), (RULE, "ai")]
     assert str(accepted[1][2]).startswith("coderev-default")
+    [reject] = rejected
+    assert (reject.rule_id, reject.origin, reject.slot) == accepted[1] and "yaml.load(stream)" in reject.before
+    assert "yaml.safe_load(stream)" in reject.after and reject.fingerprint not in dismissed

@@ -5,6 +5,7 @@ import { focusEntry, openFile, quickFixMenu, sleep, until } from './harness.mjs'
 
 export const LOADING = 'AI fix: the model is still loading';
 const AI_FIX = /^AI fix \(model [^,]+, verified: .+\)$/;
+const REJECT = /^Reject the AI fix/;
 
 /** A file whose finding the shipped default model fixes (tests/lsp/test_model_features.py). */
 export const AI_FILE = 'config_loader.py';
@@ -55,6 +56,14 @@ export async function applyAiFix({ page, workspace, shot, log, timeout }) {
         0,
     );
     log(`quick fixes with the model (request ${asked}): ${JSON.stringify(titles)}`);
+    // turn the AI fix down first: no edit, the finding stays, the server records a reject event
+    const rejected = await focusEntry(page, titles, (text) => REJECT.test(text));
+    await page.keyboard.press('Enter');
+    await sleep(500);
+    await editor.locator('.squiggly-error, .squiggly-warning').first().waitFor();
+    await editor.locator('.view-line', { hasText: 'yaml.load(stream)' }).waitFor();
+    log(`chose "${rejected}": the finding and the code stay`);
+    titles = await quickFixMenu(page, editor, where);
     const title = await focusEntry(page, titles, (text) => AI_FIX.test(text));
     await shot('ai-fix');
     await page.keyboard.press('Enter');
