@@ -87,7 +87,7 @@ def _weight(variables: dict[str, Any], name: str) -> Any:
     return weight.astype(np.float32) / scale.astype(np.float32)[:, None]
 
 
-def _architecture(variables: dict[str, Any], manifest: dict[str, Any]) -> dict[str, int]:
+def slot_architecture(variables: dict[str, Any], manifest: dict[str, Any]) -> dict[str, int]:
     embeddings = variables["decoder/embeddings/weight"]
     layers = sum(1 for name in variables if name.endswith("/self_attention/linear_1/weight"))
     hidden = int(embeddings.shape[1])
@@ -120,7 +120,7 @@ def slot_to_hf(slot: Path, output: Path) -> Path:
     manifest = read_manifest(slot)
     spec, variables, aliases = read_model_bin(slot / "model.bin")
     _check_layout(spec, variables, aliases)
-    arch = _architecture(variables, manifest)
+    arch = slot_architecture(variables, manifest)
     config = json.loads((slot / "config.json").read_text(encoding="utf-8")) \
         if (slot / "config.json").is_file() else {}
     sp = spm.SentencePieceProcessor(model_file=str(slot / "tokenizer.model"))

@@ -94,7 +94,7 @@ def resolve_teacher(path: Path, work: Path) -> Teacher:
     """The teacher at ``path`` (slot or checkpoint) with its float32 and INT8 forms; SYS002 when it
     is neither, or its tokenizer is not the student's."""
     from coderev.engine.model.slot import default_slot_path
-    from coderev.engine.training.dequantize import _architecture, cached_slot_hf, read_model_bin
+    from coderev.engine.training.dequantize import cached_slot_hf, read_model_bin, slot_architecture
 
     if not path.is_dir():
         raise CoderevError("SYS002", f"teacher {path} is not a directory: give a slot or a transformers checkpoint")
@@ -104,7 +104,7 @@ def resolve_teacher(path: Path, work: Path) -> Teacher:
         hf = cached_slot_hf(path, work / "teacher")
         _, variables, _ = read_model_bin(path / "model.bin")
         return Teacher(f"{manifest['name']}@{manifest['version']}", sha256_file(path / "model.bin"), hf, path,
-                       manifest, _architecture(variables, manifest))
+                       manifest, slot_architecture(variables, manifest))
     weights = next((path / name for name in WEIGHTS if (path / name).is_file()), None)
     if not (path / "config.json").is_file() or weights is None:
         raise CoderevError("SYS002", f"teacher {path} is neither a slot (manifest.json, model.bin) nor a "
@@ -119,7 +119,7 @@ def resolve_teacher(path: Path, work: Path) -> Teacher:
     if not (slot / "manifest.json").is_file():
         _convert(path, slot, manifest)
     _, variables, _ = read_model_bin(slot / "model.bin")
-    return Teacher(str(path), digest, path, slot, manifest, _architecture(variables, manifest))
+    return Teacher(str(path), digest, path, slot, manifest, slot_architecture(variables, manifest))
 
 
 def _convert(hf: Path, slot: Path, fields: dict[str, Any]) -> None:
