@@ -109,3 +109,33 @@ def test_the_default_base_is_the_stores_production_slot(tmp_path: Path) -> None:
     installed = store.install(default_slot_path(), "V2", reason="test")
     production = _production_slot(tmp_path / "store")
     assert production == installed.path and (production / "model.bin").is_file()
+
+
+@pytest.mark.slow
+def test_a_second_run_replays_and_measures_what_the_first_taught(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Continual across runs: a candidate carries what it was taught (``learned.jsonl``, hashed by
+    its manifest); the next run over it replays those samples beside T0's and reports base and
+    candidate on the earlier task's held-out samples, so forgetting T1 while learning T2 shows."""
+    from coderev.engine.training.data import read_jsonl
+
+    slot, _ = _mini_base(tmp_path)
+    common = ["--method", "replay", "--max-steps", "2", "--old-units", "4", "--replay-units", "4",
+              "--rule-variants", "2", "--no-install", "--json"]
+    rules = ROOT / "bench" / "continual_rules"
+    assert main(["model", "learn", "--rules", str(rules / "t1"), "--base", str(slot),
+                 "--work", str(tmp_path / "one"), *common]) == 0
+    first = Path(json.loads(capsys.readouterr().out)["slot"])
+    taught = read_jsonl(first / "learned.jsonl")
+    one = read_manifest(first)["continual"]
+    assert one["earlier_tasks"] is None and "learned.jsonl" in verify_slot(first)["files"]
+    assert sum(x.split == "train" for x in taught) == one["new_train_samples"]
+    assert sum(x.split == "test" for x in taught) == one["new_test_samples"] > 0
+    assert main(["model", "learn", "--rules", str(rules / "t2"), "--base", str(first),
+                 "--work", str(tmp_path / "two"), *common]) == 0
+    second = Path(json.loads(capsys.readouterr().out)["slot"])
+    two = read_manifest(second)["continual"]
+    assert two["replay_pool_samples"] == one["replay_pool_samples"] + one["new_train_samples"]
+    assert two["earlier_tasks"]["samples"] == one["new_test_samples"]
+    assert {"base", "candidate"} <= set(two["earlier_tasks"])
+    assert len(read_jsonl(second / "learned.jsonl")) == len(taught) + two["new_train_samples"] + two["new_test_samples"]

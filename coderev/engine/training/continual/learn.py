@@ -10,6 +10,7 @@ engine's shadow traffic and SLO policy promote the candidate or not (docs/slo.md
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import logging
@@ -23,11 +24,14 @@ from typing import Any
 from coderev.analyzers.analysis import Analyzer
 from coderev.analyzers.errors import CoderevError
 from coderev.engine.model.manifest import read_manifest, sha256_file, write_manifest
-from coderev.engine.training.data import generate, read_jsonl
+from coderev.engine.training.data import generate, read_jsonl, write_jsonl
 from coderev.engine.training.sample import Sample
 
 from .loop import LearnConfig
 from .packnet import MASKS
+
+LEARNED = "learned.jsonl"  # in a candidate slot: the samples it and its bases were taught
+LEARNED_CAP = 2000
 
 log = logging.getLogger("coderev.training")
 
@@ -131,8 +135,7 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
     rejected = _rejected(request, analyzer)
     # a rejected fix's finding with a rule fix: that fix is the right answer to the same prompt
     new_train, new_test = new_samples(request, analyzer, [good for _, good in rejected if good is not None])
-    old_test = _fix_only(list(generate("test", request.old_test_units, cfg.seed))) if request.evaluate_old else []
-    old_pool = _fix_only(list(generate("train", request.replay_units, cfg.seed)))
+    old_test, old_pool, earlier_test = _old_data(request)
     sp = spm.SentencePieceProcessor(model_file=str(request.base_slot / "tokenizer.model"))
     model = LlamaForCausalLM.from_pretrained(str(base_hf))
     s = request.strengths
@@ -179,11 +182,44 @@ def run_learn(request: LearnRequest) -> dict[str, Any]:
         "old_drop_points": None if base_old is None or old is None else
         round(100 * (base_old["fix_verified_and_exact"] - old["fix_verified_and_exact"]), 2),
         "rejected_fixes": _rejected_figures(rejected, request.base_slot, output, analyzer, s.get("unlikelihood", 1.0)),
+        "earlier_tasks": _carry_learned(request.base_slot, output, earlier_test, new_train, new_test,
+                                        analyzer=analyzer),
         "total_seconds": round(time.monotonic() - started, 1),
     }
     if packnet is not None:
         fields["continual"]["packnet"] = packnet
     return write_manifest(output, fields)
+
+
+def _learned(slot: Path) -> tuple[list[Sample], list[Sample]]:
+    """What earlier learn runs taught ``slot`` (its ``learned.jsonl``): training and held-out samples."""
+    path = slot / LEARNED
+    samples = read_jsonl(path) if path.is_file() else []
+    return [x for x in samples if x.split != "test"], [x for x in samples if x.split == "test"]
+
+
+def _old_data(request: LearnRequest) -> tuple[list[Sample], list[Sample], list[Sample]]:
+    """T0's held-out samples, the replay pool (T0's training split and what earlier runs taught the
+    base: a second run must not forget the first one's task) and the earlier tasks' held-out samples."""
+    cfg = request.config
+    earlier_train, earlier_test = _learned(request.base_slot)
+    old_test = _fix_only(list(generate("test", request.old_test_units, cfg.seed))) if request.evaluate_old else []
+    return old_test, _fix_only(list(generate("train", request.replay_units, cfg.seed))) + earlier_train, earlier_test
+
+
+def _carry_learned(base: Path, output: Path, earlier_test: list[Sample], new_train: list[Sample],
+                   new_test: list[Sample], *, analyzer: Any) -> dict[str, Any] | None:
+    """Write the candidate's ``learned.jsonl`` (the base's plus this run's samples, the newest
+    ``LEARNED_CAP``, held-out ones marked ``test``) for the next run to replay, and return base and
+    candidate figures on the earlier runs' held-out samples (None on a first run)."""
+    earlier_train, _ = _learned(base)
+    train = (earlier_train + new_train)[-LEARNED_CAP:]
+    test = (earlier_test + [dataclasses.replace(x, split="test") for x in new_test])[-LEARNED_CAP // 4:]
+    write_jsonl(train + test, output / LEARNED)
+    if not earlier_test:
+        return None
+    return {"samples": len(earlier_test), "base": evaluate_slot(base, earlier_test, analyzer),
+            "candidate": evaluate_slot(output, earlier_test, analyzer)}
 
 
 def _unlikelihood(rejected: list[tuple[Sample, Sample | None]], sp: Any, max_len: int, weight: float) -> list[Any]:
