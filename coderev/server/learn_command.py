@@ -48,8 +48,8 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
     learn.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (default 5e-4)")
     learn.add_argument("--replay-share", type=float, default=0.5, help="share of old samples with replay (0.5)")
     learn.add_argument("--strength", action="append", default=[], metavar="NAME=VALUE",
-                       help="ewc=, si=, lwf=, unlikelihood= (loss weights), packnet_free= (share of weights a fresh run "
-                            "frees) or packnet_keep= (share of the free ones a run trains)")
+                       help="ewc=, si=, lwf=, unlikelihood= (loss weights), packnet_free= (share of weights a "
+                            "fresh run frees) or packnet_keep= (share of the free ones a run trains)")
     learn.add_argument("--seed", type=int, default=1234)
     learn.add_argument("--old-units", type=int, default=400, help="T0 held-out units evaluated (default 400)")
     learn.add_argument("--replay-units", type=int, default=400, help="old training units to replay (default 400)")
