@@ -188,7 +188,7 @@ def test_training_pairs_and_old_events(tmp_path: Path, store: FeedbackStore, fou
     store.record(_event(weak, EventKind.ACCEPT, 3, origin="ai", slot="default@2", before="md5(x)", after="sha256(x)"))
     store.record(_event(weak, EventKind.DISMISS, 4, before="a", after="b"))  # not accepted
     old = _event(weak, EventKind.ACCEPT, 5).to_dict()
-    for name in ("origin", "slot", "before", "after", "severity", "category"):
+    for name in ("origin", "slot", "before", "after", "unit", "style", "severity", "category"):
         del old[name]
     store._cache.set(("event", 1, 1, 1), old)  # as an older version stored it
     assert FeedbackEvent.from_dict(old).origin == "rule"
@@ -200,4 +200,5 @@ def test_training_pairs_and_old_events(tmp_path: Path, store: FeedbackStore, fou
     assert json.loads(lines[1]) | {"timestamp": 0} == {
         "format": 1, "before": "md5(x)", "after": "sha256(x)", "rule_id": weak.rule_id, "language": "python",
         "origin": "ai", "slot": "default@2", "fingerprint": f"{weak.fingerprint}~3", "timestamp": 0, "edited": False,
+        "unit": "", "style": "",  # events recorded without their unit or SQL style (older ones, this test's)
     }

@@ -41,7 +41,7 @@ def test_edited_accepts_dismissed_ai_fixes_and_plain_pairs(tmp_path: Path) -> No
     negatives = [json.loads(line) for line in tasks.negatives.read_text().splitlines()]
     assert negatives == [{"format": 1, "before": "k = md5(z)\n", "rejected": "k = crc32(z)\n",
                           "rule_id": "python.weak-crypto.md5", "language": "python", "slot": "default@1",
-                          "fingerprint": FP, "timestamp": negatives[0]["timestamp"], "unit": ""}]
+                          "fingerprint": FP, "timestamp": negatives[0]["timestamp"], "unit": "", "style": ""}]
     assert (tasks.n_pairs, tasks.n_negatives) == (2, 1)
     assert StoreTaskSource(store).count() == 3
     store.close()
