@@ -9,12 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 from coderev.analyzers.errors import CoderevError
-
-EXIT_OK, EXIT_USAGE = 0, 2
+from coderev.server.candidate_cli import EXIT_OK, add_candidate_options, run_guarded
 
 
 def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,17 +42,11 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
                                                    "(default: build/model-work/distill-<size>)")
     distill.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work directory")
     distill.add_argument("--checkpoint-minutes", type=float, default=5.0, help="checkpoint interval (default 5)")
-    distill.add_argument("--no-install", action="store_true", help="build and measure the student only")
-    distill.add_argument("--store", type=Path, metavar="DIR", help="slot store directory")
-    distill.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    add_candidate_options(distill, "build and measure the student only")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _distill(args)
-    except (CoderevError, ValueError) as exc:
-        print(f"coderev: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return run_guarded(_distill, args)
 
 
 def _distill(args: argparse.Namespace) -> int:
@@ -65,7 +57,7 @@ def _distill(args: argparse.Namespace) -> int:
     if not args.teacher.exists():
         raise CoderevError("SYS002", f"teacher {args.teacher} does not exist: give a slot directory or a "
                                      "transformers checkpoint directory")
-    from coderev.engine.slots.store import SlotStore
+    from coderev.engine.training.continual.learn import install_candidate
     from coderev.engine.training.distillation import DistillRequest, distill_config, run_distill
 
     work = args.work or Path.cwd() / "build" / "model-work" / f"distill-{args.size}"
@@ -79,8 +71,7 @@ def _distill(args: argparse.Namespace) -> int:
     figures = manifest["distillation"]
     slot_id = None
     if not args.no_install:  # as `coderev model learn` installs a candidate: V1 only, never V2
-        slot_id = SlotStore(args.store).install(request.output, "V1",
-                                                reason=f"coderev model distill --teacher {args.teacher}").id
+        slot_id = install_candidate(request.output, args.store, f"coderev model distill --teacher {args.teacher}")
     quality, speed = figures["quality"], figures["speed"]
     summary = {"slot": str(request.output), "installed_as_v1": slot_id, "teacher": figures["teacher"],
                "student_size": args.size, "student_parameters": manifest["architecture"]["parameters"],

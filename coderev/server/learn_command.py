@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from coderev.analyzers.errors import CoderevError
-
-EXIT_OK, EXIT_USAGE = 0, 2
+from coderev.server.candidate_cli import EXIT_OK, add_candidate_options, run_guarded
 
 
 def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,17 +53,11 @@ def add_arguments(actions: argparse._SubParsersAction) -> None:  # type: ignore[
     learn.add_argument("--replay-units", type=int, default=400, help="old training units to replay (default 400)")
     learn.add_argument("--rule-variants", type=int, default=10,
                        help="renamed variants of each bad example of a --rules rule (default 10)")
-    learn.add_argument("--no-install", action="store_true", help="build and evaluate the candidate only")
-    learn.add_argument("--store", type=Path, metavar="DIR", help="slot store directory")
-    learn.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    add_candidate_options(learn, "build and evaluate the candidate only")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _learn(args)
-    except (CoderevError, ValueError) as exc:
-        print(f"coderev: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return run_guarded(_learn, args)
 
 
 def _production_slot(store: Path | None) -> Path | None:
@@ -107,7 +99,8 @@ def _learn(args: argparse.Namespace) -> int:
         strengths=strengths)
     manifest = run_learn(request)
     figures = manifest["continual"]
-    slot_id = None if args.no_install else install_candidate(request.output, args.store, args.method)
+    slot_id = None if args.no_install else install_candidate(request.output, args.store,
+                                                                f"coderev model learn --method {args.method}")
     summary = {"slot": str(request.output), "installed_as_v1": slot_id, "method": args.method,
                "old_drop_points": figures["old_drop_points"],
                "old_verified_and_exact": figures["old_task"]["candidate"]["fix_verified_and_exact"],

@@ -293,9 +293,9 @@ def _packnet_record(methods: list[Any], output: Path, *, from_base: bool) -> dic
             "ownership": packnet.ownership(), "trained_fisher_share": round(packnet.freed_fisher_share, 6)}
 
 
-def install_candidate(slot_dir: Path, store_root: Path | None, method: str) -> str:
-    """Install the candidate as V1 (experimental); returns its slot id."""
+def install_candidate(slot_dir: Path, store_root: Path | None, reason: str) -> str:
+    """Install the candidate as V1 (experimental), ``reason`` in the slot history; returns its slot id."""
     from coderev.engine.slots.store import SlotStore
 
-    installed = SlotStore(store_root).install(slot_dir, "V1", reason=f"coderev model learn --method {method}")
+    installed = SlotStore(store_root).install(slot_dir, "V1", reason=reason)
     return installed.id
